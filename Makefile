@@ -1,0 +1,26 @@
+PYTHON ?= python3
+VENV   ?= .venv
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+BIN     = $(VENV)/bin
+
+.PHONY: serve test install clean
+
+# The stamp file is rebuilt whenever pyproject.toml changes, so a fresh clone
+# (or a new dependency) installs exactly once.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+serve: install
+	$(BIN)/mockserver serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build .pytest_cache
