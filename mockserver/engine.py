@@ -1,0 +1,200 @@
+"""One API served from its spec: the story of a request.
+
+match the operation -> authenticate -> honour a forced response ->
+validate path, query, headers and body -> run the behaviour on the state ->
+render the API's envelope.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from . import behaviours
+from .auth import AuthFailure, Authenticator
+from .messages import FieldError, Messages
+from .preferences import Preference, PreferenceError, read_preference
+from .responses import Reply, ReplyTemplate, reply_template, to_response
+from .routing import Match, Router
+from .spec import ApiSpec, Operation, SpecError, load_yaml
+from .state import ResourceConfig, Store
+from .validation import BodyError, RequestValidator
+
+log = logging.getLogger("mockserver")
+
+_FALLBACK_ERRORS = {
+    "validation": {"status": 422, "body": {"message": "Invalid request", "errors": "${errors}"}},
+    "unauthenticated": {"status": 401, "body": {"message": "Unauthenticated"}},
+    "forbidden": {"status": 403, "body": {"message": "Forbidden"}},
+    "route_not_found": {"status": 404, "body": {"message": "Not found: ${request.path}"}},
+    "method_not_allowed": {"status": 405, "body": {"message": "Method ${request.method} not allowed; use ${allowed}"}},
+    "bad_preference": {"status": 400, "body": {"message": "${detail}"}},
+    "internal": {"status": 500, "body": {"message": "The mock failed to answer: ${detail}"}},
+}
+
+
+class CompiledOperation:
+    """An operation with its validator, behaviour and error envelopes built once."""
+
+    def __init__(self, operation: Operation, api: "MockApi") -> None:
+        self.operation = operation
+        self.validator = RequestValidator(operation, operation.mock, api.spec.mock.get("input") or {})
+        self.behaviour = behaviours.build(operation, api.environment, self.validator)
+        overrides = operation.mock.get("errors") or {}
+        self.errors = {**api.errors, **{name: reply_template(t, operation) for name, t in overrides.items()}}
+        self.documented = sorted(operation.responses)
+
+    def forced(self, preference: Preference, context: dict[str, Any]) -> Reply:
+        """The documented response a caller asked for with `Prefer` or `__code`."""
+        status = preference.code or next((s for s in self.documented if s.startswith("2")), self.documented[0])
+        if status not in self.operation.responses:
+            raise PreferenceError(
+                f"Response {status} is not documented for {self.operation.operation_id}; "
+                f"documented: {', '.join(self.documented)}"
+            )
+        examples = self.operation.examples(status)
+        if preference.example is not None:
+            if preference.example not in examples:
+                names = ", ".join(examples) or "none"
+                raise PreferenceError(f"No example named {preference.example!r} for response {status}; available: {names}")
+            return Reply(int(status), examples[preference.example])
+        if not examples:
+            raise PreferenceError(f"Response {status} of {self.operation.operation_id} has no documented example")
+        return Reply(int(status), next(iter(examples.values())))
+
+
+class MockApi:
+    def __init__(self, spec: ApiSpec, fixtures_dir: Path, locale: str | None = None) -> None:
+        self.spec = spec
+        self.name = spec.name
+        mock = spec.mock
+        self.prefix = "/" + str(mock.get("prefix", "")).strip("/")
+        self.timestamp_format = mock.get("timestamp_format", "%Y-%m-%dT%H:%M:%SZ")
+        self.messages = Messages(mock, locale)
+        self.errors: dict[str, ReplyTemplate] = {
+            name: reply_template(t) for name, t in {**_FALLBACK_ERRORS, **(mock.get("errors") or {})}.items()
+        }
+        resources = {name: ResourceConfig.from_spec(name, data or {}) for name, data in (mock.get("resources") or {}).items()}
+        self.auth = Authenticator(spec.security_schemes)
+        self.environment = behaviours.Environment(
+            resources=resources,
+            auth=self.auth,
+            not_found={name: reply_template(c.not_found) for name, c in resources.items() if c.not_found},
+        )
+        self.router: Router[CompiledOperation] = Router(tuple(mock.get("path_suffixes") or ()))
+        indexes: dict[str, set[tuple[str, ...]]] = self.auth.index_fields()
+        for operation in spec.operations:
+            if not operation.mock:
+                raise SpecError(f"{spec.source}: {operation.method} {operation.path} has no x-mock behaviour")
+            compiled = CompiledOperation(operation, self)
+            self.router.add(operation.method, operation.path, compiled)
+            for resource, field_sets in compiled.behaviour.index_fields().items():
+                indexes.setdefault(resource, set()).update(field_sets)
+        self.indexes = indexes
+        self.seed = self._load_seed(fixtures_dir / f"{mock.get('fixtures', spec.name)}.yaml")
+        self.store = Store(resources)
+        self.reset()
+
+    def reset(self) -> None:
+        self.store.load(self.seed, self.indexes)
+
+    def owns(self, path: str) -> bool:
+        return path == self.prefix or path.startswith(self.prefix + "/")
+
+    async def handle(self, request: Request) -> Response:
+        method = request.method
+        path = request.url.path
+        context: dict[str, Any] = {"request": {"method": method, "path": path, "route": path.lstrip("/")}}
+        try:
+            reply = await self._answer(request, method, path, context)
+        except Reply as raised:
+            reply = raised
+        except Exception as exc:  # a bug in the mock: log it, never leak a traceback
+            log.exception("unexpected error on %s %s", method, path)
+            reply = self.errors["internal"]({**context, "detail": type(exc).__name__})
+        return to_response(reply, head_only=method == "HEAD")
+
+    async def _answer(self, request: Request, method: str, path: str, context: dict[str, Any]) -> Reply:
+        found = self.router.match(method, path)
+        if not isinstance(found, Match):
+            if not found.allowed:
+                return self.errors["route_not_found"](context)
+            allowed = ", ".join(found.allowed)
+            if method == "OPTIONS":
+                return Reply(200, None, {"Allow": allowed})
+            reply = self.errors["method_not_allowed"]({**context, "allowed": allowed})
+            reply.headers["Allow"] = allowed
+            return reply
+        operation: CompiledOperation = found.target
+        query = request.query_params
+
+        try:
+            identity = self.auth.authenticate(
+                operation.operation.security, self.store, request.headers, query, request.cookies
+            )
+        except AuthFailure as failure:
+            return operation.errors[failure.kind](context)
+        context["principal"] = identity.principal
+        context["credential"] = identity.credential
+
+        try:
+            preference = read_preference(request.headers.get("prefer"), query)
+            if preference is not None:
+                return operation.forced(preference, context)
+        except PreferenceError as exc:
+            return operation.errors["bad_preference"]({**context, "detail": str(exc)})
+
+        validator = operation.validator
+        path_values = validator.path(found.params)
+        if path_values is None:
+            return self._not_found(operation, context, found.params)
+        context["path"] = path_values
+        query_values, errors = validator.query(query)
+        context["query"] = query_values
+        errors += validator.headers(request.headers)
+        body: Any = None
+        if validator.body_schema is not None:
+            try:
+                body = validator.parse_body(await request.body(), request.headers.get("content-type"))
+                errors += validator.body(body)
+            except BodyError as exc:
+                errors.append(FieldError("body", exc.rule, {"detail": exc.detail}))
+        context["body"] = body if isinstance(body, dict) else {}
+        if errors:
+            return self._invalid(operation, context, errors)
+
+        call = behaviours.Call(
+            store=self.store,
+            identity=identity,
+            context=context,
+            fields=validator.record(body) if body is not None else {},
+            now=datetime.now(timezone.utc).strftime(self.timestamp_format),
+            query_string=list(query.multi_items()),
+        )
+        context["now"] = call.now
+        try:
+            return operation.behaviour(call)
+        except behaviours.Invalid as invalid:
+            return self._invalid(operation, context, invalid.errors)
+
+    def _invalid(self, operation: CompiledOperation, context: dict[str, Any], errors: list[FieldError]) -> Reply:
+        rendered = self.messages.render(errors)
+        return operation.errors["validation"]({**context, "errors": rendered, "summary": self.messages.summary(rendered)})
+
+    def _not_found(self, operation: CompiledOperation, context: dict[str, Any], params: Mapping[str, str]) -> Reply:
+        """A path parameter that cannot name anything: the resource's own 404."""
+        return operation.behaviour.missing_from_path(context, next(iter(params.values()), None))
+
+    def _load_seed(self, path: Path) -> dict[str, list[dict[str, Any]]]:
+        if not path.exists():
+            return {}
+        seed = load_yaml(path) or {}
+        if not isinstance(seed, dict) or not all(isinstance(v, list) for v in seed.values()):
+            raise SpecError(f"{path}: fixtures must map each resource name to a list of records")
+        return seed

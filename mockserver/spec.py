@@ -1,0 +1,156 @@
+"""Loading an OpenAPI document and the `x-mock` extensions that drive the mock.
+
+The loader resolves local `$ref`s once, so the rest of the engine works on
+plain nested dicts and never has to follow a reference while serving.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+class SpecError(Exception):
+    """A spec or fixture that the engine cannot serve; the message says why."""
+
+
+@dataclass
+class Operation:
+    """One method on one path, with everything the engine needs about it."""
+
+    operation_id: str
+    method: str  # upper case
+    path: str  # template, e.g. /api/v1/things/{thing}
+    parameters: list[dict[str, Any]]
+    request_body: dict[str, Any] | None
+    responses: dict[str, dict[str, Any]]
+    security: list[dict[str, list[str]]]
+    mock: dict[str, Any]
+
+    def body_schema(self) -> dict[str, Any] | None:
+        if not self.request_body:
+            return None
+        content = self.request_body.get("content", {})
+        media = content.get("application/json") or next(iter(content.values()), {})
+        return media.get("schema")
+
+    def response_schema(self, status: int | str) -> dict[str, Any] | None:
+        response = self.responses.get(str(status)) or {}
+        media = response.get("content", {}).get("application/json", {})
+        return media.get("schema")
+
+    def examples(self, status: int | str) -> dict[str, Any]:
+        """Documented examples of one response, by name ("default" when unnamed)."""
+        response = self.responses.get(str(status)) or {}
+        media = response.get("content", {}).get("application/json", {})
+        found = {name: ex["value"] for name, ex in media.get("examples", {}).items() if "value" in ex}
+        if "example" in media:
+            found = {"default": media["example"], **found}
+        return found
+
+
+@dataclass
+class ApiSpec:
+    """A loaded OpenAPI document: the raw text for serving, the resolved tree for the engine."""
+
+    name: str
+    source: Path
+    raw: dict[str, Any]
+    resolved: dict[str, Any]
+    mock: dict[str, Any]
+    operations: list[Operation] = field(default_factory=list)
+
+    @property
+    def security_schemes(self) -> dict[str, dict[str, Any]]:
+        return self.resolved.get("components", {}).get("securitySchemes", {})
+
+
+def load_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as exc:
+        raise SpecError(f"{path}: {exc}") from exc
+
+
+def resolve_refs(document: dict[str, Any]) -> dict[str, Any]:
+    """Replace every local `$ref` with the object it points at.
+
+    Sibling keys next to a `$ref` (allowed in OpenAPI 3.1) override the
+    target's. Shared targets are resolved once and shared, which keeps memory
+    flat; a reference cycle is reported rather than followed forever.
+    """
+    cache: dict[str, Any] = {}
+
+    def target(ref: str, trail: tuple[str, ...]) -> Any:
+        if not ref.startswith("#/"):
+            raise SpecError(f"only local references are supported, got {ref!r}")
+        if ref in trail:
+            raise SpecError(f"reference cycle: {' -> '.join(trail + (ref,))}")
+        if ref not in cache:
+            node: Any = document
+            for part in ref[2:].split("/"):
+                part = part.replace("~1", "/").replace("~0", "~")
+                try:
+                    node = node[part]
+                except (KeyError, TypeError):
+                    raise SpecError(f"unresolvable reference {ref!r}") from None
+            cache[ref] = walk(node, trail + (ref,))
+        return cache[ref]
+
+    def walk(node: Any, trail: tuple[str, ...]) -> Any:
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                resolved = target(node["$ref"], trail)
+                siblings = {k: walk(v, trail) for k, v in node.items() if k != "$ref"}
+                return {**resolved, **siblings} if siblings else resolved
+            return {key: walk(value, trail) for key, value in node.items()}
+        if isinstance(node, list):
+            return [walk(item, trail) for item in node]
+        return node
+
+    return walk(document, ())
+
+
+def load_spec(path: Path) -> ApiSpec:
+    raw = load_yaml(path)
+    if not isinstance(raw, dict) or "paths" not in raw:
+        raise SpecError(f"{path}: not an OpenAPI document (no 'paths')")
+    resolved = resolve_refs(raw)
+    mock = resolved.get("x-mock") or {}
+    name = mock.get("name") or path.stem
+    spec = ApiSpec(name=name, source=path, raw=raw, resolved=resolved, mock=mock)
+    default_security = resolved.get("security", [])
+    for template, item in resolved["paths"].items():
+        shared_params = item.get("parameters", [])
+        for method in HTTP_METHODS:
+            if method not in item:
+                continue
+            op = item[method]
+            params = {(p["in"], p["name"]): p for p in shared_params}
+            params.update({(p["in"], p["name"]): p for p in op.get("parameters", [])})
+            spec.operations.append(
+                Operation(
+                    operation_id=op.get("operationId") or f"{method} {template}",
+                    method=method.upper(),
+                    path=template,
+                    parameters=list(params.values()),
+                    request_body=op.get("requestBody"),
+                    responses=op.get("responses", {}),
+                    security=op.get("security", default_security),
+                    mock=op.get("x-mock") or {},
+                )
+            )
+    return spec
+
+
+def discover_specs(directory: Path) -> list[Path]:
+    paths = sorted(p for p in directory.iterdir() if p.suffix in {".yaml", ".yml", ".json"})
+    if not paths:
+        raise SpecError(f"no OpenAPI documents in {directory}")
+    return paths

@@ -1,0 +1,199 @@
+"""In-memory state: one table of records per resource, with indexes.
+
+Every write happens synchronously inside one request handler, with no await
+between the checks and the write, so on the single event loop a check-then-
+insert is atomic: two concurrent creates of the same unique key cannot both
+pass.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Record = dict[str, Any]
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, (list, dict)):
+        return repr(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Relation:
+    resource: str
+    key: str
+
+
+@dataclass
+class ResourceConfig:
+    """What a spec's `x-mock.resources.<name>` declares about a resource."""
+
+    name: str
+    relations: dict[str, Relation] = field(default_factory=dict)
+    timestamps: dict[str, str] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    sequences: dict[str, str] = field(default_factory=dict)
+    not_found: dict[str, Any] | None = None
+
+    @classmethod
+    def from_spec(cls, name: str, data: Mapping[str, Any]) -> "ResourceConfig":
+        return cls(
+            name=name,
+            relations={key: Relation(**value) for key, value in (data.get("relations") or {}).items()},
+            timestamps=dict(data.get("timestamps") or {}),
+            defaults=dict(data.get("defaults") or {}),
+            sequences=dict(data.get("sequences") or {}),
+            not_found=data.get("not_found"),
+        )
+
+
+class Row(Mapping[str, Any]):
+    """A read view of a stored record that also resolves declared relations."""
+
+    __slots__ = ("table", "data")
+
+    def __init__(self, table: "Table", data: Record) -> None:
+        self.table = table
+        self.data = data
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.data:
+            return self.data[key]
+        relation = self.table.config.relations.get(key)
+        if relation is None:
+            raise KeyError(key)
+        return self.table.store.table(relation.resource).row(self.data.get(relation.key))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+class Table:
+    """The records of one resource, keyed by id, in id order."""
+
+    def __init__(self, store: "Store", config: ResourceConfig) -> None:
+        self.store = store
+        self.config = config
+        self.records: dict[Any, Record] = {}
+        self.next_id = 1
+        self.counters: dict[str, int] = {}
+        # fields tuple -> value tuple -> ids; kept current on every write.
+        self.indexes: dict[tuple[str, ...], dict[tuple[Any, ...], set[Any]]] = {}
+
+    # -- reading -----------------------------------------------------------
+    def get(self, record_id: Any) -> Record | None:
+        try:
+            return self.records.get(record_id)
+        except TypeError:  # an unhashable id names nothing
+            return None
+
+    def row(self, record_id: Any) -> Row | None:
+        record = self.get(record_id)
+        return Row(self, record) if record is not None else None
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(self.records.values())
+
+    def find(self, criteria: Mapping[str, Any]) -> Iterable[Record]:
+        """Records whose fields equal the criteria, through an index when one fits."""
+        if not criteria:
+            return self.records.values()
+        fields = tuple(criteria)
+        index = self.indexes.get(fields)
+        if index is not None:
+            ids = index.get(tuple(_hashable(criteria[f]) for f in fields), ())
+            return [self.records[i] for i in sorted(ids)]
+        return [r for r in self.records.values() if all(r.get(k) == v for k, v in criteria.items())]
+
+    def ensure_index(self, fields: Iterable[str]) -> None:
+        fields = tuple(fields)
+        if fields in self.indexes:
+            return
+        index: dict[tuple[Any, ...], set[Any]] = {}
+        for record_id, record in self.records.items():
+            index.setdefault(self._key(fields, record), set()).add(record_id)
+        self.indexes[fields] = index
+
+    # -- writing -----------------------------------------------------------
+    def insert(self, record: Record) -> Record:
+        if record.get("id") is None:
+            record["id"] = self.next_id
+        record_id = record["id"]
+        if record_id in self.records:
+            raise ValueError(f"{self.config.name}: duplicate id {record_id!r}")
+        if isinstance(record_id, int):
+            self.next_id = max(self.next_id, record_id + 1)
+        self.records[record_id] = record
+        for fields, index in self.indexes.items():
+            index.setdefault(self._key(fields, record), set()).add(record_id)
+        return record
+
+    def update(self, record_id: Any, changes: Mapping[str, Any]) -> Record:
+        record = self.records[record_id]
+        touched = [f for f in self.indexes if any(name in changes for name in f)]
+        for fields in touched:
+            self._unindex(fields, record)
+        record.update(changes)
+        for fields in touched:
+            self.indexes[fields].setdefault(self._key(fields, record), set()).add(record_id)
+        return record
+
+    def delete(self, record_id: Any) -> None:
+        record = self.records.pop(record_id)
+        for fields in self.indexes:
+            self._unindex(fields, record)
+
+    def next_in_sequence(self, name: str) -> int:
+        """Next number of a per-table sequence, starting after the largest stored one."""
+        if name not in self.counters:
+            numbers = [int(r[name]) for r in self.records.values() if str(r.get(name) or "").isdigit()]
+            self.counters[name] = max(numbers, default=0)
+        self.counters[name] += 1
+        return self.counters[name]
+
+    @staticmethod
+    def _key(fields: tuple[str, ...], record: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(_hashable(record.get(f)) for f in fields)
+
+    def _unindex(self, fields: tuple[str, ...], record: Record) -> None:
+        bucket = self.indexes[fields].get(self._key(fields, record))
+        if bucket is not None:
+            bucket.discard(record["id"])
+            if not bucket:
+                del self.indexes[fields][self._key(fields, record)]
+
+
+class Store:
+    """All tables of one API."""
+
+    def __init__(self, resources: Mapping[str, ResourceConfig]) -> None:
+        self.resources = resources
+        self.tables: dict[str, Table] = {}
+
+    def table(self, name: str) -> Table:
+        table = self.tables.get(name)
+        if table is None:
+            config = self.resources.get(name) or ResourceConfig(name=name)
+            table = self.tables[name] = Table(self, config)
+        return table
+
+    def load(self, seed: Mapping[str, list[Record]], indexes: Mapping[str, set[tuple[str, ...]]]) -> None:
+        """Replace every table with a private copy of the seed records."""
+        self.tables = {}
+        for name, records in seed.items():
+            table = self.table(name)
+            for record in sorted(copy.deepcopy(records), key=lambda r: (str(type(r.get("id"))), r.get("id"))):
+                table.insert(record)
+        for name, field_sets in indexes.items():
+            for fields in field_sets:
+                self.table(name).ensure_index(fields)

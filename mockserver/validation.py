@@ -1,0 +1,230 @@
+"""Request validation against the operation's parameters and body schema.
+
+Validators are compiled once per operation at start-up. Failures come back
+as `FieldError`s in the order a reader expects: fields in the order the
+schema declares them, and per field in rule order (required, type, ...).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from .messages import FieldError
+from .spec import Operation
+from .templates import merged_properties
+
+_RULE_ORDER = {rule: i for i, rule in enumerate(
+    ["required", "type", "enum", "const", "format", "minLength", "maxLength", "pattern", "minimum", "maximum"]
+)}
+_INTEGER = re.compile(r"^-?\d{1,18}$")
+_NUMBER = re.compile(r"^-?\d{1,18}(\.\d+)?([eE][-+]?\d{1,3})?$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+FORMATS = FormatChecker()
+
+
+@FORMATS.checks("email")
+def _is_email(value: object) -> bool:
+    return not isinstance(value, str) or bool(_EMAIL.match(value))
+
+
+class BodyError(Exception):
+    """The body cannot be read as JSON at all."""
+
+    def __init__(self, rule: str, detail: str = "") -> None:
+        super().__init__(rule)
+        self.rule = rule
+        self.detail = detail
+
+
+def _types(schema: Mapping[str, Any]) -> list[str]:
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        return [declared]
+    if isinstance(declared, list):
+        return declared
+    return []
+
+
+def coerce(text: str, schema: Mapping[str, Any]) -> Any:
+    """Read a path or query string as the type its schema declares, if it can be."""
+    for kind in _types(schema):
+        if kind == "integer" and _INTEGER.match(text):
+            return int(text)
+        if kind == "number" and _NUMBER.match(text):
+            return float(text) if any(c in text for c in ".eE") else int(text)
+        if kind == "boolean" and text in ("true", "false"):
+            return text == "true"
+    return text
+
+
+class _FieldMap:
+    """Per-field facts of a body schema: declared order, required flags, wording."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self.order: dict[str, int] = {}
+        self.required: set[str] = set()
+        self.overrides: dict[str, Mapping[str, Any]] = {}
+        self._walk(schema, "")
+
+    def _walk(self, schema: Mapping[str, Any], prefix: str) -> None:
+        required = set(schema.get("required", []))
+        for part in schema.get("allOf", []):
+            required.update(part.get("required", []))
+        for name, sub in merged_properties(schema).items():
+            path = f"{prefix}{name}"
+            self.order.setdefault(path, len(self.order))
+            if name in required:
+                self.required.add(path)
+            if "x-messages" in sub:
+                self.overrides[path] = sub["x-messages"]
+            self._walk(sub, path + ".")
+            if isinstance(sub.get("items"), Mapping):
+                self._walk(sub["items"], path + ".*.")
+
+
+class RequestValidator:
+    def __init__(self, operation: Operation, mock: Mapping[str, Any], api_input: Mapping[str, Any]) -> None:
+        self.path_params: dict[str, Mapping[str, Any]] = {}
+        self.query_params: list[tuple[str, Mapping[str, Any], bool]] = []
+        self.header_params: list[tuple[str, bool]] = []
+        for param in operation.parameters:
+            schema = param.get("schema", {})
+            if param["in"] == "path":
+                self.path_params[param["name"]] = schema
+            elif param["in"] == "query":
+                self.query_params.append((param["name"], schema, bool(param.get("required"))))
+            elif param["in"] == "header":
+                self.header_params.append((param["name"], bool(param.get("required"))))
+        self._param_validators = {
+            id(schema): Draft202012Validator(schema, format_checker=FORMATS)
+            for schema in [*self.path_params.values(), *(s for _, s, _ in self.query_params)]
+        }
+        self.body_schema = operation.body_schema()
+        self.body_required = bool(operation.request_body and operation.request_body.get("required"))
+        self.body_validator = (
+            Draft202012Validator(self.body_schema, format_checker=FORMATS) if self.body_schema is not None else None
+        )
+        self.fields = _FieldMap(self.body_schema or {})
+        pointer = mock.get("body") or ""
+        self.record_prefix = [p for p in pointer.split("/") if p]
+        self.trim = bool(api_input.get("trim_strings"))
+        self.empty_to_null = bool(api_input.get("empty_strings_to_null"))
+
+    # -- path and query ----------------------------------------------------
+    def path(self, raw: Mapping[str, str]) -> dict[str, Any] | None:
+        """Typed path parameters, or None when one cannot name anything."""
+        values = {}
+        for name, text in raw.items():
+            schema = self.path_params.get(name, {})
+            value = coerce(text, schema)
+            if schema and not self._param_validators[id(schema)].is_valid(value):
+                return None
+            values[name] = value
+        return values
+
+    def query(self, params: Mapping[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
+        values: dict[str, Any] = {}
+        errors: list[FieldError] = []
+        for name, schema, required in self.query_params:
+            if name not in params:
+                if required:
+                    errors.append(FieldError(name, "required"))
+                continue
+            value = coerce(params[name], schema)
+            failures = list(self._param_validators[id(schema)].iter_errors(value))
+            if failures:
+                errors.extend(self._field_errors(failures[:1], name_prefix=[name]))
+            else:
+                values[name] = value
+        return values, errors
+
+    def headers(self, headers: Mapping[str, str]) -> list[FieldError]:
+        return [FieldError(name, "required") for name, required in self.header_params if required and name not in headers]
+
+    # -- body --------------------------------------------------------------
+    def parse_body(self, raw: bytes, content_type: str | None) -> Any:
+        """The request body as JSON, with the API's input normalisation applied."""
+        if not raw.strip():
+            return {}
+        media = (content_type or "").split(";", 1)[0].strip().lower()
+        if media != "application/json" and not media.endswith("+json"):
+            raise BodyError("body.content_type")
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise BodyError("body.malformed", str(exc).split(":", 1)[0]) from None
+        if not isinstance(value, dict):
+            raise BodyError("body.not_object")
+        if self.trim or self.empty_to_null:
+            value = self._normalise(value)
+        return value
+
+    def body(self, value: Any) -> list[FieldError]:
+        if self.body_validator is None:
+            return []
+        return self._field_errors(self.body_validator.iter_errors(value))
+
+    def record(self, body: Any) -> dict[str, Any]:
+        """The part of a validated body that holds the record's fields."""
+        for part in self.record_prefix:
+            body = body.get(part) if isinstance(body, dict) else None
+        return body if isinstance(body, dict) else {}
+
+    # -- helpers -----------------------------------------------------------
+    def _normalise(self, value: Any) -> Any:
+        if isinstance(value, str):
+            if self.trim:
+                value = value.strip()
+            return None if self.empty_to_null and value == "" else value
+        if isinstance(value, dict):
+            return {key: self._normalise(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._normalise(item) for item in value]
+        return value
+
+    def _field_errors(self, failures: Any, name_prefix: list[str] | None = None) -> list[FieldError]:
+        found: list[tuple[tuple[int, int, int], FieldError]] = []
+        seen: set[tuple[str, str]] = set()
+        for failure in failures:
+            for path, rule, params in self._describe(failure):
+                full = (name_prefix or []) + path
+                if (repr(full), rule) in seen:  # jsonschema reports each missing field once per required list
+                    continue
+                seen.add((repr(full), rule))
+                key = ".".join("*" if isinstance(p, int) else str(p) for p in full)
+                shown = full[len(self.record_prefix):] if full[: len(self.record_prefix)] == self.record_prefix and len(full) > len(self.record_prefix) else full
+                label = ".".join(str(p) for p in shown)
+                error = FieldError(label or "body", rule, params, self.fields.overrides.get(key))
+                rank = (self.fields.order.get(key, len(self.fields.order)), _RULE_ORDER.get(rule.split(".")[0], 99), len(found))
+                found.append((rank, error))
+        found.sort(key=lambda item: item[0])
+        return [error for _, error in found]
+
+    def _describe(self, failure: ValidationError) -> list[tuple[list[Any], str, dict[str, Any]]]:
+        path = list(failure.absolute_path)
+        keyword = failure.validator
+        if keyword == "required":
+            instance = failure.instance if isinstance(failure.instance, dict) else {}
+            return [(path + [name], "required", {}) for name in failure.validator_value if name not in instance]
+        if keyword == "type":
+            key = ".".join("*" if isinstance(p, int) else str(p) for p in path)
+            if failure.instance is None and key in self.fields.required:
+                return [(path, "required", {})]
+            if not path:
+                return [(path, "body.not_object", {})]
+            wanted = [t for t in _types(failure.schema) if t != "null"] or ["null"]
+            return [(path, f"type.{wanted[0]}", {})]
+        if keyword in ("enum", "const"):
+            allowed = failure.validator_value if keyword == "enum" else [failure.validator_value]
+            return [(path, "enum", {"allowed": ", ".join("null" if a is None else str(a) for a in allowed)})]
+        if keyword == "format":
+            return [(path, f"format.{failure.validator_value}", {})]
+        return [(path, str(keyword), {"limit": failure.validator_value})]
+
