@@ -205,7 +205,10 @@ class RequestValidator:
                 rank = (self.fields.order.get(key, len(self.fields.order)), _RULE_ORDER.get(rule.split(".")[0], 99), len(found))
                 found.append((rank, error))
         found.sort(key=lambda item: item[0])
-        return [error for _, error in found]
+        # A value of the wrong type says nothing about its length, format or
+        # allowed values: report only the type for that field.
+        mistyped = {error.field for _, error in found if error.rule.startswith("type.")}
+        return [e for _, e in found if e.field not in mistyped or e.rule.startswith("type.")]
 
     def _describe(self, failure: ValidationError) -> list[tuple[list[Any], str, dict[str, Any]]]:
         path = list(failure.absolute_path)
