@@ -2,7 +2,7 @@
 
 A scheme's `x-mock` names the table holding its credentials and the field
 compared with what the caller presents; a credential may point at a
-principal (a user) through `principal: {resource, key}`. A presented value
+principal (the account acting) through `principal: {resource, key}`. A presented value
 that is not stored is refused like a missing one: shape alone never passes.
 """
 
@@ -51,8 +51,8 @@ class Scheme:
     @classmethod
     def from_spec(cls, name: str, scheme: Mapping[str, Any]) -> "Scheme":
         mock = scheme.get("x-mock") or {}
-        if "credentials" not in mock:
-            raise SpecError(f"security scheme {name!r} needs x-mock.credentials (the table of valid credentials)")
+        if "credentials" not in mock or "key" not in mock:
+            raise SpecError(f"security scheme {name!r} needs x-mock.credentials (a resource) and x-mock.key (its field)")
         if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
             kind, location, parameter = "bearer", "header", "authorization"
         elif scheme.get("type") == "apiKey":
@@ -65,7 +65,7 @@ class Scheme:
             location=location,
             parameter=parameter,
             table=mock["credentials"],
-            key=mock.get("key", "token"),
+            key=mock["key"],
             principal=mock.get("principal"),
             issue={field: compile_template(value) for field, value in (mock.get("issue") or {}).items()},
             reject_headers=list(mock.get("reject_headers") or []),
@@ -77,10 +77,10 @@ class Scheme:
         if value is None:
             return None
         if self.kind == "bearer":
-            scheme, _, token = value.partition(" ")
+            scheme, _, presented = value.partition(" ")
             if scheme.lower() != "bearer":
                 return None
-            value = token
+            value = presented
         value = value.strip()
         return value or None
 

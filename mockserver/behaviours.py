@@ -339,9 +339,9 @@ class Login(_Base):
         self.check_rules(call, record, own_id=record.get("id"))
         if self.set:
             table.update(record["id"], _evaluate(self.set, call.context))
-        user = Row(table, record)
-        credential = self.env.auth.issue(self.scheme, call.store, user)
-        return self.answer(call, record=user, credential=credential)
+        account = Row(table, record)
+        credential = self.env.auth.issue(self.scheme, call.store, account)
+        return self.answer(call, record=account, credential=credential)
 
     def index_fields(self) -> dict[str, set[tuple[str, ...]]]:
         return {self.resource: {tuple(self.identity)}}

@@ -3,7 +3,7 @@
 * `unique: [fields]`: no other record of the resource has the same values.
 * `exists: {resource, key, where?}`: the field names a record of another
   resource, optionally one matching `where` (e.g. an active parent).
-* `deny_if: {field: value}`: the record must not match (an inactive user).
+* `deny_if: {field: value}`: the record must not match (an inactive account).
 
 A failing rule either answers at once (`respond: {status, example?|body?}`)
 or adds a field error to the validation answer (`error: {field, message|rule}`).

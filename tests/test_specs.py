@@ -1,0 +1,75 @@
+"""The specs themselves: valid OpenAPI 3.1, self-consistent examples, generic engine."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+
+from mockserver.app import create_app
+from mockserver.spec import SpecError, load_spec, load_yaml, resolve_refs
+from mockserver.validation import FORMATS
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
+def test_spec_is_valid_openapi_31(path):
+    document = load_yaml(path)
+    assert document["openapi"].startswith("3.1")
+    validate(document)
+
+
+def _examples(spec):
+    for op in spec.operations:
+        schema = op.body_schema()
+        if schema is not None:
+            media = op.request_body["content"]["application/json"]
+            for value in [media.get("example"), *(e["value"] for e in media.get("examples", {}).values())]:
+                if value is not None:
+                    yield f"{op.operation_id} request", schema, value
+        for status in op.responses:
+            for name, value in op.examples(status).items():
+                yield f"{op.operation_id} {status} {name}", op.response_schema(status), value
+
+
+@pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
+def test_every_example_matches_its_schema(path):
+    spec = load_spec(path)
+    checked = 0
+    for where, schema, value in _examples(spec):
+        errors = [e.message for e in Draft202012Validator(schema, format_checker=FORMATS).iter_errors(value)]
+        assert not errors, f"{where}: {errors}"
+        checked += 1
+    assert checked > 5
+
+
+def test_both_specs_load_into_one_app():
+    app = create_app()
+    assert sorted(api.name for api in app.state.apis) == ["daftra", "facturacion"]
+
+
+def test_engine_code_names_no_resource_of_either_api():
+    resources = set()
+    for path in SPECS:
+        resources |= set(load_yaml(path)["x-mock"]["resources"])
+    words = sorted(resources | {r.rstrip("s") for r in resources})
+    pattern = "|".join(re.escape(w) for w in words)
+    found = subprocess.run(["grep", "-rniwE", pattern, str(ROOT / "mockserver")], capture_output=True, text=True)
+    assert found.stdout == "", f"resource names in engine code:\n{found.stdout}"
+
+
+def test_reference_cycles_are_reported():
+    document = {"components": {"schemas": {"A": {"$ref": "#/components/schemas/B"}, "B": {"$ref": "#/components/schemas/A"}}}}
+    with pytest.raises(SpecError, match="cycle"):
+        resolve_refs(document)
+
+
+def test_sibling_keys_override_the_referenced_schema():
+    document = {"x": {"$ref": "#/y", "description": "mine"}, "y": {"type": "string", "description": "theirs"}}
+    assert resolve_refs(document)["x"] == {"type": "string", "description": "mine"}

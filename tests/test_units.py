@@ -1,0 +1,144 @@
+"""Unit tests of the engine's parts, each on small data of its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockserver.messages import FieldError, Messages
+from mockserver.preferences import PreferenceError, read_preference
+from mockserver.routing import Match, Miss, Router
+from mockserver.spec import Operation
+from mockserver.state import Relation, ResourceConfig, Row, Store
+from mockserver.templates import compile_template, render_text
+from mockserver.validation import RequestValidator, coerce
+
+
+# -- templates ---------------------------------------------------------------
+def test_whole_placeholder_keeps_type_and_text_interpolates():
+    render = compile_template({"total": "${page.total}", "label": "page ${page.number} of ${page.last}", "id": "${x|string}"})
+    assert render({"page": {"total": 3, "number": 1, "last": 2}, "x": 7}) == {"total": 3, "label": "page 1 of 2", "id": "7"}
+
+
+def test_missing_values_render_as_null_or_empty_text():
+    assert compile_template({"a": "${nope.deeper}", "b": "x${nope}y"})({}) == {"a": None, "b": "xy"}
+
+
+def test_records_are_projected_onto_the_response_schema_with_relations():
+    store = Store({"things": ResourceConfig("things", relations={"owner": Relation("people", "owner_id")})})
+    store.load({"people": [{"id": 1, "name": "Ana", "secret": "x"}], "things": [{"id": 5, "owner_id": 1, "hidden": True}]}, {})
+    schema = {"type": "object", "properties": {"data": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "owner": {"oneOf": [{"type": "object", "properties": {"name": {"type": "string"}}}, {"type": "null"}]},
+        "password": {"type": "string", "writeOnly": True}}}}}
+    render = compile_template({"data": "${record}"}, schema)
+    record = {**store.table("things").get(5), "password": "pw"}
+    assert render({"record": Row(store.table("things"), record)}) == {"data": {"id": 5, "owner": {"name": "Ana"}}}
+
+
+def test_each_wraps_every_item():
+    render = compile_template({"$each": "${rows}", "item": {"Row": "${item}"}})
+    assert render({"rows": [1, 2]}) == [{"Row": 1}, {"Row": 2}]
+
+
+def test_render_text():
+    assert render_text("The ${field} must be at least ${limit}.", {"field": "age", "limit": 18}) == "The age must be at least 18."
+
+
+# -- routing -----------------------------------------------------------------
+def test_router_prefers_literal_segments_and_strips_suffixes():
+    router: Router[str] = Router(suffixes=(".json",))
+    router.add("GET", "/things/{id}", "show")
+    router.add("POST", "/things/search", "search")
+    router.add("GET", "/things", "list")
+    assert router.match("POST", "/things/search") == Match("search", {})
+    assert router.match("GET", "/things/7.json") == Match("show", {"id": "7"})
+    assert router.match("GET", "/things.json") == Match("list", {})
+    assert router.match("HEAD", "/things") == Match("list", {})
+    assert router.match("DELETE", "/things/7") == Miss(allowed=["GET", "HEAD"])
+    assert router.match("GET", "/other") == Miss(allowed=[])
+
+
+# -- state -------------------------------------------------------------------
+def test_indexes_follow_inserts_updates_and_deletes():
+    store = Store({})
+    store.load({"t": [{"id": 1, "k": "a"}, {"id": 2, "k": "b"}]}, {"t": {("k",)}})
+    table = store.table("t")
+    assert [r["id"] for r in table.find({"k": "a"})] == [1]
+    table.update(1, {"k": "b"})
+    assert [r["id"] for r in table.find({"k": "b"})] == [1, 2] and list(table.find({"k": "a"})) == []
+    table.delete(2)
+    new = table.insert({"k": "b"})
+    assert new["id"] == 3 and [r["id"] for r in table.find({"k": "b"})] == [1, 3]
+
+
+def test_seed_is_copied_so_reset_restores_it():
+    seed = {"t": [{"id": 1, "k": "a"}]}
+    store = Store({})
+    store.load(seed, {})
+    store.table("t").update(1, {"k": "changed"})
+    store.load(seed, {})
+    assert store.table("t").get(1)["k"] == "a" and seed["t"][0]["k"] == "a"
+
+
+def test_sequences_continue_after_the_largest_stored_number():
+    store = Store({})
+    store.load({"t": [{"id": 1, "n": "000041"}, {"id": 2, "n": ""}]}, {})
+    assert store.table("t").next_in_sequence("n") == 42
+
+
+# -- validation and messages -------------------------------------------------
+def _validator(schema, mock=None, api_input=None):
+    op = Operation("op", "POST", "/x", [], {"required": True, "content": {"application/json": {"schema": schema}}}, {}, [], mock or {})
+    return RequestValidator(op, op.mock, api_input or {})
+
+
+def test_errors_follow_schema_order_and_rule_order():
+    schema = {"type": "object", "required": ["b", "a"], "properties": {
+        "a": {"type": "string"}, "b": {"type": "string", "maxLength": 2, "pattern": "^x"}, "c": {"type": "integer"}}}
+    errors = _validator(schema).body({"b": "yyy", "c": "no"})
+    assert [(e.field, e.rule) for e in errors] == [("a", "required"), ("b", "maxLength"), ("b", "pattern"), ("c", "type.integer")]
+
+
+def test_null_for_a_required_field_is_missing_and_strings_are_normalised():
+    schema = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+    validator = _validator(schema, api_input={"trim_strings": True, "empty_strings_to_null": True})
+    body = validator.parse_body(b'{"name": "   "}', "application/json")
+    assert body == {"name": None}
+    assert [(e.field, e.rule) for e in validator.body(body)] == [("name", "required")]
+
+
+def test_wrapped_records_report_fields_without_the_wrapper():
+    schema = {"type": "object", "required": ["Thing"], "properties": {"Thing": {"type": "object", "properties": {"n": {"type": "integer"}}}}}
+    validator = _validator(schema, mock={"body": "/Thing"})
+    assert [(e.field, e.rule) for e in validator.body({"Thing": {"n": "x"}})] == [("n", "type.integer")]
+    assert validator.record({"Thing": {"n": 1}}) == {"n": 1}
+
+
+def test_query_strings_are_read_as_their_declared_type():
+    assert coerce("12", {"type": "integer"}) == 12
+    assert coerce("1e3", {"type": "number"}) == 1000.0
+    assert coerce("12", {"type": "string"}) == "12"
+    assert coerce("9" * 40, {"type": "integer"}) == "9" * 40  # too big to be an id: stays text and fails
+
+
+def test_messages_use_locale_overrides_and_shape():
+    mock = {"locale": "en", "validation_errors": "string", "locales": {
+        "en": {"messages": {"required": "${field} is needed", "invalid": "${field} is odd"}},
+        "es": {"attributes": {"email": "correo"}, "messages": {"required": "Falta ${attribute}"}}}}
+    errors = [FieldError("email", "required"), FieldError("age", "minimum", {"limit": 1}, {"minimum": {"en": "too young"}})]
+    assert Messages(mock).render(errors) == {"email": "email is needed", "age": "too young"}
+    assert Messages(mock, "es").text(FieldError("email", "required")) == "Falta correo"
+    assert Messages(mock).text(FieldError("x", "weird")) == "x is odd"
+
+
+def test_summary_counts_the_other_messages():
+    mock = {"locales": {"en": {"messages": {"required": "r", "more_many": "${first} (+${count})"}}}}
+    assert Messages(mock).summary({"a": ["one", "two"], "b": ["three"]}) == "one (+2)"
+
+
+# -- preferences -------------------------------------------------------------
+def test_prefer_header_wins_over_query_and_is_checked():
+    assert read_preference("code=404, example=gone", {"__code": "500"}).code == "404"
+    assert read_preference(None, {"__code": "500"}).code == "500"
+    assert read_preference(None, {}) is None
+    with pytest.raises(PreferenceError):
+        read_preference("code=20", {})
