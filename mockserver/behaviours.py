@@ -233,7 +233,7 @@ class ListRecords(_Base):
             chosen = list(rows)
         else:
             start = (number - 1) * size
-            chosen = list(itertools.islice(iter(rows), start, start + size))
+            chosen = list(itertools.islice(iter(rows), start, start + size)) if start < total else []
         last = max(math.ceil(total / size), 1) if size else 1
         call.context["matched"] = rows if self.counts else ()
         call.context["page"] = {

@@ -22,8 +22,9 @@ from .templates import merged_properties
 _RULE_ORDER = {rule: i for i, rule in enumerate(
     ["required", "type", "enum", "const", "format", "minLength", "maxLength", "pattern", "minimum", "maximum"]
 )}
-_INTEGER = re.compile(r"^-?\d{1,18}$")
-_NUMBER = re.compile(r"^-?\d{1,18}(\.\d+)?([eE][-+]?\d{1,3})?$")
+# Python refuses to parse integers of more than 4300 digits; longer text stays text.
+_INTEGER = re.compile(r"^-?\d{1,4000}$")
+_NUMBER = re.compile(r"^-?\d{1,300}(\.\d{1,300})?([eE][-+]?\d{1,3})?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 FORMATS = FormatChecker()

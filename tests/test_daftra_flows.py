@@ -67,6 +67,8 @@ def test_pagination_object(http):
         assert response.status_code == 400, bad
         assert list(response.json()["validation_errors"]) == list(bad)
     assert http.get("/api2/clients", headers=DAFTRA, params={"sort": "created", "unknown": "x"}).status_code == 200
+    far = http.get("/api2/clients", headers=DAFTRA, params={"page": 10**25, "limit": 150})
+    assert far.status_code == 200 and far.json()["data"] == [] and far.json()["pagination"]["next"] is None
 
 
 def test_api_key_header_is_case_insensitive_and_checked_by_value(http):
