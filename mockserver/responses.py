@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import json
+
 import orjson
 from starlette.responses import Response
 
@@ -27,7 +29,10 @@ class JSONResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        try:
+            return orjson.dumps(content)
+        except TypeError:  # integers beyond 64 bits, echoed from a request
+            return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def to_response(reply: Reply, head_only: bool = False) -> Response:
@@ -73,6 +78,3 @@ def reply_template(declared: Mapping[str, Any], operation: Operation | None = No
     value = examples[name] if name is not None else next(iter(examples.values()))
     return ReplyTemplate(status, lambda context: value, headers)
 
-
-def json_dumps(value: Any) -> bytes:
-    return orjson.dumps(value)
