@@ -7,6 +7,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 
 from .engine import MockApi
@@ -17,6 +18,21 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPECS = PROJECT_ROOT / "specs"
 DEFAULT_FIXTURES = PROJECT_ROOT / "fixtures"
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+
+
+class AnyPath(Convertor[str]):
+    """Every path, control characters included: unknown paths are the APIs' to answer."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anypath", AnyPath())
 
 
 def load_apis(specs_dir: Path, fixtures_dir: Path, locale: str | None = None) -> list[MockApi]:
@@ -53,6 +69,6 @@ def create_app(
     locale: str | None = None,
 ) -> Starlette:
     dispatcher = Dispatcher(load_apis(Path(specs_dir), Path(fixtures_dir), locale))
-    app = Starlette(routes=[Route("/{path:path}", dispatcher.dispatch, methods=ALL_METHODS)])
+    app = Starlette(routes=[Route("/{path:anypath}", dispatcher.dispatch, methods=ALL_METHODS)])
     app.state.apis = dispatcher.apis
     return app

@@ -161,8 +161,9 @@ class MockApi:
         body: Any = None
         if validator.body_schema is not None:
             try:
-                body = validator.parse_body(await request.body(), request.headers.get("content-type"))
-                errors += validator.body(body)
+                raw = await request.body()
+                body = validator.parse_body(raw, request.headers.get("content-type"))
+                errors += validator.body(body, sent=bool(raw.strip()))
             except BodyError as exc:
                 errors.append(FieldError("body", exc.rule, {"detail": exc.detail}))
         context["body"] = body if isinstance(body, dict) else {}

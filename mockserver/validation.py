@@ -167,10 +167,13 @@ class RequestValidator:
             value = self._normalise(value)
         return value
 
-    def body(self, value: Any) -> list[FieldError]:
+    def body(self, value: Any, sent: bool = True) -> list[FieldError]:
         if self.body_validator is None:
             return []
-        return self._field_errors(self.body_validator.iter_errors(value))
+        errors = self._field_errors(self.body_validator.iter_errors(value))
+        if not sent and self.body_required and not errors:
+            errors = [FieldError("body", "body.missing")]
+        return errors
 
     def record(self, body: Any) -> dict[str, Any]:
         """The part of a validated body that holds the record's fields."""

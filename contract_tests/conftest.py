@@ -1,0 +1,67 @@
+"""Options and fixtures of the contract suites.
+
+By default every suite starts the mock as a uvicorn process on a free
+loopback port (a fresh one per test module). Point the suites at a
+deployment with `--contract-base-url` and `--contract-header`, or run
+`mockserver contract API --base-url ... --header ...`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+import pytest
+
+from mockserver.contract.settings import Settings
+from mockserver.contract.target import Target, mock_target, remote_target
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("contract", "contract suites (each option can also be set as CONTRACT_<NAME>)")
+    group.addoption("--contract-api", action="append", help="API (spec name) to test; repeatable. Default: every spec.")
+    group.addoption("--contract-base-url", help="A deployment to test instead of a freshly started mock.")
+    group.addoption("--contract-header", action="append", help="'Name: value' sent with every request; repeatable.")
+    group.addoption("--contract-login", help="JSON body for the spec's login operation (throw-away credentials).")
+    group.addoption("--contract-read-only", action="store_true", default=None, help="Only safe methods.")
+    group.addoption("--contract-seed", type=int, help="Generation seed (fixed by default, so runs repeat).")
+    group.addoption("--contract-max-examples", type=int, help="Generated cases per operation.")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Test modules build their schemathesis schemas at import time from the
+    # environment; options given on the command line win over it.
+    for name in ("api", "base_url", "header", "login", "read_only", "seed", "max_examples"):
+        value = config.getoption(f"contract_{name}")
+        if value is None:
+            continue
+        if isinstance(value, list):
+            value = ("\n" if name == "header" else ",").join(value)
+        os.environ[f"CONTRACT_{name.upper()}"] = "1" if value is True else str(value)
+    config.addinivalue_line("markers", "writes: the test changes the target's state (left out with --contract-read-only)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not Settings.from_env().read_only:
+        return
+    dropped = [item for item in items if item.get_closest_marker("writes")]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if not item.get_closest_marker("writes")]
+
+
+@pytest.fixture(scope="module")
+def targets() -> Iterator[Callable[[str], Target]]:
+    """Targets by API name, started on first use and stopped with the module."""
+    settings = Settings.from_env()
+    opened: dict[str, Target] = {}
+    with ExitStack() as stack:
+
+        def get(name: str) -> Target:
+            if name not in opened:
+                opener = mock_target if settings.base_url is None else remote_target
+                opened[name] = stack.enter_context(opener(name, settings))
+            return opened[name]
+
+        yield get

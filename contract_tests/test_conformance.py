@@ -1,0 +1,21 @@
+"""Layer 1: every operation, positive and negative data, every applicable check."""
+
+from __future__ import annotations
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from mockserver.contract import semantics
+from mockserver.contract.settings import Settings
+
+SETTINGS = Settings.from_env()
+SCHEMAS = {name: semantics.load_schema(name, SETTINGS) for name in SETTINGS.apis}
+
+
+@schemathesis.pytest.parametrize(**SCHEMAS)
+@settings(deadline=None, suppress_health_check=list(HealthCheck), max_examples=SETTINGS.max_examples)
+def test_conformance(case, targets):
+    target = targets(semantics.api_of(case))
+    operation = target.operation(case.operation.method, case.operation.path)
+    headers = target.throwaway_headers() if semantics.revokes_credentials(operation) else target.headers
+    case.call_and_validate(base_url=target.base_url, headers=headers)

@@ -1,0 +1,1 @@
+"""Contract testing: the same suites against the mock or any deployment."""

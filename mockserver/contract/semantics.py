@@ -1,0 +1,96 @@
+"""What a spec's `x-mock` declarations mean for the generic checks.
+
+Some schemathesis checks need to know what an operation means, and the spec
+says it: a DELETE that only deactivates leaves the record readable, so
+`use_after_free` does not apply to that resource's paths; a valid body that
+hits a declared unique key or an inactive parent is rightly refused with the
+declared status, so `positive_data_acceptance` accepts that status for that
+operation. Nothing is switched off globally.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import schemathesis
+from schemathesis import Case
+from schemathesis.config import SchemathesisConfig
+from schemathesis.schemas import BaseSchema
+
+from ..spec import ApiSpec, Operation
+from .settings import Settings
+from .target import find_spec
+
+# schemathesis' own default for positive_data_acceptance
+ACCEPTED_BY_DEFAULT = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+
+
+def validation_status(spec: ApiSpec, operation: Operation) -> int:
+    declared = (operation.mock.get("errors") or {}).get("validation") or spec.mock.get("errors", {}).get("validation") or {}
+    return int(declared.get("status", 422))
+
+
+def refusals(spec: ApiSpec, operation: Operation) -> set[int]:
+    """Statuses with which the operation's declared rules refuse a schema-valid request."""
+    statuses = set()
+    for rule in operation.mock.get("rules") or []:
+        if "respond" in rule:
+            statuses.add(int(rule["respond"]["status"]))
+        elif "error" in rule:
+            statuses.add(validation_status(spec, operation))
+    if operation.mock.get("action") == "login":
+        statuses.add(int(operation.mock["failure"]["status"]))
+    return statuses
+
+
+def soft_deleted_paths(spec: ApiSpec) -> list[str]:
+    return [op.path for op in spec.operations if op.mock.get("action") == "delete" and op.mock.get("soft")]
+
+
+def revokes_credentials(operation: Operation) -> bool:
+    return operation.mock.get("action") == "logout"
+
+
+def schemathesis_config(spec: ApiSpec, seed: int, max_examples: int) -> dict[str, Any]:
+    operations = []
+    soft = soft_deleted_paths(spec)
+    for op in spec.operations:
+        checks: dict[str, Any] = {}
+        extra = refusals(spec, op)
+        if extra:
+            checks["positive_data_acceptance"] = {"expected-statuses": ACCEPTED_BY_DEFAULT + sorted(str(s) for s in extra)}
+        if any(op.path == path or op.path.startswith(path + "/") for path in soft):
+            # The record stays readable after its DELETE: a soft delete by declaration.
+            checks["use_after_free"] = {"enabled": False}
+        if checks:
+            operations.append({"include-name": f"{op.method} {op.path}", "checks": checks})
+    return {
+        "seed": seed,
+        "generation": {
+            "max-examples": max_examples,
+            "mode": "all",
+            # An API that ignores unknown query parameters rightly accepts them.
+            "allow-extra-parameters": spec.mock.get("unknown_parameters") != "ignored",
+        },
+        "operations": operations,
+    }
+
+
+def load_schema(name: str, settings: Settings) -> BaseSchema:
+    """The schemathesis schema of one API, configured from its spec's declarations."""
+    spec = find_spec(name)
+    config = SchemathesisConfig.from_dict(schemathesis_config(spec, settings.seed, settings.max_examples))
+    schema = schemathesis.openapi.from_path(spec.source, config=config)
+    if settings.read_only:
+        schema = schema.include(method=["GET", "HEAD"])
+    revoking = {(op.method, op.path) for op in spec.operations if revokes_credentials(op)}
+    if revoking and settings.base_url is not None and settings.login_body is None:
+        # Logging out would revoke the only credential the suite was given.
+        schema = schema.exclude(func=lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in revoking)
+    return schema
+
+
+def api_of(case: Case) -> str:
+    """The API (spec name) a generated case belongs to."""
+    raw = case.operation.schema.raw_schema
+    return (raw.get("x-mock") or {}).get("name") or raw["info"]["title"]

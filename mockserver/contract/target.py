@@ -1,0 +1,90 @@
+"""Where the contract suites send their requests, and with which credentials."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ..app import DEFAULT_FIXTURES, DEFAULT_SPECS
+from ..process import ServerProcess
+from .settings import Settings
+from ..spec import ApiSpec, Operation, discover_specs, load_spec, load_yaml
+
+
+@dataclass
+class Target:
+    spec: ApiSpec
+    base_url: str
+    headers: dict[str, str]
+    #: a body for the spec's login operation, to get throw-away credentials
+    login_body: dict[str, Any] | None = None
+    created: list[tuple[str, str]] = field(default_factory=list)  # (method, url) that undo what the suite made
+
+    def operation(self, method: str, path: str) -> Operation:
+        return next(op for op in self.spec.operations if op.method == method.upper() and op.path == path)
+
+    def throwaway_headers(self) -> dict[str, str]:
+        """Headers with a credential of their own, issued by the spec's login operation."""
+        login = next(op for op in self.spec.operations if op.mock.get("action") == "login")
+        scheme_key = next(iter(self.spec.security_schemes.values()))["x-mock"]["key"]
+        body_template = login.mock["response"]["body"]
+        field_name = next(k for k, v in body_template.items() if v == "${credential.%s}" % scheme_key)
+        response = httpx.post(self.base_url + login.path, json=self.login_body, timeout=10)
+        response.raise_for_status()
+        return {**self.headers, **credential_header(self.spec, response.json()[field_name])}
+
+
+def find_spec(name: str, specs_dir: Path = DEFAULT_SPECS) -> ApiSpec:
+    specs = {s.name: s for s in (load_spec(p) for p in discover_specs(specs_dir))}
+    if name not in specs:
+        raise LookupError(f"no spec named {name!r}; known: {', '.join(sorted(specs))}")
+    return specs[name]
+
+
+def credential_header(spec: ApiSpec, value: str) -> dict[str, str]:
+    """The header that presents a credential under the spec's first security scheme."""
+    scheme = next(iter(spec.security_schemes.values()))
+    if scheme.get("type") == "http":
+        return {"Authorization": f"Bearer {value}"}
+    return {scheme["name"]: value}
+
+
+def seed_credentials(spec: ApiSpec, fixtures_dir: Path = DEFAULT_FIXTURES) -> tuple[dict[str, str], dict[str, Any] | None]:
+    """Headers for the seeded credential with the widest scopes, and a login body for its principal."""
+    seed = load_yaml(fixtures_dir / f"{spec.mock.get('fixtures', spec.name)}.yaml") or {}
+    scheme = next(iter(spec.security_schemes.values()))
+    mock = scheme["x-mock"]
+    records = seed.get(mock["credentials"], [])
+    credential = max(records, key=lambda r: len(r.get("scopes") or []))
+    headers = credential_header(spec, credential[mock["key"]])
+    principal_link = mock.get("principal")
+    login = next((op for op in spec.operations if op.mock.get("action") == "login"), None)
+    if not principal_link or login is None:
+        return headers, None
+    principal = next(r for r in seed.get(principal_link["resource"], []) if r["id"] == credential[principal_link["key"]])
+    body = {}
+    for source in ("identity", "secret"):
+        for stored, template in login.mock[source].items():
+            body[template.removeprefix("${body.").removesuffix("}")] = principal[stored]
+    return headers, body
+
+
+@contextlib.contextmanager
+def mock_target(name: str, settings: Settings) -> Iterator[Target]:
+    """A fresh mock server process, with the seeded credentials."""
+    spec = find_spec(name)
+    headers, login_body = seed_credentials(spec)
+    with ServerProcess() as server:
+        yield Target(spec=spec, base_url=server.url, headers={**headers, **settings.headers}, login_body=login_body)
+
+
+@contextlib.contextmanager
+def remote_target(name: str, settings: Settings) -> Iterator[Target]:
+    """A deployment, with the credentials the caller gave."""
+    assert settings.base_url is not None
+    yield Target(spec=find_spec(name), base_url=settings.base_url, headers=settings.headers, login_body=settings.login_body)
