@@ -25,6 +25,8 @@ _RULE_ORDER = {rule: i for i, rule in enumerate(
 # Python refuses to parse integers of more than 4300 digits; longer text stays text.
 _INTEGER = re.compile(r"^-?\d{1,4000}$")
 _NUMBER = re.compile(r"^-?\d{1,300}(\.\d{1,300})?([eE][-+]?\d{1,3})?$")
+# What PHP's trim() strips; the specs' "not blank" patterns name the same set.
+_TRIMMED = " \t\n\r\x00\x0b"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 FORMATS = FormatChecker()
@@ -185,7 +187,7 @@ class RequestValidator:
     def _normalise(self, value: Any) -> Any:
         if isinstance(value, str):
             if self.trim:
-                value = value.strip()
+                value = value.strip(_TRIMMED)
             return None if self.empty_to_null and value == "" else value
         if isinstance(value, dict):
             return {key: self._normalise(item) for key, item in value.items()}

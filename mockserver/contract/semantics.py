@@ -10,16 +10,20 @@ operation. Nothing is switched off globally.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import schemathesis
+import tomli_w
 from schemathesis import Case
 from schemathesis.config import SchemathesisConfig
 from schemathesis.schemas import BaseSchema
 
 from ..spec import ApiSpec, Operation
 from .settings import Settings
-from .target import find_spec
+from .target import Target, find_spec
 
 # schemathesis' own default for positive_data_acceptance
 ACCEPTED_BY_DEFAULT = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
@@ -94,3 +98,41 @@ def api_of(case: Case) -> str:
     """The API (spec name) a generated case belongs to."""
     raw = case.operation.schema.raw_schema
     return (raw.get("x-mock") or {}).get("name") or raw["info"]["title"]
+
+
+def link_count(spec: ApiSpec) -> int:
+    return sum(len(r.get("links") or {}) for op in spec.operations for r in op.responses.values())
+
+
+def cli_config(target: Target, settings: Settings) -> dict[str, Any]:
+    """A `schemathesis.toml` for the schemathesis CLI against one target."""
+    config = schemathesis_config(target.spec, settings.seed, settings.max_examples)
+    login = next((op for op in target.spec.operations if op.mock.get("action") == "login"), None)
+    if login is not None and target.login_body is not None:
+        # Log in once and again whenever a 401 says the token was revoked.
+        scheme_name, scheme = next(iter(target.spec.security_schemes.items()))
+        token_field = next(k for k, v in login.mock["response"]["body"].items() if v == "${credential.%s}" % scheme["x-mock"]["key"])
+        config["auth"] = {"dynamic": {"openapi": {scheme_name: {
+            "path": login.path, "payload": target.login_body, "extract_selector": "/" + token_field,
+        }}}}
+    return config
+
+
+def run_cli(target: Target, settings: Settings, phases: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """Run the schemathesis CLI (its own engine) against a target; the caller reads the exit code."""
+    config_path = workdir / "schemathesis.toml"
+    config_path.write_text(tomli_w.dumps(cli_config(target, settings)))
+    command = [
+        str(Path(sys.executable).with_name("st")), "--config-file", str(config_path), "run", str(target.spec.source),
+        "--url", target.base_url,
+        "--phases", phases, "--mode", "all",
+        "--report", "junit", "--report-dir", str(workdir / "report"), "--no-color",
+    ]
+    for name, value in target.headers.items():
+        if "auth" not in cli_config(target, settings) or name.lower() != "authorization":
+            command += ["-H", f"{name}: {value}"]
+    revoking = [op.operation_id for op in target.spec.operations if revokes_credentials(op)]
+    if revoking and target.login_body is None:
+        for operation_id in revoking:  # logging out would revoke the only credential given
+            command += ["--exclude-operation-id", operation_id]
+    return subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=workdir)

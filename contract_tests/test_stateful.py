@@ -1,0 +1,24 @@
+"""Layer 2: workflows along the specs' OpenAPI links (create -> show -> update -> delete -> show).
+
+Run by schemathesis' own engine (its CLI), which copes with a target whose
+state moves on between generated cases.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mockserver.contract import semantics
+from mockserver.contract.settings import Settings
+
+SETTINGS = Settings.from_env()
+
+
+@pytest.mark.writes
+@pytest.mark.parametrize("api_name", SETTINGS.apis)
+def test_stateful_workflows(api_name, targets, tmp_path):
+    target = targets(api_name)
+    assert semantics.link_count(target.spec) > 0, f"{api_name}: the spec declares no OpenAPI links to follow"
+    result = semantics.run_cli(target, SETTINGS, "stateful", tmp_path)
+    assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
+    assert "Stateful" in result.stdout
