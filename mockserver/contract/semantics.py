@@ -109,7 +109,7 @@ def cli_config(target: Target, settings: Settings) -> dict[str, Any]:
     config = schemathesis_config(target.spec, settings.seed, settings.max_examples)
     login = next((op for op in target.spec.operations if op.mock.get("action") == "login"), None)
     if login is not None and target.login_body is not None:
-        # Log in once and again whenever a 401 says the token was revoked.
+        # Log in once and again whenever a 401 says the credential was revoked.
         scheme_name, scheme = next(iter(target.spec.security_schemes.items()))
         token_field = next(k for k, v in login.mock["response"]["body"].items() if v == "${credential.%s}" % scheme["x-mock"]["key"])
         config["auth"] = {"dynamic": {"openapi": {scheme_name: {
