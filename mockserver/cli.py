@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import uvicorn
 
-from .app import DEFAULT_FIXTURES, DEFAULT_SPECS, create_app
+from .app import DEFAULT_FIXTURES, DEFAULT_SPECS, PROJECT_ROOT, create_app
 from .spec import SpecError
 
 
@@ -36,3 +36,50 @@ def serve(host: str, port: int, specs_dir: Path, fixtures_dir: Path, locale: str
     for api in app.state.apis:
         click.echo(f"{api.name}: {api.spec.raw['info']['title']} at http://{host}:{port}{api.prefix}")
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+
+
+@main.command()
+@click.argument("api")
+@click.option("--base-url", default=None, help="A deployment to test; without it a fresh mock is started.")
+@click.option("--header", "headers", multiple=True, help="'Name: value' sent with every request (credentials); repeatable.")
+@click.option("--login", default=None, help="JSON body for the login operation, for throw-away credentials.")
+@click.option("--read-only", is_flag=True, help="Only safe methods, for deployments where writes are not allowed.")
+@click.option("--seed", type=int, default=None, help="Generation seed (fixed by default, so runs repeat).")
+@click.option("--max-examples", type=int, default=None, help="Generated cases per operation.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write a JUnit XML report here.")
+def contract(api: str, base_url: str | None, headers: tuple[str, ...], login: str | None, read_only: bool,
+             seed: int | None, max_examples: int | None, junit: Path | None) -> None:
+    """Check that a deployment (or the mock) honours API's contract.
+
+    Exit status: 0 when every contract holds, 1 when one fails, 2 on a usage
+    or connection error.
+    """
+    import os
+    import sys
+
+    import httpx
+    import pytest
+
+    from .contract.settings import Settings
+
+    if api not in Settings.all_apis():
+        raise click.UsageError(f"unknown API {api!r}; known: {', '.join(Settings.all_apis())}")
+    if any(":" not in header for header in headers):
+        raise click.UsageError("--header takes 'Name: value'")
+    if base_url is not None:
+        try:
+            httpx.get(base_url, timeout=10)
+        except httpx.HTTPError as exc:
+            click.echo(f"cannot reach {base_url}: {exc}", err=True)
+            sys.exit(2)
+    env = {"CONTRACT_API": api, "CONTRACT_BASE_URL": base_url, "CONTRACT_HEADER": "\n".join(headers) or None,
+           "CONTRACT_LOGIN": login, "CONTRACT_READ_ONLY": "1" if read_only else None,
+           "CONTRACT_SEED": seed, "CONTRACT_MAX_EXAMPLES": max_examples}
+    for name, value in env.items():
+        if value is not None:
+            os.environ[name] = str(value)
+    args = [str(PROJECT_ROOT / "contract_tests"), "-p", "no:cacheprovider", "-q", "-rf", "--tb=short"]
+    if junit is not None:
+        args.append(f"--junitxml={junit}")
+    code = pytest.main(args)
+    sys.exit(0 if code == 0 else 1 if code == 1 else 2)

@@ -1,0 +1,264 @@
+"""Business-rule scenarios derived from what the specs declare.
+
+Every declared unique key, reference, validation constraint and security
+requirement becomes a scenario; a rule added to a spec gets its scenario
+with no new test code. Scenarios only use the spec: against a deployment
+they check the same contract the mock honours.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from jsonschema import Draft202012Validator
+
+from ..spec import ApiSpec, Operation
+from ..templates import merged_properties
+from .semantics import validation_status
+from .target import Target
+
+MARKER = "contract-test"
+_counter = itertools.count(int(time.time()) % 10_000_000)
+
+
+@dataclass
+class Scenario:
+    api: str
+    name: str
+    writes: bool
+    run: Callable[[Target, httpx.Client], None]
+
+
+def _record_schema(operation: Operation) -> tuple[list[str], dict[str, Any]]:
+    """The body pointer's parts and the schema of the record it points at."""
+    pointer = [p for p in (operation.mock.get("body") or "").split("/") if p]
+    schema = operation.body_schema() or {}
+    for part in pointer:
+        schema = merged_properties(schema).get(part, {})
+    return pointer, schema
+
+
+def _required(schema: dict[str, Any]) -> set[str]:
+    required = set(schema.get("required", []))
+    for part in schema.get("allOf", []):
+        required |= set(part.get("required", []))
+    return required
+
+
+def _wrap(pointer: list[str], record: dict[str, Any]) -> dict[str, Any]:
+    for part in reversed(pointer):
+        record = {part: record}
+    return record
+
+
+def _example(operation: Operation) -> dict[str, Any]:
+    media = operation.request_body["content"]["application/json"]
+    example = media.get("example") or (media.get("schema") or {}).get("example")
+    if example is None:
+        for part in (media.get("schema") or {}).get("allOf", []):
+            example = example or part.get("example")
+    return example
+
+
+def _fresh(schema: dict[str, Any]) -> Any:
+    """A value unlikely to exist yet that fits a field's type and length."""
+    number = next(_counter)
+    types = schema.get("type") if isinstance(schema.get("type"), list) else [schema.get("type")]
+    if "string" not in types:
+        return 900_000_000 + number
+    length = max(int(schema.get("minLength", 0)), min(int(schema.get("maxLength", 12)), 12))
+    return str(number).rjust(length, "9")[-length:]
+
+
+def _fresh_body(target: Target, operation: Operation, client: httpx.Client) -> dict[str, Any]:
+    pointer, schema = _record_schema(operation)
+    record = dict(_example(operation))
+    for path in pointer:
+        record = dict(record[path])
+    properties = merged_properties(schema)
+    references = {rule["exists"]["key"] for rule in operation.mock.get("rules") or [] if "exists" in rule}
+    for rule in operation.mock.get("rules") or []:
+        # A new value for each free field of a unique key makes the record new.
+        for name in rule.get("unique") or []:
+            if name not in references and "enum" not in properties.get(name, {}):
+                record[name] = _fresh(properties.get(name, {}))
+        if "exists" in rule and "respond" in rule:
+            found = discover(target, rule["exists"], client)
+            if found is not None:
+                record[rule["exists"]["key"]] = found
+    for name, sub in properties.items():  # mark what the suite creates
+        free_text = not (sub.get("enum") or sub.get("format") or str(sub.get("pattern", "")).startswith("^"))
+        if name in record and sub.get("type") == "string" and free_text and int(sub.get("maxLength", 255)) >= 40:
+            record[name] = f"{MARKER} {record[name]}"[: int(sub.get("maxLength", 255))]
+            break
+    return _wrap(pointer, record)
+
+
+def discover(target: Target, exists: dict[str, Any], client: httpx.Client) -> Any:
+    """The id of a record the rule accepts, found through the resource's list operation."""
+    listing = next((op for op in target.spec.operations if op.mock.get("action") == "list"
+                    and op.mock.get("resource") == exists["resource"] and "{" not in op.path), None)
+    if listing is None:
+        return None
+    body = client.get(listing.path).json()
+    rows = next((v for v in body.values() if isinstance(v, list)), []) if isinstance(body, dict) else []
+    where = exists.get("where") or {}
+    for row in rows:
+        if isinstance(row, dict) and len(row) == 1 and isinstance(next(iter(row.values())), dict):
+            row = next(iter(row.values()))  # rows wrapped in their model name
+        if all(row.get(k) == v for k, v in where.items()):
+            return row.get("id")
+    return None
+
+
+def _check_schema(operation: Operation, status: int, body: Any) -> None:
+    schema = operation.response_schema(status)
+    if schema is not None:
+        errors = [e.message for e in Draft202012Validator(schema).iter_errors(body)]
+        assert not errors, f"{operation.method} {operation.path} {status} body breaks its schema: {errors}"
+
+
+def _names_field(body: Any, field: str) -> bool:
+    if isinstance(body, dict):
+        return field in body or any(_names_field(v, field) for v in body.values())
+    return False
+
+
+def _success_status(operation: Operation) -> int:
+    return int(operation.mock["response"]["status"])
+
+
+def _violations(schema: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """(field, rule, value) for every constraint a field declares; None means "leave it out"."""
+    required = _required(schema)
+    for name, sub in merged_properties(schema).items():
+        if sub.get("readOnly"):
+            continue
+        types = sub.get("type") if isinstance(sub.get("type"), list) else [sub.get("type")]
+        if name in required:
+            yield name, "required", None
+        if "string" in types:
+            if "maxLength" in sub:
+                yield name, "maxLength", "x" * (int(sub["maxLength"]) + 1)
+            if sub.get("format") == "email":
+                yield name, "format", "not an e-mail"
+            if sub.get("pattern", "").startswith("^"):
+                yield name, "pattern", "not valid!"
+            if "null" not in types:
+                yield name, "type", 12345
+        elif "integer" in types or "boolean" in types:
+            yield name, "type", "not-a-" + ("number" if "integer" in types else "boolean")
+        if "enum" in sub:
+            yield name, "enum", "__not_allowed__"
+
+
+def build(spec: ApiSpec) -> list[Scenario]:
+    scenarios: list[Scenario] = []
+    for operation in spec.operations:
+        label = f"{operation.method} {operation.path}"
+        secured = operation.security and all(requirement for requirement in operation.security)
+        if secured:
+            scenarios.append(Scenario(spec.name, f"{label}: refuses missing and bad credentials with 401", False,
+                                      _credentials_scenario(operation)))
+        if operation.mock.get("action") != "create" or "{" in operation.path:
+            continue
+        scenarios.append(Scenario(spec.name, f"{label}: creates with the documented answer", True, _create_scenario(operation)))
+        for rule in operation.mock.get("rules") or []:
+            if "unique" in rule:
+                scenarios.append(Scenario(spec.name, f"{label}: unique {'+'.join(rule['unique'])}", True,
+                                          _unique_scenario(spec, operation, rule)))
+            if "exists" in rule and "respond" in rule:
+                scenarios.append(Scenario(spec.name, f"{label}: {rule['exists']['key']} must name an existing record", True,
+                                          _missing_reference_scenario(operation, rule)))
+        _, schema = _record_schema(operation)
+        for field, rule, value in _violations(schema):
+            scenarios.append(Scenario(spec.name, f"{label}: {field} {rule}", True,
+                                      _validation_scenario(spec, operation, field, value)))
+    return scenarios
+
+
+def _path(operation: Operation) -> str:
+    """The operation's path with every parameter set to 1."""
+    return re.sub(r"\{[^}]+\}", "1", operation.path)
+
+
+def _credentials_scenario(operation: Operation) -> Callable[[Target, httpx.Client], None]:
+    def run(target: Target, client: httpx.Client) -> None:
+        bogus = {name: "Bearer not-a-real-credential" if name.lower() == "authorization" else "not-a-real-credential"
+                 for name in target.headers}
+        for headers in ({}, bogus):
+            response = httpx.request(operation.method, target.base_url + _path(operation), headers=headers,
+                                     json={} if operation.request_body else None, timeout=10)
+            assert response.status_code == 401, f"{'no' if not headers else 'bad'} credentials: got {response.status_code}"
+            _check_schema(operation, 401, response.json())
+    return run
+
+
+def _create_scenario(operation: Operation) -> Callable[[Target, httpx.Client], None]:
+    def run(target: Target, client: httpx.Client) -> None:
+        response = client.request(operation.method, operation.path, json=_fresh_body(target, operation, client))
+        assert response.status_code == _success_status(operation), response.text
+        _check_schema(operation, response.status_code, response.json())
+        documented = operation.examples(response.status_code)
+        if documented:
+            example = next(iter(documented.values()))
+            assert list(response.json()) == list(example), f"keys {list(response.json())} differ from the documented {list(example)}"
+    return run
+
+
+def _unique_scenario(spec: ApiSpec, operation: Operation, rule: dict[str, Any]) -> Callable[[Target, httpx.Client], None]:
+    def run(target: Target, client: httpx.Client) -> None:
+        body = _fresh_body(target, operation, client)
+        first = client.request(operation.method, operation.path, json=body)
+        assert first.status_code == _success_status(operation), first.text
+        again = client.request(operation.method, operation.path, json=body)
+        if "respond" in rule:
+            status = int(rule["respond"]["status"])
+            assert again.status_code == status, f"duplicate answered {again.status_code}: {again.text}"
+            documented = operation.examples(status)
+            if documented and "example" not in rule["respond"]:
+                assert again.json() == next(iter(documented.values()))
+        else:
+            assert again.status_code == validation_status(spec, operation), again.text
+            assert _names_field(again.json(), rule["error"]["field"]), again.text
+    return run
+
+
+def _missing_reference_scenario(operation: Operation, rule: dict[str, Any]) -> Callable[[Target, httpx.Client], None]:
+    def run(target: Target, client: httpx.Client) -> None:
+        pointer, _ = _record_schema(operation)
+        body = _fresh_body(target, operation, client)
+        record = body
+        for part in pointer:
+            record = record[part]
+        record[rule["exists"]["key"]] = 2_147_000_000
+        response = client.request(operation.method, operation.path, json=body)
+        status = int(rule["respond"]["status"])
+        assert response.status_code == status, response.text
+        documented = operation.examples(status)
+        if documented:
+            assert response.json() == next(iter(documented.values()))
+    return run
+
+
+def _validation_scenario(spec: ApiSpec, operation: Operation, field: str, value: Any) -> Callable[[Target, httpx.Client], None]:
+    def run(target: Target, client: httpx.Client) -> None:
+        pointer, _ = _record_schema(operation)
+        body = _fresh_body(target, operation, client)
+        record = body
+        for part in pointer:
+            record = record[part]
+        if value is None:
+            record.pop(field, None)
+        else:
+            record[field] = value
+        response = client.request(operation.method, operation.path, json=body)
+        assert response.status_code == validation_status(spec, operation), response.text
+        assert _names_field(response.json(), field), f"the answer does not name {field}: {response.text}"
+    return run
