@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import DAFTRA, DAFTRA_READ_ONLY, DAFTRA_SEED
+from seed import DAFTRA, DAFTRA_READ_ONLY, DAFTRA_SEED
 
 
 def create(http, **fields):

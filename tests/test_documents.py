@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import ADMIN, DAFTRA, FACTURACION_SEED
+from seed import ADMIN, DAFTRA, FACTURACION_SEED
 
 LARAVEL_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000000Z$")
 DAFTRA_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from conftest import ADMIN, FACTURACION_SEED, SOUTH
+from seed import ADMIN, FACTURACION_SEED, SOUTH
 
 _numbers = itertools.count(70000000)
 

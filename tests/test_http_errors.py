@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ADMIN, DAFTRA
+from seed import ADMIN, DAFTRA
 from mockserver.process import ServerProcess
 
 

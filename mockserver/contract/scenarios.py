@@ -32,7 +32,7 @@ class Scenario:
     api: str
     name: str
     writes: bool
-    run: Callable[[Target, httpx.Client], None]
+    run: Callable[[Target], None]
 
 
 def _record_schema(operation: Operation) -> tuple[list[str], dict[str, Any]]:
@@ -76,7 +76,7 @@ def _fresh(schema: dict[str, Any]) -> Any:
     return str(number).rjust(length, "9")[-length:]
 
 
-def _fresh_body(target: Target, operation: Operation, client: httpx.Client) -> dict[str, Any]:
+def _fresh_body(target: Target, operation: Operation) -> dict[str, Any]:
     pointer, schema = _record_schema(operation)
     record = dict(_example(operation))
     for path in pointer:
@@ -89,7 +89,7 @@ def _fresh_body(target: Target, operation: Operation, client: httpx.Client) -> d
             if name not in references and "enum" not in properties.get(name, {}):
                 record[name] = _fresh(properties.get(name, {}))
         if "exists" in rule and "respond" in rule:
-            found = discover(target, rule["exists"], client)
+            found = discover(target, rule["exists"])
             if found is not None:
                 record[rule["exists"]["key"]] = found
     for name, sub in properties.items():  # mark what the suite creates
@@ -100,13 +100,13 @@ def _fresh_body(target: Target, operation: Operation, client: httpx.Client) -> d
     return _wrap(pointer, record)
 
 
-def discover(target: Target, exists: dict[str, Any], client: httpx.Client) -> Any:
+def discover(target: Target, exists: dict[str, Any]) -> Any:
     """The id of a record the rule accepts, found through the resource's list operation."""
-    listing = next((op for op in target.spec.operations if op.mock.get("action") == "list"
+    lister = next((op for op in target.spec.operations if op.mock.get("action") == "list"
                     and op.mock.get("resource") == exists["resource"] and "{" not in op.path), None)
-    if listing is None:
+    if lister is None:
         return None
-    body = client.get(listing.path).json()
+    body = target.request("GET", lister.path).json()
     rows = next((v for v in body.values() if isinstance(v, list)), []) if isinstance(body, dict) else []
     where = exists.get("where") or {}
     for row in rows:
@@ -188,8 +188,8 @@ def _path(operation: Operation) -> str:
     return re.sub(r"\{[^}]+\}", "1", operation.path)
 
 
-def _credentials_scenario(operation: Operation) -> Callable[[Target, httpx.Client], None]:
-    def run(target: Target, client: httpx.Client) -> None:
+def _credentials_scenario(operation: Operation) -> Callable[[Target], None]:
+    def run(target: Target) -> None:
         bogus = {name: "Bearer not-a-real-credential" if name.lower() == "authorization" else "not-a-real-credential"
                  for name in target.headers}
         for headers in ({}, bogus):
@@ -200,9 +200,9 @@ def _credentials_scenario(operation: Operation) -> Callable[[Target, httpx.Clien
     return run
 
 
-def _create_scenario(operation: Operation) -> Callable[[Target, httpx.Client], None]:
-    def run(target: Target, client: httpx.Client) -> None:
-        response = client.request(operation.method, operation.path, json=_fresh_body(target, operation, client))
+def _create_scenario(operation: Operation) -> Callable[[Target], None]:
+    def run(target: Target) -> None:
+        response = target.request(operation.method, operation.path, json=_fresh_body(target, operation))
         assert response.status_code == _success_status(operation), response.text
         _check_schema(operation, response.status_code, response.json())
         documented = operation.examples(response.status_code)
@@ -212,12 +212,12 @@ def _create_scenario(operation: Operation) -> Callable[[Target, httpx.Client], N
     return run
 
 
-def _unique_scenario(spec: ApiSpec, operation: Operation, rule: dict[str, Any]) -> Callable[[Target, httpx.Client], None]:
-    def run(target: Target, client: httpx.Client) -> None:
-        body = _fresh_body(target, operation, client)
-        first = client.request(operation.method, operation.path, json=body)
+def _unique_scenario(spec: ApiSpec, operation: Operation, rule: dict[str, Any]) -> Callable[[Target], None]:
+    def run(target: Target) -> None:
+        body = _fresh_body(target, operation)
+        first = target.request(operation.method, operation.path, json=body)
         assert first.status_code == _success_status(operation), first.text
-        again = client.request(operation.method, operation.path, json=body)
+        again = target.request(operation.method, operation.path, json=body)
         if "respond" in rule:
             status = int(rule["respond"]["status"])
             assert again.status_code == status, f"duplicate answered {again.status_code}: {again.text}"
@@ -230,15 +230,15 @@ def _unique_scenario(spec: ApiSpec, operation: Operation, rule: dict[str, Any]) 
     return run
 
 
-def _missing_reference_scenario(operation: Operation, rule: dict[str, Any]) -> Callable[[Target, httpx.Client], None]:
-    def run(target: Target, client: httpx.Client) -> None:
+def _missing_reference_scenario(operation: Operation, rule: dict[str, Any]) -> Callable[[Target], None]:
+    def run(target: Target) -> None:
         pointer, _ = _record_schema(operation)
-        body = _fresh_body(target, operation, client)
+        body = _fresh_body(target, operation)
         record = body
         for part in pointer:
             record = record[part]
         record[rule["exists"]["key"]] = 2_147_000_000
-        response = client.request(operation.method, operation.path, json=body)
+        response = target.request(operation.method, operation.path, json=body)
         status = int(rule["respond"]["status"])
         assert response.status_code == status, response.text
         documented = operation.examples(status)
@@ -247,10 +247,10 @@ def _missing_reference_scenario(operation: Operation, rule: dict[str, Any]) -> C
     return run
 
 
-def _validation_scenario(spec: ApiSpec, operation: Operation, field: str, value: Any) -> Callable[[Target, httpx.Client], None]:
-    def run(target: Target, client: httpx.Client) -> None:
+def _validation_scenario(spec: ApiSpec, operation: Operation, field: str, value: Any) -> Callable[[Target], None]:
+    def run(target: Target) -> None:
         pointer, _ = _record_schema(operation)
-        body = _fresh_body(target, operation, client)
+        body = _fresh_body(target, operation)
         record = body
         for part in pointer:
             record = record[part]
@@ -258,7 +258,7 @@ def _validation_scenario(spec: ApiSpec, operation: Operation, field: str, value:
             record.pop(field, None)
         else:
             record[field] = value
-        response = client.request(operation.method, operation.path, json=body)
+        response = target.request(operation.method, operation.path, json=body)
         assert response.status_code == validation_status(spec, operation), response.text
         assert _names_field(response.json(), field), f"the answer does not name {field}: {response.text}"
     return run

@@ -25,6 +25,10 @@ class Target:
     login_body: dict[str, Any] | None = None
     created: list[tuple[str, str]] = field(default_factory=list)  # (method, url) that undo what the suite made
 
+    def request(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """A request to the target with its credentials."""
+        return httpx.request(method, self.base_url + path, headers=self.headers, timeout=10, **options)
+
     def operation(self, method: str, path: str) -> Operation:
         return next(op for op in self.spec.operations if op.method == method.upper() and op.path == path)
 
