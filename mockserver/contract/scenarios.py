@@ -100,6 +100,15 @@ def _fresh_body(target: Target, operation: Operation) -> dict[str, Any]:
     return _wrap(pointer, record)
 
 
+def _fresh_body_and_record(target: Target, operation: Operation) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A fresh body, and the record inside it (the same dict, to change in place)."""
+    body = _fresh_body(target, operation)
+    record = body
+    for part in _record_schema(operation)[0]:
+        record = record[part]
+    return body, record
+
+
 def discover(target: Target, exists: dict[str, Any]) -> Any:
     """The id of a record the rule accepts, found through the resource's list operation."""
     lister = next((op for op in target.spec.operations if op.mock.get("action") == "list"
@@ -232,11 +241,7 @@ def _unique_scenario(spec: ApiSpec, operation: Operation, rule: dict[str, Any]) 
 
 def _missing_reference_scenario(operation: Operation, rule: dict[str, Any]) -> Callable[[Target], None]:
     def run(target: Target) -> None:
-        pointer, _ = _record_schema(operation)
-        body = _fresh_body(target, operation)
-        record = body
-        for part in pointer:
-            record = record[part]
+        body, record = _fresh_body_and_record(target, operation)
         record[rule["exists"]["key"]] = 2_147_000_000
         response = target.request(operation.method, operation.path, json=body)
         status = int(rule["respond"]["status"])
@@ -249,11 +254,7 @@ def _missing_reference_scenario(operation: Operation, rule: dict[str, Any]) -> C
 
 def _validation_scenario(spec: ApiSpec, operation: Operation, field: str, value: Any) -> Callable[[Target], None]:
     def run(target: Target) -> None:
-        pointer, _ = _record_schema(operation)
-        body = _fresh_body(target, operation)
-        record = body
-        for part in pointer:
-            record = record[part]
+        body, record = _fresh_body_and_record(target, operation)
         if value is None:
             record.pop(field, None)
         else:
