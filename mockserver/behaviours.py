@@ -15,21 +15,18 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from . import rules as business_rules
 from .auth import Authenticator, Identity
 from .messages import FieldError
 from .responses import Reply, ReplyTemplate, reply_template
-from .spec import Operation, SpecError
+from .spec import Operation, SpecError, merged_properties
 from .state import Record, ResourceConfig, Row, Store, Table
-from .templates import Render, compile_template, merged_properties
-
-if TYPE_CHECKING:
-    from .validation import RequestValidator
+from .templates import Render, compile_template
 
 
 class Invalid(Exception):
@@ -48,7 +45,6 @@ class Call:
     identity: Identity
     context: dict[str, Any]  # template context: request, path, query, body, principal, ...
     fields: dict[str, Any] = field(default_factory=dict)  # the record part of the body
-    now: str = ""
     query_string: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -61,9 +57,6 @@ class Environment:
     not_found: Mapping[str, ReplyTemplate]  # per resource
 
 
-Behaviour = Callable[[Call], Reply]
-
-
 def _compile_mapping(data: Mapping[str, Any] | None) -> dict[str, Render]:
     return {key: compile_template(value) for key, value in (data or {}).items()}
 
@@ -73,23 +66,22 @@ def _evaluate(compiled: Mapping[str, Render], context: Mapping[str, Any]) -> dic
 
 
 class _Base:
-    def __init__(self, operation: Operation, env: Environment, validator: "RequestValidator") -> None:
+    def __init__(self, operation: Operation, env: Environment) -> None:
         mock = operation.mock
         self.operation = operation
         self.env = env
         self.resource = mock.get("resource")
-        status = int(mock.get("response", {}).get("status", 200))
-        self.response = reply_template({"status": status, **mock.get("response", {})}, operation) if "response" in mock else None
+        self.config = env.resources.get(self.resource) or ResourceConfig(self.resource or "")
+        self.response = reply_template({"status": 200, **mock["response"]}, operation)
         self.rules = business_rules.compile_rules(mock.get("rules") or [], operation)
         self.not_found = reply_template(mock["not_found"], operation) if "not_found" in mock else None
         self.counts = {
             name: (spec.get("resource"), _compile_mapping(spec.get("where")) if "resource" in spec else _compile_mapping(spec))
             for name, spec in (mock.get("counts") or {}).items()
         }
-        schema = validator.body_schema or {}
-        for part in validator.record_prefix:
-            schema = merged_properties(schema).get(part, {})
-        self.record_fields = list(merged_properties(schema))
+        self.record_fields = list(merged_properties(operation.record_schema()))
+        #: field tuples this behaviour looks records up by, for the store to index
+        self.lookups: list[tuple[str, ...]] = business_rules.unique_keys(self.rules)
 
     def table(self, call: Call) -> Table:
         return call.store.table(self.resource)
@@ -106,20 +98,18 @@ class _Base:
         """The 404 for a path parameter that cannot name any record."""
         return self.missing(context, record_id)
 
-    def answer(self, call: Call, **values: Any) -> Reply:
+    def answer(self, call: Call, listed: Iterable[Record] = (), **values: Any) -> Reply:
         call.context.update(values)
         if self.counts:
-            call.context["counts"] = self.count(call)
-        assert self.response is not None
+            call.context["counts"] = self.count(call, listed)
         return self.response(call.context)
 
-    def count(self, call: Call) -> dict[str, int]:
+    def count(self, call: Call, listed: Iterable[Record]) -> dict[str, int]:
         counts = {}
         for name, (resource, where) in self.counts.items():
             if resource is None:  # counted over the records listed
                 criteria = _evaluate(where, call.context)
-                rows = call.context.get("matched", [])
-                counts[name] = sum(1 for r in rows if all(r.get(k) == v for k, v in criteria.items()))
+                counts[name] = sum(1 for r in listed if all(r.get(k) == v for k, v in criteria.items()))
             else:
                 counts[name] = len(list(call.store.table(resource).find(_evaluate(where, call.context))))
         return counts
@@ -130,26 +120,28 @@ class _Base:
             raise Invalid(errors)
 
     def stamp(self, call: Call, record: Record, *, created: bool) -> None:
-        stamps = self.env.resources[self.resource].timestamps if self.resource in self.env.resources else {}
+        stamps = self.config.timestamps
         if created and "created" in stamps:
-            record[stamps["created"]] = call.now
+            record[stamps["created"]] = call.context["now"]
         if "updated" in stamps:
-            record[stamps["updated"]] = call.now
+            record[stamps["updated"]] = call.context["now"]
 
     def index_fields(self) -> dict[str, set[tuple[str, ...]]]:
-        return business_rules.index_fields(self.rules, self.resource) if self.resource else {}
+        return {self.resource: set(self.lookups)} if self.resource else {}
 
 
 class _Targeted(_Base):
     """Behaviours that act on one existing record (by id or by match)."""
 
-    def __init__(self, operation: Operation, env: Environment, validator: "RequestValidator") -> None:
-        super().__init__(operation, env, validator)
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        super().__init__(operation, env)
         mock = operation.mock
         self.id = compile_template(mock["id"]) if "id" in mock else None
         self.match = _compile_mapping(mock.get("match"))
         if self.id is None and not self.match:
             raise SpecError(f"{operation.operation_id}: {mock.get('action')} needs `id` or `match`")
+        if self.match:
+            self.lookups.append(tuple(self.match))
 
     def target(self, call: Call) -> Record:
         table = self.table(call)
@@ -163,18 +155,16 @@ class _Targeted(_Base):
             raise self.missing(call.context, record_id)
         return record
 
-    def index_fields(self) -> dict[str, set[tuple[str, ...]]]:
-        wanted = super().index_fields()
-        if self.match:
-            wanted.setdefault(self.resource, set()).add(tuple(self.match))
-        return wanted
+    def change(self, call: Call, record: Record, changes: Record) -> None:
+        """Write changes to a record, with its update timestamp."""
+        self.stamp(call, changes, created=False)
+        self.table(call).update(record["id"], changes)
 
 
 class Create(_Base):
-    def __init__(self, operation: Operation, env: Environment, validator: "RequestValidator") -> None:
-        super().__init__(operation, env, validator)
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        super().__init__(operation, env)
         self.defaults = _compile_mapping(operation.mock.get("defaults"))
-        self.config = env.resources.get(self.resource) or ResourceConfig(self.resource)
         self.sequences = _compile_mapping(self.config.sequences)
 
     def __call__(self, call: Call) -> Reply:
@@ -190,16 +180,18 @@ class Create(_Base):
             if record.get(name) in (None, ""):
                 record[name] = render({"n": table.next_in_sequence(name)})
         self.stamp(call, record, created=True)
-        record.pop("id", None)
+        record.pop("id", None)  # ids are the server's to assign, even where a spec lets one be sent
         table.insert(record)
         return self.answer(call, record=Row(table, record))
 
 
 class ListRecords(_Base):
-    def __init__(self, operation: Operation, env: Environment, validator: "RequestValidator") -> None:
-        super().__init__(operation, env, validator)
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        super().__init__(operation, env)
         mock = operation.mock
         self.where = _compile_mapping(mock.get("where"))
+        if self.where:
+            self.lookups.append(tuple(self.where))
         self.filters = mock.get("filters") or {}
         self.order = list(mock.get("order") or ["id"])
         self.paging = mock.get("paging")
@@ -235,7 +227,6 @@ class ListRecords(_Base):
             start = (number - 1) * size
             chosen = list(itertools.islice(iter(rows), start, start + size)) if start < total else []
         last = max(math.ceil(total / size), 1) if size else 1
-        call.context["matched"] = rows if self.counts else ()
         call.context["page"] = {
             "number": number,
             "size": size if size is not None else total,
@@ -244,7 +235,7 @@ class ListRecords(_Base):
             "prev_url": self._url(call, number - 1) if 1 < number else None,
             "next_url": self._url(call, number + 1) if number < last else None,
         }
-        return self.answer(call, records=[Row(table, record) for record in chosen])
+        return self.answer(call, listed=rows, records=[Row(table, record) for record in chosen])
 
     def missing_from_path(self, context: Mapping[str, Any], record_id: Any) -> Reply:
         return self.missing(context, record_id, self.parent[0] if self.parent else None)
@@ -272,12 +263,6 @@ class ListRecords(_Base):
         pairs = [(k, v) for k, v in call.query_string if k != page_param] + [(page_param, str(number))]
         return f"{call.context['request']['path']}?{urlencode(pairs)}"
 
-    def index_fields(self) -> dict[str, set[tuple[str, ...]]]:
-        wanted = super().index_fields()
-        if self.where:
-            wanted.setdefault(self.resource, set()).add(tuple(self.where))
-        return wanted
-
 
 class Read(_Targeted):
     def __call__(self, call: Call) -> Reply:
@@ -285,8 +270,8 @@ class Read(_Targeted):
 
 
 class Update(_Targeted):
-    def __init__(self, operation: Operation, env: Environment, validator: "RequestValidator") -> None:
-        super().__init__(operation, env, validator)
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        super().__init__(operation, env)
         self.set = _compile_mapping(operation.mock.get("set"))
 
     def __call__(self, call: Call) -> Reply:
@@ -294,15 +279,13 @@ class Update(_Targeted):
         changes = {k: v for k, v in call.fields.items() if k in self.record_fields}
         changes.update(_evaluate(self.set, call.context))
         self.check_rules(call, {**record, **changes}, own_id=record["id"])
-        self.stamp(call, changes, created=False)
-        table = self.table(call)
-        table.update(record["id"], changes)
-        return self.answer(call, record=Row(table, record))
+        self.change(call, record, changes)
+        return self.answer(call, record=Row(self.table(call), record))
 
 
 class Delete(_Targeted):
-    def __init__(self, operation: Operation, env: Environment, validator: "RequestValidator") -> None:
-        super().__init__(operation, env, validator)
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        super().__init__(operation, env)
         self.soft = _compile_mapping(operation.mock.get("soft"))
 
     def __call__(self, call: Call) -> Reply:
@@ -310,19 +293,18 @@ class Delete(_Targeted):
         table = self.table(call)
         self.check_rules(call, record, own_id=record["id"])
         if self.soft:
-            changes = _evaluate(self.soft, call.context)
-            self.stamp(call, changes, created=False)
-            table.update(record["id"], changes)
+            self.change(call, record, _evaluate(self.soft, call.context))
         else:
             table.delete(record["id"])
         return self.answer(call, record=Row(table, record))
 
 
 class Login(_Base):
-    def __init__(self, operation: Operation, env: Environment, validator: "RequestValidator") -> None:
-        super().__init__(operation, env, validator)
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        super().__init__(operation, env)
         mock = operation.mock
         self.identity = _compile_mapping(mock["identity"])
+        self.lookups.append(tuple(self.identity))
         self.secret = _compile_mapping(mock["secret"])
         self.failure = reply_template(mock["failure"], operation)
         self.set = _compile_mapping(mock.get("set"))
@@ -343,9 +325,6 @@ class Login(_Base):
         credential = self.env.auth.issue(self.scheme, call.store, account)
         return self.answer(call, record=account, credential=credential)
 
-    def index_fields(self) -> dict[str, set[tuple[str, ...]]]:
-        return {self.resource: {tuple(self.identity)}}
-
 
 class Logout(_Base):
     def __call__(self, call: Call) -> Reply:
@@ -364,7 +343,7 @@ BEHAVIOURS: dict[str, type[_Base]] = {
 }
 
 
-def build(operation: Operation, env: Environment, validator: "RequestValidator") -> _Base:
+def build(operation: Operation, env: Environment) -> _Base:
     action = operation.mock.get("action")
     if action not in BEHAVIOURS:
         known = ", ".join(BEHAVIOURS)
@@ -373,7 +352,7 @@ def build(operation: Operation, env: Environment, validator: "RequestValidator")
         raise SpecError(f"{operation.operation_id}: x-mock.resource is required for {action}")
     if "response" not in operation.mock:
         raise SpecError(f"{operation.operation_id}: x-mock.response is required")
-    return BEHAVIOURS[action](operation, env, validator)
+    return BEHAVIOURS[action](operation, env)
 
 
 def _positive_int(value: Any, default: int) -> int:

@@ -8,7 +8,6 @@ render the API's envelope.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -44,13 +43,14 @@ class CompiledOperation:
 
     def __init__(self, operation: Operation, api: "MockApi") -> None:
         self.operation = operation
-        self.validator = RequestValidator(operation, operation.mock, api.spec.mock.get("input") or {})
-        self.behaviour = behaviours.build(operation, api.environment, self.validator)
+        self.validator = RequestValidator(operation, api.spec.mock.get("input") or {})
+        self.behaviour = behaviours.build(operation, api.environment)
         overrides = operation.mock.get("errors") or {}
         self.errors = {**api.errors, **{name: reply_template(t, operation) for name, t in overrides.items()}}
         self.documented = sorted(operation.responses)
+        self.examples = {status: operation.examples(status) for status in self.documented}
 
-    def forced(self, preference: Preference, context: dict[str, Any]) -> Reply:
+    def forced(self, preference: Preference) -> Reply:
         """The documented response a caller asked for with `Prefer` or `__code`."""
         status = preference.code or next((s for s in self.documented if s.startswith("2")), self.documented[0])
         if status not in self.operation.responses:
@@ -58,7 +58,7 @@ class CompiledOperation:
                 f"Response {status} is not documented for {self.operation.operation_id}; "
                 f"documented: {', '.join(self.documented)}"
             )
-        examples = self.operation.examples(status)
+        examples = self.examples[status]
         if preference.example is not None:
             if preference.example not in examples:
                 names = ", ".join(examples) or "none"
@@ -146,14 +146,14 @@ class MockApi:
         try:
             preference = read_preference(request.headers.get("prefer"), query)
             if preference is not None:
-                return operation.forced(preference, context)
+                return operation.forced(preference)
         except PreferenceError as exc:
             return operation.errors["bad_preference"]({**context, "detail": str(exc)})
 
         validator = operation.validator
         path_values = validator.path(found.params)
-        if path_values is None:
-            return self._not_found(operation, context, found.params)
+        if path_values is None:  # a path parameter that cannot name anything
+            return operation.behaviour.missing_from_path(context, next(iter(found.params.values()), None))
         context["path"] = path_values
         query_values, errors = validator.query(query)
         context["query"] = query_values
@@ -170,15 +170,14 @@ class MockApi:
         if errors:
             return self._invalid(operation, context, errors)
 
+        context["now"] = datetime.now(timezone.utc).strftime(self.timestamp_format)
         call = behaviours.Call(
             store=self.store,
             identity=identity,
             context=context,
             fields=validator.record(body) if body is not None else {},
-            now=datetime.now(timezone.utc).strftime(self.timestamp_format),
             query_string=list(query.multi_items()),
         )
-        context["now"] = call.now
         try:
             return operation.behaviour(call)
         except behaviours.Invalid as invalid:
@@ -187,10 +186,6 @@ class MockApi:
     def _invalid(self, operation: CompiledOperation, context: dict[str, Any], errors: list[FieldError]) -> Reply:
         rendered = self.messages.render(errors)
         return operation.errors["validation"]({**context, "errors": rendered, "summary": self.messages.summary(rendered)})
-
-    def _not_found(self, operation: CompiledOperation, context: dict[str, Any], params: Mapping[str, str]) -> Reply:
-        """A path parameter that cannot name anything: the resource's own 404."""
-        return operation.behaviour.missing_from_path(context, next(iter(params.values()), None))
 
     def _load_seed(self, path: Path) -> dict[str, list[dict[str, Any]]]:
         if not path.exists():

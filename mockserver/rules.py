@@ -61,13 +61,9 @@ def compile_rules(declared: list[Mapping[str, Any]], operation: Operation) -> li
     return rules
 
 
-def index_fields(rules: list[Rule], resource: str) -> dict[str, set[tuple[str, ...]]]:
-    """The lookups these rules make, so the store can index them."""
-    wanted: dict[str, set[tuple[str, ...]]] = {}
-    for rule in rules:
-        if rule.kind == "unique":
-            wanted.setdefault(resource, set()).add(tuple(rule.spec))
-    return wanted
+def unique_keys(rules: list[Rule]) -> list[tuple[str, ...]]:
+    """The field tuples these rules look records up by, so the store can index them."""
+    return [tuple(rule.spec) for rule in rules if rule.kind == "unique"]
 
 
 def check(

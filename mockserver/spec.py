@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -17,6 +18,25 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 
 class SpecError(Exception):
     """A spec or fixture that the engine cannot serve; the message says why."""
+
+
+def merged_properties(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """Properties of a schema including those brought in by `allOf`, in order."""
+    properties: dict[str, Any] = {}
+    for part in schema.get("allOf", []):
+        for name, sub in merged_properties(part).items():
+            properties[name] = {**properties.get(name, {}), **sub}
+    for name, sub in schema.get("properties", {}).items():
+        properties[name] = {**properties.get(name, {}), **sub}
+    return properties
+
+
+def required_names(schema: Mapping[str, Any]) -> set[str]:
+    """Required properties of a schema including those brought in by `allOf`."""
+    required = set(schema.get("required", []))
+    for part in schema.get("allOf", []):
+        required |= required_names(part)
+    return required
 
 
 @dataclass
@@ -38,6 +58,18 @@ class Operation:
         content = self.request_body.get("content", {})
         media = content.get("application/json") or next(iter(content.values()), {})
         return media.get("schema")
+
+    @property
+    def record_pointer(self) -> list[str]:
+        """Where the record sits in the body (`x-mock.body`, e.g. /Model for a wrapped body); [] for the whole body."""
+        return [part for part in (self.mock.get("body") or "").split("/") if part]
+
+    def record_schema(self) -> dict[str, Any]:
+        """The schema of the record part of the request body."""
+        schema = self.body_schema() or {}
+        for part in self.record_pointer:
+            schema = merged_properties(schema).get(part, {})
+        return schema
 
     def response_schema(self, status: int | str) -> dict[str, Any] | None:
         response = self.responses.get(str(status)) or {}

@@ -27,6 +27,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .spec import merged_properties
+
 Context = Mapping[str, Any]
 Render = Callable[[Context], Any]
 
@@ -56,16 +58,6 @@ def view_for(schema: Mapping[str, Any] | None) -> View | None:
         return View(items=view_for(schema["items"]))
     return None
 
-
-def merged_properties(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """Properties of a schema including those brought in by `allOf`, in order."""
-    properties: dict[str, Any] = {}
-    for part in schema.get("allOf", []):
-        for name, sub in merged_properties(part).items():
-            properties[name] = {**properties.get(name, {}), **sub}
-    for name, sub in schema.get("properties", {}).items():
-        properties[name] = {**properties.get(name, {}), **sub}
-    return properties
 
 
 def shape(value: Any, view: View | None) -> Any:

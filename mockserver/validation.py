@@ -16,8 +16,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from .messages import FieldError
-from .spec import Operation
-from .templates import merged_properties
+from .spec import Operation, merged_properties, required_names
 
 _RULE_ORDER = {rule: i for i, rule in enumerate(
     ["required", "type", "enum", "const", "format", "minLength", "maxLength", "pattern", "minimum", "maximum"]
@@ -77,9 +76,7 @@ class _FieldMap:
         self._walk(schema, "")
 
     def _walk(self, schema: Mapping[str, Any], prefix: str) -> None:
-        required = set(schema.get("required", []))
-        for part in schema.get("allOf", []):
-            required.update(part.get("required", []))
+        required = required_names(schema)
         for name, sub in merged_properties(schema).items():
             path = f"{prefix}{name}"
             self.order.setdefault(path, len(self.order))
@@ -93,30 +90,27 @@ class _FieldMap:
 
 
 class RequestValidator:
-    def __init__(self, operation: Operation, mock: Mapping[str, Any], api_input: Mapping[str, Any]) -> None:
-        self.path_params: dict[str, Mapping[str, Any]] = {}
-        self.query_params: list[tuple[str, Mapping[str, Any], bool]] = []
+    def __init__(self, operation: Operation, api_input: Mapping[str, Any]) -> None:
+        # name -> (schema, its compiled validator)
+        self.path_params: dict[str, tuple[Mapping[str, Any], Draft202012Validator]] = {}
+        self.query_params: list[tuple[str, Mapping[str, Any], Draft202012Validator, bool]] = []
         self.header_params: list[tuple[str, bool]] = []
         for param in operation.parameters:
             schema = param.get("schema", {})
+            required = bool(param.get("required"))
             if param["in"] == "path":
-                self.path_params[param["name"]] = schema
+                self.path_params[param["name"]] = (schema, Draft202012Validator(schema, format_checker=FORMATS))
             elif param["in"] == "query":
-                self.query_params.append((param["name"], schema, bool(param.get("required"))))
+                self.query_params.append((param["name"], schema, Draft202012Validator(schema, format_checker=FORMATS), required))
             elif param["in"] == "header":
-                self.header_params.append((param["name"], bool(param.get("required"))))
-        self._param_validators = {
-            id(schema): Draft202012Validator(schema, format_checker=FORMATS)
-            for schema in [*self.path_params.values(), *(s for _, s, _ in self.query_params)]
-        }
+                self.header_params.append((param["name"], required))
         self.body_schema = operation.body_schema()
         self.body_required = bool(operation.request_body and operation.request_body.get("required"))
         self.body_validator = (
             Draft202012Validator(self.body_schema, format_checker=FORMATS) if self.body_schema is not None else None
         )
         self.fields = _FieldMap(self.body_schema or {})
-        pointer = mock.get("body") or ""
-        self.record_prefix = [p for p in pointer.split("/") if p]
+        self.record_prefix = operation.record_pointer
         self.trim = bool(api_input.get("trim_strings"))
         self.empty_to_null = bool(api_input.get("empty_strings_to_null"))
 
@@ -125,9 +119,9 @@ class RequestValidator:
         """Typed path parameters, or None when one cannot name anything."""
         values = {}
         for name, text in raw.items():
-            schema = self.path_params.get(name, {})
+            schema, validator = self.path_params.get(name, ({}, None))
             value = coerce(text, schema)
-            if schema and not self._param_validators[id(schema)].is_valid(value):
+            if validator is not None and not validator.is_valid(value):
                 return None
             values[name] = value
         return values
@@ -135,13 +129,13 @@ class RequestValidator:
     def query(self, params: Mapping[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
         values: dict[str, Any] = {}
         errors: list[FieldError] = []
-        for name, schema, required in self.query_params:
+        for name, schema, validator, required in self.query_params:
             if name not in params:
                 if required:
                     errors.append(FieldError(name, "required"))
                 continue
             value = coerce(params[name], schema)
-            failures = list(self._param_validators[id(schema)].iter_errors(value))
+            failures = list(validator.iter_errors(value))
             if failures:
                 errors.extend(self._field_errors(failures[:1], name_prefix=[name]))
             else:

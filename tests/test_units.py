@@ -88,7 +88,7 @@ def test_sequences_continue_after_the_largest_stored_number():
 # -- validation and messages -------------------------------------------------
 def _validator(schema, mock=None, api_input=None):
     op = Operation("op", "POST", "/x", [], {"required": True, "content": {"application/json": {"schema": schema}}}, {}, [], mock or {})
-    return RequestValidator(op, op.mock, api_input or {})
+    return RequestValidator(op, api_input or {})
 
 
 def test_errors_follow_schema_order_and_rule_order():

@@ -18,8 +18,7 @@ from typing import Any
 import httpx
 from jsonschema import Draft202012Validator
 
-from ..spec import ApiSpec, Operation
-from ..templates import merged_properties
+from ..spec import ApiSpec, Operation, merged_properties, required_names
 from .semantics import validation_status
 from .target import Target
 
@@ -35,22 +34,6 @@ class Scenario:
     run: Callable[[Target], None]
 
 
-def _record_schema(operation: Operation) -> tuple[list[str], dict[str, Any]]:
-    """The body pointer's parts and the schema of the record it points at."""
-    pointer = [p for p in (operation.mock.get("body") or "").split("/") if p]
-    schema = operation.body_schema() or {}
-    for part in pointer:
-        schema = merged_properties(schema).get(part, {})
-    return pointer, schema
-
-
-def _required(schema: dict[str, Any]) -> set[str]:
-    required = set(schema.get("required", []))
-    for part in schema.get("allOf", []):
-        required |= set(part.get("required", []))
-    return required
-
-
 def _wrap(pointer: list[str], record: dict[str, Any]) -> dict[str, Any]:
     for part in reversed(pointer):
         record = {part: record}
@@ -58,11 +41,11 @@ def _wrap(pointer: list[str], record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _example(operation: Operation) -> dict[str, Any]:
+    """The documented request example: the starting point of every body the suite sends."""
     media = operation.request_body["content"]["application/json"]
     example = media.get("example") or (media.get("schema") or {}).get("example")
     if example is None:
-        for part in (media.get("schema") or {}).get("allOf", []):
-            example = example or part.get("example")
+        raise LookupError(f"{operation.operation_id}: the spec documents no request example to build bodies from")
     return example
 
 
@@ -76,12 +59,12 @@ def _fresh(schema: dict[str, Any]) -> Any:
     return str(number).rjust(length, "9")[-length:]
 
 
-def _fresh_body(target: Target, operation: Operation) -> dict[str, Any]:
-    pointer, schema = _record_schema(operation)
+def _fresh_body(target: Target, operation: Operation) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A new valid body built from the example, and the record inside it (the same dict, to change in place)."""
     record = dict(_example(operation))
-    for path in pointer:
-        record = dict(record[path])
-    properties = merged_properties(schema)
+    for part in operation.record_pointer:
+        record = dict(record[part])
+    properties = merged_properties(operation.record_schema())
     references = {rule["exists"]["key"] for rule in operation.mock.get("rules") or [] if "exists" in rule}
     for rule in operation.mock.get("rules") or []:
         # A new value for each free field of a unique key makes the record new.
@@ -97,16 +80,7 @@ def _fresh_body(target: Target, operation: Operation) -> dict[str, Any]:
         if name in record and sub.get("type") == "string" and free_text and int(sub.get("maxLength", 255)) >= 40:
             record[name] = f"{MARKER} {record[name]}"[: int(sub.get("maxLength", 255))]
             break
-    return _wrap(pointer, record)
-
-
-def _fresh_body_and_record(target: Target, operation: Operation) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A fresh body, and the record inside it (the same dict, to change in place)."""
-    body = _fresh_body(target, operation)
-    record = body
-    for part in _record_schema(operation)[0]:
-        record = record[part]
-    return body, record
+    return _wrap(operation.record_pointer, record), record
 
 
 def discover(target: Target, exists: dict[str, Any]) -> Any:
@@ -145,7 +119,7 @@ def _success_status(operation: Operation) -> int:
 
 def _violations(schema: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
     """(field, rule, value) for every constraint a field declares; None means "leave it out"."""
-    required = _required(schema)
+    required = required_names(schema)
     for name, sub in merged_properties(schema).items():
         if sub.get("readOnly"):
             continue
@@ -185,8 +159,7 @@ def build(spec: ApiSpec) -> list[Scenario]:
             if "exists" in rule and "respond" in rule:
                 scenarios.append(Scenario(spec.name, f"{label}: {rule['exists']['key']} must name an existing record", True,
                                           _missing_reference_scenario(operation, rule)))
-        _, schema = _record_schema(operation)
-        for field, rule, value in _violations(schema):
+        for field, rule, value in _violations(operation.record_schema()):
             scenarios.append(Scenario(spec.name, f"{label}: {field} {rule}", True,
                                       _validation_scenario(spec, operation, field, value)))
     return scenarios
@@ -211,7 +184,7 @@ def _credentials_scenario(operation: Operation) -> Callable[[Target], None]:
 
 def _create_scenario(operation: Operation) -> Callable[[Target], None]:
     def run(target: Target) -> None:
-        response = target.request(operation.method, operation.path, json=_fresh_body(target, operation))
+        response = target.request(operation.method, operation.path, json=_fresh_body(target, operation)[0])
         assert response.status_code == _success_status(operation), response.text
         _check_schema(operation, response.status_code, response.json())
         documented = operation.examples(response.status_code)
@@ -223,7 +196,7 @@ def _create_scenario(operation: Operation) -> Callable[[Target], None]:
 
 def _unique_scenario(spec: ApiSpec, operation: Operation, rule: dict[str, Any]) -> Callable[[Target], None]:
     def run(target: Target) -> None:
-        body = _fresh_body(target, operation)
+        body, _ = _fresh_body(target, operation)
         first = target.request(operation.method, operation.path, json=body)
         assert first.status_code == _success_status(operation), first.text
         again = target.request(operation.method, operation.path, json=body)
@@ -241,7 +214,7 @@ def _unique_scenario(spec: ApiSpec, operation: Operation, rule: dict[str, Any]) 
 
 def _missing_reference_scenario(operation: Operation, rule: dict[str, Any]) -> Callable[[Target], None]:
     def run(target: Target) -> None:
-        body, record = _fresh_body_and_record(target, operation)
+        body, record = _fresh_body(target, operation)
         record[rule["exists"]["key"]] = 2_147_000_000
         response = target.request(operation.method, operation.path, json=body)
         status = int(rule["respond"]["status"])
@@ -254,7 +227,7 @@ def _missing_reference_scenario(operation: Operation, rule: dict[str, Any]) -> C
 
 def _validation_scenario(spec: ApiSpec, operation: Operation, field: str, value: Any) -> Callable[[Target], None]:
     def run(target: Target) -> None:
-        body, record = _fresh_body_and_record(target, operation)
+        body, record = _fresh_body(target, operation)
         if value is None:
             record.pop(field, None)
         else:

@@ -23,7 +23,7 @@ from schemathesis.schemas import BaseSchema
 
 from ..spec import ApiSpec, Operation
 from .settings import Settings
-from .target import Target, find_spec
+from .target import Target, find_spec, login_route
 
 # schemathesis' own default for positive_data_acceptance
 ACCEPTED_BY_DEFAULT = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
@@ -107,11 +107,10 @@ def link_count(spec: ApiSpec) -> int:
 def cli_config(target: Target, settings: Settings) -> dict[str, Any]:
     """A `schemathesis.toml` for the schemathesis CLI against one target."""
     config = schemathesis_config(target.spec, settings.seed, settings.max_examples)
-    login = next((op for op in target.spec.operations if op.mock.get("action") == "login"), None)
-    if login is not None and target.login_body is not None:
+    if target.login_body is not None:
         # Log in once and again whenever a 401 says the credential was revoked.
-        scheme_name, scheme = next(iter(target.spec.security_schemes.items()))
-        token_field = next(k for k, v in login.mock["response"]["body"].items() if v == "${credential.%s}" % scheme["x-mock"]["key"])
+        login, token_field = login_route(target.spec)
+        scheme_name = next(iter(target.spec.security_schemes))
         config["auth"] = {"dynamic": {"openapi": {scheme_name: {
             "path": login.path, "payload": target.login_body, "extract_selector": "/" + token_field,
         }}}}
@@ -120,8 +119,9 @@ def cli_config(target: Target, settings: Settings) -> dict[str, Any]:
 
 def run_cli(target: Target, settings: Settings, phases: str, workdir: Path) -> subprocess.CompletedProcess[str]:
     """Run the schemathesis CLI (its own engine) against a target; the caller reads the exit code."""
+    config = cli_config(target, settings)
     config_path = workdir / "schemathesis.toml"
-    config_path.write_text(tomli_w.dumps(cli_config(target, settings)))
+    config_path.write_text(tomli_w.dumps(config))
     command = [
         str(Path(sys.executable).with_name("st")), "--config-file", str(config_path), "run", str(target.spec.source),
         "--url", target.base_url,
@@ -129,7 +129,7 @@ def run_cli(target: Target, settings: Settings, phases: str, workdir: Path) -> s
         "--report", "junit", "--report-dir", str(workdir / "report"), "--no-color",
     ]
     for name, value in target.headers.items():
-        if "auth" not in cli_config(target, settings) or name.lower() != "authorization":
+        if "auth" not in config or name.lower() != "authorization":  # dynamic auth brings its own
             command += ["-H", f"{name}: {value}"]
     revoking = [op.operation_id for op in target.spec.operations if revokes_credentials(op)]
     if revoking and target.login_body is None:

@@ -44,6 +44,6 @@ class Settings:
             headers=headers,
             login_body=json.loads(login) if login else None,
             read_only=env.get("CONTRACT_READ_ONLY") == "1",
-            seed=int(env.get("CONTRACT_SEED") or 20261122),
-            max_examples=int(env.get("CONTRACT_MAX_EXAMPLES") or 25),
+            seed=int(env.get("CONTRACT_SEED") or cls.seed),
+            max_examples=int(env.get("CONTRACT_MAX_EXAMPLES") or cls.max_examples),
         )

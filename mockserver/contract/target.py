@@ -34,10 +34,7 @@ class Target:
 
     def throwaway_headers(self) -> dict[str, str]:
         """Headers with a credential of their own, issued by the spec's login operation."""
-        login = next(op for op in self.spec.operations if op.mock.get("action") == "login")
-        scheme_key = next(iter(self.spec.security_schemes.values()))["x-mock"]["key"]
-        body_template = login.mock["response"]["body"]
-        field_name = next(k for k, v in body_template.items() if v == "${credential.%s}" % scheme_key)
+        login, field_name = login_route(self.spec)
         response = httpx.post(self.base_url + login.path, json=self.login_body, timeout=10)
         response.raise_for_status()
         return {**self.headers, **credential_header(self.spec, response.json()[field_name])}
@@ -48,6 +45,14 @@ def find_spec(name: str, specs_dir: Path = DEFAULT_SPECS) -> ApiSpec:
     if name not in specs:
         raise LookupError(f"no spec named {name!r}; known: {', '.join(sorted(specs))}")
     return specs[name]
+
+
+def login_route(spec: ApiSpec) -> tuple[Operation, str]:
+    """The spec's login operation and the answer's field that carries the new credential."""
+    login = next(op for op in spec.operations if op.mock.get("action") == "login")
+    scheme_key = next(iter(spec.security_schemes.values()))["x-mock"]["key"]
+    field_name = next(k for k, v in login.mock["response"]["body"].items() if v == "${credential.%s}" % scheme_key)
+    return login, field_name
 
 
 def credential_header(spec: ApiSpec, value: str) -> dict[str, str]:
