@@ -14,6 +14,7 @@ from contextlib import ExitStack
 
 import pytest
 
+from mockserver.contract.report import Finding, findings
 from mockserver.contract.settings import Settings
 from mockserver.contract.target import Target, mock_target, remote_target
 
@@ -49,6 +50,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if not item.get_closest_marker("writes")]
+
+
+BROKEN = pytest.StashKey[list[tuple[str, Finding]]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    """A broken contract reads as its findings (operation, check, expected vs actual, curl), not a traceback."""
+    report = yield
+    found = findings(call.excinfo.value) if call.excinfo is not None and report.failed else []
+    if found:
+        report.longrepr = "\n\n".join(finding.render() for finding in found)
+        item.config.stash.setdefault(BROKEN, []).extend((item.name, finding) for finding in found)
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    broken = config.stash.get(BROKEN, [])
+    if broken:
+        terminalreporter.section(f"{len(broken)} broken contract(s)", red=True)
+        for test, finding in broken:
+            terminalreporter.write_line(f"{finding.operation} [{finding.check}]  ({test})")
 
 
 @pytest.fixture(scope="module")

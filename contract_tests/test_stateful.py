@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.contract import semantics
+from mockserver.contract import report, semantics
 from mockserver.contract.settings import Settings
 
 SETTINGS = Settings.from_env()
@@ -20,5 +20,8 @@ def test_stateful_workflows(api_name, targets, tmp_path):
     target = targets(api_name)
     assert semantics.link_count(target.spec) > 0, f"{api_name}: the spec declares no OpenAPI links to follow"
     result = semantics.run_cli(target, SETTINGS, "stateful", tmp_path)
+    found = report.from_cli_junit(tmp_path / "junit.xml") if (tmp_path / "junit.xml").exists() else []
+    if found:
+        raise report.ContractFailed(found)
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
     assert "Stateful" in result.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -21,7 +22,13 @@ def free_port(host: str = "127.0.0.1") -> int:
 class ServerProcess:
     """`with ServerProcess() as server:` serves the mock at `server.url` until the block ends."""
 
-    def __init__(self, *args: str, host: str = "127.0.0.1", port: int | None = None, startup_timeout: float = 20) -> None:
+    #: how the server is started; `--host` and `--port` follow, then the extra arguments
+    MOCKSERVER = (sys.executable, "-m", "mockserver", "serve", "--no-access-log")
+
+    def __init__(self, *args: str, host: str = "127.0.0.1", port: int | None = None, startup_timeout: float = 20,
+                 launcher: tuple[str, ...] = MOCKSERVER, env: dict[str, str] | None = None) -> None:
+        self.launcher = launcher
+        self.env = env
         self.host = host
         self.port = port or free_port(host)
         self.args = list(args)
@@ -31,10 +38,11 @@ class ServerProcess:
         self.log_path: Path | None = None
 
     def start(self) -> "ServerProcess":
-        command = [sys.executable, "-m", "mockserver", "serve", "--host", self.host, "--port", str(self.port), "--no-access-log", *self.args]
+        command = [*self.launcher, "--host", self.host, "--port", str(self.port), *self.args]
         self.log_path = Path(tempfile.gettempdir()) / f"mockserver-{self.port}.log"
         self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT,
+                                        env=None if self.env is None else {**os.environ, **self.env})
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

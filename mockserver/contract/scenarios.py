@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator
 
 from ..spec import ApiSpec, Operation, merged_properties, required_names
 from .semantics import validation_status
+from .report import expect
 from .target import Target
 
 MARKER = "contract-test"
@@ -100,11 +101,19 @@ def discover(target: Target, exists: dict[str, Any]) -> Any:
     return None
 
 
-def _check_schema(operation: Operation, status: int, body: Any) -> None:
-    schema = operation.response_schema(status)
+def _check_schema(operation: Operation, response: httpx.Response) -> None:
+    schema = operation.response_schema(response.status_code)
     if schema is not None:
-        errors = [e.message for e in Draft202012Validator(schema).iter_errors(body)]
-        assert not errors, f"{operation.method} {operation.path} {status} body breaks its schema: {errors}"
+        errors = [e.message for e in Draft202012Validator(schema).iter_errors(_json(response))]
+        expect(not errors, "response_schema_conformance",
+               f"a body that fits the documented {response.status_code} schema ({'; '.join(errors)})", response)
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _names_field(body: Any, field: str) -> bool:
@@ -177,20 +186,22 @@ def _credentials_scenario(operation: Operation) -> Callable[[Target], None]:
         for headers in ({}, bogus):
             response = httpx.request(operation.method, target.base_url + _path(operation), headers=headers,
                                      json={} if operation.request_body else None, timeout=10)
-            assert response.status_code == 401, f"{'no' if not headers else 'bad'} credentials: got {response.status_code}"
-            _check_schema(operation, 401, response.json())
+            expect(response.status_code == 401, "auth_required",
+                   f"401 for {'missing' if not headers else 'bad'} credentials", response)
+            _check_schema(operation, response)
     return run
 
 
 def _create_scenario(operation: Operation) -> Callable[[Target], None]:
     def run(target: Target) -> None:
         response = target.request(operation.method, operation.path, json=_fresh_body(target, operation)[0])
-        assert response.status_code == _success_status(operation), response.text
-        _check_schema(operation, response.status_code, response.json())
+        expect(response.status_code == _success_status(operation), "create_response",
+               f"{_success_status(operation)} for a new valid record", response)
+        _check_schema(operation, response)
         documented = operation.examples(response.status_code)
         if documented:
-            example = next(iter(documented.values()))
-            assert list(response.json()) == list(example), f"keys {list(response.json())} differ from the documented {list(example)}"
+            keys = list(next(iter(documented.values())))
+            expect(list(_json(response)) == keys, "create_response", f"the documented keys {keys}", response)
     return run
 
 
@@ -198,17 +209,22 @@ def _unique_scenario(spec: ApiSpec, operation: Operation, rule: dict[str, Any]) 
     def run(target: Target) -> None:
         body, _ = _fresh_body(target, operation)
         first = target.request(operation.method, operation.path, json=body)
-        assert first.status_code == _success_status(operation), first.text
+        expect(first.status_code == _success_status(operation), "create_response",
+               f"{_success_status(operation)} for a new valid record", first)
         again = target.request(operation.method, operation.path, json=body)
+        key = "+".join(rule["unique"])
         if "respond" in rule:
             status = int(rule["respond"]["status"])
-            assert again.status_code == status, f"duplicate answered {again.status_code}: {again.text}"
+            expect(again.status_code == status, "unique_key", f"{status}: a second record with the same {key} is refused", again)
             documented = operation.examples(status)
             if documented and "example" not in rule["respond"]:
-                assert again.json() == next(iter(documented.values()))
+                example = next(iter(documented.values()))
+                expect(_json(again) == example, "unique_key", f"the documented answer {example}", again)
         else:
-            assert again.status_code == validation_status(spec, operation), again.text
-            assert _names_field(again.json(), rule["error"]["field"]), again.text
+            status = validation_status(spec, operation)
+            field = rule["error"]["field"]
+            expect(again.status_code == status and _names_field(_json(again), field), "unique_key",
+                   f"{status} naming {field}: a second record with the same {key} is refused", again)
     return run
 
 
@@ -218,10 +234,12 @@ def _missing_reference_scenario(operation: Operation, rule: dict[str, Any]) -> C
         record[rule["exists"]["key"]] = 2_147_000_000
         response = target.request(operation.method, operation.path, json=body)
         status = int(rule["respond"]["status"])
-        assert response.status_code == status, response.text
+        key = rule["exists"]["key"]
+        expect(response.status_code == status, "reference_exists", f"{status}: {key} names no record", response)
         documented = operation.examples(status)
         if documented:
-            assert response.json() == next(iter(documented.values()))
+            example = next(iter(documented.values()))
+            expect(_json(response) == example, "reference_exists", f"the documented answer {example}", response)
     return run
 
 
@@ -233,6 +251,7 @@ def _validation_scenario(spec: ApiSpec, operation: Operation, field: str, value:
         else:
             record[field] = value
         response = target.request(operation.method, operation.path, json=body)
-        assert response.status_code == validation_status(spec, operation), response.text
-        assert _names_field(response.json(), field), f"the answer does not name {field}: {response.text}"
+        status = validation_status(spec, operation)
+        expect(response.status_code == status and _names_field(_json(response), field), "validation_rule",
+               f"{status} naming {field} ({'left out' if value is None else repr(value)})", response)
     return run

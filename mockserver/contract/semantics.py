@@ -10,6 +10,8 @@ operation. Nothing is switched off globally.
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -118,7 +120,10 @@ def cli_config(target: Target, settings: Settings) -> dict[str, Any]:
 
 
 def run_cli(target: Target, settings: Settings, phases: str, workdir: Path) -> subprocess.CompletedProcess[str]:
-    """Run the schemathesis CLI (its own engine) against a target; the caller reads the exit code."""
+    """Run the schemathesis CLI (its own engine) against a target.
+
+    The caller reads the exit code, and the failures from `WORKDIR/junit.xml`.
+    """
     config = cli_config(target, settings)
     config_path = workdir / "schemathesis.toml"
     config_path.write_text(tomli_w.dumps(config))
@@ -126,7 +131,7 @@ def run_cli(target: Target, settings: Settings, phases: str, workdir: Path) -> s
         str(Path(sys.executable).with_name("st")), "--config-file", str(config_path), "run", str(target.spec.source),
         "--url", target.base_url,
         "--phases", phases, "--mode", "all",
-        "--report", "junit", "--report-dir", str(workdir / "report"), "--no-color",
+        "--report", "junit", "--report-junit-path", str(workdir / "junit.xml"), "--no-color",
     ]
     for name, value in target.headers.items():
         if "auth" not in config or name.lower() != "authorization":  # dynamic auth brings its own
@@ -135,4 +140,11 @@ def run_cli(target: Target, settings: Settings, phases: str, workdir: Path) -> s
     if revoking and target.login_body is None:
         for operation_id in revoking:  # logging out would revoke the only credential given
             command += ["--exclude-operation-id", operation_id]
-    return subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=workdir)
+    calls = workdir / "calls.ndjson"
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "mockserver.contract.cli_hooks", "CONTRACT_CALL_LOG": str(calls)}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=workdir, env=env)
+    if calls.exists():
+        for line in calls.read_text(encoding="utf-8").splitlines():
+            call = json.loads(line)
+            target.remember(call["method"], call["path"], call["status"], call["body"].encode())
+    return result

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +25,46 @@ class Target:
     headers: dict[str, str]
     #: a body for the spec's login operation, to get throw-away credentials
     login_body: dict[str, Any] | None = None
-    created: list[tuple[str, str]] = field(default_factory=list)  # (method, url) that undo what the suite made
+    #: paths of the records the suite created, with the method that deletes (or deactivates) each
+    created: list[tuple[str, str]] = field(default_factory=list)
 
     def request(self, method: str, path: str, **options: Any) -> httpx.Response:
-        """A request to the target with its credentials."""
-        return httpx.request(method, self.base_url + path, headers=self.headers, timeout=10, **options)
+        """A request to the target with its credentials; what it creates is remembered for `clean_up`."""
+        response = httpx.request(method, self.base_url + path, headers=self.headers, timeout=10, **options)
+        self.remember(method, path, response.status_code, response.content)
+        return response
+
+    def remember(self, method: str, path: str, status: int, content: bytes) -> None:
+        """Note the undo of a successful create, found through the spec's link from it to a DELETE."""
+        operation = next((op for op in self.spec.operations if op.method == method.upper() and op.path == path), None)
+        if operation is None or operation.mock.get("action") != "create" or str(status) not in operation.responses:
+            return
+        if not 200 <= status < 300:
+            return
+        for link in (operation.responses[str(status)].get("links") or {}).values():
+            undo = next((op for op in self.spec.operations if op.operation_id == link.get("operationId")), None)
+            if undo is not None and undo.method == "DELETE":
+                try:
+                    body = json.loads(content)
+                except ValueError:
+                    return
+                values = {name: _resolve(body, expression) for name, expression in link.get("parameters", {}).items()}
+                if all(value is not None for value in values.values()):
+                    self.created.append(("DELETE", undo.path.format(**values)))
+                return
+
+    def clean_up(self) -> list[str]:
+        """Delete (or deactivate) what the suite created, newest first; returns what could not be undone."""
+        left = []
+        for method, path in reversed(self.created):
+            try:
+                response = httpx.request(method, self.base_url + path, headers=self.headers, timeout=10)
+                if response.status_code >= 400 and response.status_code != 404:
+                    left.append(f"{method} {path}: {response.status_code}")
+            except httpx.HTTPError as exc:
+                left.append(f"{method} {path}: {exc}")
+        self.created.clear()
+        return left
 
     def operation(self, method: str, path: str) -> Operation:
         return next(op for op in self.spec.operations if op.method == method.upper() and op.path == path)
@@ -38,6 +75,17 @@ class Target:
         response = httpx.post(self.base_url + login.path, json=self.login_body, timeout=10)
         response.raise_for_status()
         return {**self.headers, **credential_header(self.spec, response.json()[field_name])}
+
+
+def _resolve(body: Any, expression: str) -> Any:
+    """A `$response.body#/json/pointer` runtime expression against a response body."""
+    if not expression.startswith("$response.body#"):
+        return None
+    for part in expression.removeprefix("$response.body#").strip("/").split("/"):
+        if not isinstance(body, dict) or part not in body:
+            return None
+        body = body[part]
+    return body
 
 
 def find_spec(name: str, specs_dir: Path = DEFAULT_SPECS) -> ApiSpec:
@@ -96,4 +144,10 @@ def mock_target(name: str, settings: Settings) -> Iterator[Target]:
 def remote_target(name: str, settings: Settings) -> Iterator[Target]:
     """A deployment, with the credentials the caller gave."""
     assert settings.base_url is not None
-    yield Target(spec=find_spec(name), base_url=settings.base_url, headers=settings.headers, login_body=settings.login_body)
+    target = Target(spec=find_spec(name), base_url=settings.base_url, headers=settings.headers, login_body=settings.login_body)
+    try:
+        yield target
+    finally:
+        left = target.clean_up()
+        if left:
+            warnings.warn(f"{name}: {len(left)} record(s) the suite created could not be removed: " + "; ".join(left[:10]))

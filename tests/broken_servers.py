@@ -1,0 +1,120 @@
+"""Deliberately broken servers that the contract harness must catch.
+
+Each fault is the real mock with one deviation switched on: a change to the
+spec it serves (the harness still checks against the true spec), or a thin
+ASGI layer in front of it. `uvicorn --factory broken_servers:app` serves the
+fault named by the `BROKEN_FAULT` environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockserver.app import DEFAULT_SPECS, create_app
+from mockserver.contract.target import find_spec, seed_credentials
+
+Raw = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Fault:
+    api: str
+    #: the check whose name the harness's report must show
+    check: str
+    #: the contract layer that catches it
+    layer: str
+    change_spec: Callable[[Raw], None] | None = None
+    wrap: Callable[[ASGIApp], ASGIApp] | None = None
+
+
+def _operation(raw: Raw, operation_id: str) -> Raw:
+    return next(op for item in raw["paths"].values() for op in item.values()
+                if isinstance(op, dict) and op.get("operationId") == operation_id)
+
+
+def _walk(node: Any, visit: Callable[[Raw], None]) -> None:
+    if isinstance(node, dict):
+        visit(node)
+        for value in node.values():
+            _walk(value, visit)
+    elif isinstance(node, list):
+        for value in node:
+            _walk(value, visit)
+
+
+def _wrong_status(raw: Raw) -> None:
+    _operation(raw, "createClient")["x-mock"]["response"]["status"] = 200
+
+
+def _missing_field(raw: Raw) -> None:
+    del _operation(raw, "getClient")["x-mock"]["response"]["body"]["result"]
+
+
+def _wrong_type(raw: Raw) -> None:
+    _operation(raw, "createClient")["x-mock"]["response"]["body"]["id"] = "${record.id}"
+
+
+def _duplicates_accepted(raw: Raw) -> None:
+    mock = _operation(raw, "createClient")["x-mock"]
+    mock["rules"] = [rule for rule in mock.get("rules") or [] if "unique" not in rule]
+
+
+def _wrong_envelope(raw: Raw) -> None:
+    for error in raw["x-mock"]["errors"].values():
+        error["body"] = {"error": "request refused"}
+
+
+def _server_error_on_bad_input(raw: Raw) -> None:
+    def visit(node: Raw) -> None:
+        if isinstance(node.get("errors"), dict) and isinstance(node["errors"].get("validation"), dict):
+            node["errors"]["validation"]["status"] = 500
+
+    _walk(raw, visit)
+
+
+def _deleted_still_readable(raw: Raw) -> None:
+    _operation(raw, "deleteClient")["x-mock"]["soft"] = {"notes": "deleted"}
+
+
+def _any_credential_accepted(app: ASGIApp) -> ASGIApp:
+    """Checks that a credential is present, not that it is valid: every presented one becomes the seeded one."""
+    valid = {name.lower().encode(): value.encode() for name, value in seed_credentials(find_spec("facturacion"))[0].items()}
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope = dict(scope, headers=[(k, valid.get(k, v)) for k, v in scope["headers"]])
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+FAULTS = {
+    "wrong status code": Fault("facturacion", "status_code_conformance", "conformance", change_spec=_wrong_status),
+    "missing required field": Fault("daftra", "response_schema_conformance", "conformance", change_spec=_missing_field),
+    "wrong type": Fault("daftra", "response_schema_conformance", "conformance", change_spec=_wrong_type),
+    "duplicate accepted": Fault("facturacion", "unique_key", "rules", change_spec=_duplicates_accepted),
+    "credentials ignored": Fault("facturacion", "ignored_auth", "conformance", wrap=_any_credential_accepted),
+    "wrong error envelope": Fault("daftra", "response_schema_conformance", "rules", change_spec=_wrong_envelope),
+    "500 on bad input": Fault("facturacion", "not_a_server_error", "conformance", change_spec=_server_error_on_bad_input),
+    "deleted record still readable": Fault("daftra", "use_after_free", "stateful", change_spec=_deleted_still_readable),
+}
+
+
+def app() -> ASGIApp:
+    fault = FAULTS[os.environ["BROKEN_FAULT"]]
+    specs_dir = Path(tempfile.mkdtemp(prefix="broken-specs-"))
+    for source in DEFAULT_SPECS.glob("*.yaml"):
+        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+        if fault.change_spec is not None and raw["x-mock"]["name"] == fault.api:
+            fault.change_spec(raw)
+        (specs_dir / source.name).write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    served = create_app(specs_dir)
+    return fault.wrap(served) if fault.wrap is not None else served
