@@ -127,7 +127,10 @@ class _Base:
             record[stamps["updated"]] = call.context["now"]
 
     def index_fields(self) -> dict[str, set[tuple[str, ...]]]:
-        return {self.resource: set(self.lookups)} if self.resource else {}
+        fields = business_rules.foreign_keys(self.rules)
+        if self.resource:
+            fields.setdefault(self.resource, set()).update(self.lookups)
+        return fields
 
 
 class _Targeted(_Base):

@@ -1,9 +1,13 @@
 """Business rules an operation declares in `x-mock.rules`, checked in order.
 
 * `unique: [fields]`: no other record of the resource has the same values.
-* `exists: {resource, key, where?}`: the field names a record of another
-  resource, optionally one matching `where` (e.g. an active parent).
+* `exists: {resource, key, where?, allow?}`: the field names a record of
+  another resource, optionally one matching `where` (e.g. an active parent).
+  An absent or null field passes (whether it is required is the schema's
+  business), as does a value listed in `allow` (e.g. 0 for "the owner").
 * `deny_if: {field: value}`: the record must not match (an inactive account).
+* `not_referenced_by: [{resource, key}, ...]`: no record of those resources
+  points at this one (a delete that must not orphan transactions).
 
 A failing rule either answers at once (`respond: {status, example?|body?}`)
 or adds a field error to the validation answer (`error: {field, message|rule}`).
@@ -24,6 +28,9 @@ from .state import Record, Store, Table
 from .templates import Context
 
 
+KINDS = ("unique", "exists", "deny_if", "not_referenced_by")
+
+
 @dataclass
 class Rule:
     kind: str
@@ -36,9 +43,14 @@ class Rule:
             found = table.find({name: candidate.get(name) for name in self.spec})
             return all(record.get("id") == own_id for record in found)
         if self.kind == "exists":
-            target = store.table(self.spec["resource"]).get(candidate.get(self.spec["key"]))
+            value = candidate.get(self.spec["key"])
+            if value is None or value in (self.spec.get("allow") or ()):
+                return True
+            target = store.table(self.spec["resource"]).get(value)
             where = self.spec.get("where") or {}
             return target is not None and all(target.get(k) == v for k, v in where.items())
+        if self.kind == "not_referenced_by":
+            return not any(store.table(ref["resource"]).find({ref["key"]: own_id}) for ref in self.spec)
         # deny_if
         return not all(candidate.get(k) == v for k, v in self.spec.items())
 
@@ -46,9 +58,9 @@ class Rule:
 def compile_rules(declared: list[Mapping[str, Any]], operation: Operation) -> list[Rule]:
     rules = []
     for entry in declared:
-        kinds = [k for k in ("unique", "exists", "deny_if") if k in entry]
+        kinds = [k for k in KINDS if k in entry]
         if len(kinds) != 1:
-            raise SpecError(f"{operation.operation_id}: each rule needs exactly one of unique, exists, deny_if")
+            raise SpecError(f"{operation.operation_id}: each rule needs exactly one of {', '.join(KINDS)}")
         kind = kinds[0]
         respond = reply_template(entry["respond"], operation) if "respond" in entry else None
         error = None
@@ -62,8 +74,18 @@ def compile_rules(declared: list[Mapping[str, Any]], operation: Operation) -> li
 
 
 def unique_keys(rules: list[Rule]) -> list[tuple[str, ...]]:
-    """The field tuples these rules look records up by, so the store can index them."""
+    """The field tuples these rules look the operation's own records up by, so the store can index them."""
     return [tuple(rule.spec) for rule in rules if rule.kind == "unique"]
+
+
+def foreign_keys(rules: list[Rule]) -> dict[str, set[tuple[str, ...]]]:
+    """The fields these rules look other resources' records up by, by resource."""
+    keys: dict[str, set[tuple[str, ...]]] = {}
+    for rule in rules:
+        if rule.kind == "not_referenced_by":
+            for ref in rule.spec:
+                keys.setdefault(ref["resource"], set()).add((ref["key"],))
+    return keys
 
 
 def check(
