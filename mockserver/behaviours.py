@@ -65,6 +65,81 @@ def _evaluate(compiled: Mapping[str, Render], context: Mapping[str, Any]) -> dic
     return {key: render(context) for key, render in compiled.items()}
 
 
+def _stamp(config: ResourceConfig, record: Record, now: str, *, created: bool) -> None:
+    stamps = config.timestamps
+    if created and "created" in stamps:
+        record[stamps["created"]] = now
+    if "updated" in stamps:
+        record[stamps["updated"]] = now
+
+
+def _insert(table: Table, record: Record, now: str) -> Record:
+    """Store a new record: numbered fields filled in, timestamps set, the id the server's to assign."""
+    for name, render in table.config.sequences.items():
+        if record.get(name) in (None, ""):
+            record[name] = compile_template(render)({"n": table.next_in_sequence(name)})
+    _stamp(table.config, record, now, created=True)
+    record.pop("id", None)  # ids are the server's to assign, even where a spec lets one be sent
+    return table.insert(record)
+
+
+class ChildLists:
+    """Lists of child records a body carries next to its record (`x-mock.children`), written with it.
+
+    `children: {Line: /Line}` maps a child list the resource declares to
+    where it sits in the body; `{from: /Lines, rules: [...]}` adds rules each
+    element must pass (their field errors name the element, e.g.
+    `Line.0.part_id`).
+    """
+
+    def __init__(self, operation: Operation, config: ResourceConfig) -> None:
+        self.lists = []
+        for name, declared in (operation.mock.get("children") or {}).items():
+            relation = config.children.get(name)
+            if relation is None:
+                raise SpecError(f"{operation.operation_id}: x-mock.children.{name} is not a child list of {config.name}")
+            declared = {"from": declared} if isinstance(declared, str) else declared
+            pointer = [part for part in declared["from"].split("/") if part]
+            item_schema = operation.body_schema_at(pointer).get("items") or {}
+            rules = business_rules.compile_rules(declared.get("rules") or [], operation)
+            self.lists.append((name, pointer, relation, list(merged_properties(item_schema)), rules))
+
+    def _items(self, call: Call, pointer: list[str]) -> list[Any] | None:
+        value: Any = call.context.get("body")
+        for part in pointer:
+            value = value.get(part) if isinstance(value, dict) else None
+        return value if isinstance(value, list) else None
+
+    def check(self, call: Call) -> list[FieldError]:
+        errors = []
+        for name, pointer, relation, fields, rules in self.lists:
+            table = call.store.table(relation.resource)
+            for index, item in enumerate(self._items(call, pointer) or []):
+                if isinstance(item, dict):
+                    for error in business_rules.check(rules, call.store, table, item, None, call.context):
+                        errors.append(FieldError(f"{name}.{index}.{error.field}", error.rule, error.params, error.overrides))
+        return errors
+
+    def write(self, call: Call, parent_id: Any) -> None:
+        """Store the lists the body carries; a list that is sent replaces the stored one."""
+        for _name, pointer, relation, fields, _rules in self.lists:
+            items = self._items(call, pointer)
+            if items is None:
+                continue
+            table = call.store.table(relation.resource)
+            for old in list(table.find({relation.key: parent_id})):
+                table.delete(old["id"])
+            for item in items:
+                record: Record = {name: None for name in fields}
+                record.update(table.config.defaults)
+                record.update({k: v for k, v in item.items() if k in record} if isinstance(item, dict) else {})
+                record[relation.key] = parent_id
+                _insert(table, record, call.context["now"])
+
+    def index_fields(self) -> dict[str, set[tuple[str, ...]]]:
+        return {relation.resource: {(relation.key,)} for _, _, relation, _, _ in self.lists}
+
+
 class _Base:
     def __init__(self, operation: Operation, env: Environment) -> None:
         mock = operation.mock
@@ -80,6 +155,7 @@ class _Base:
             for name, spec in (mock.get("counts") or {}).items()
         }
         self.record_fields = list(merged_properties(operation.record_schema()))
+        self.children = ChildLists(operation, self.config)
         #: field tuples this behaviour looks records up by, for the store to index
         self.lookups: list[tuple[str, ...]] = business_rules.unique_keys(self.rules)
 
@@ -116,18 +192,17 @@ class _Base:
 
     def check_rules(self, call: Call, candidate: Record, own_id: Any) -> None:
         errors = business_rules.check(self.rules, call.store, self.table(call), candidate, own_id, call.context)
+        errors += self.children.check(call)
         if errors:
             raise Invalid(errors)
 
     def stamp(self, call: Call, record: Record, *, created: bool) -> None:
-        stamps = self.config.timestamps
-        if created and "created" in stamps:
-            record[stamps["created"]] = call.context["now"]
-        if "updated" in stamps:
-            record[stamps["updated"]] = call.context["now"]
+        _stamp(self.config, record, call.context["now"], created=created)
 
     def index_fields(self) -> dict[str, set[tuple[str, ...]]]:
         fields = business_rules.foreign_keys(self.rules)
+        for resource, keys in self.children.index_fields().items():
+            fields.setdefault(resource, set()).update(keys)
         if self.resource:
             fields.setdefault(self.resource, set()).update(self.lookups)
         return fields
@@ -168,7 +243,6 @@ class Create(_Base):
     def __init__(self, operation: Operation, env: Environment) -> None:
         super().__init__(operation, env)
         self.defaults = _compile_mapping(operation.mock.get("defaults"))
-        self.sequences = _compile_mapping(self.config.sequences)
 
     def __call__(self, call: Call) -> Reply:
         record: Record = {name: None for name in self.record_fields}
@@ -179,12 +253,8 @@ class Create(_Base):
                 record[name] = render(call.context)
         table = self.table(call)
         self.check_rules(call, record, own_id=None)
-        for name, render in self.sequences.items():
-            if record.get(name) in (None, ""):
-                record[name] = render({"n": table.next_in_sequence(name)})
-        self.stamp(call, record, created=True)
-        record.pop("id", None)  # ids are the server's to assign, even where a spec lets one be sent
-        table.insert(record)
+        _insert(table, record, call.context["now"])
+        self.children.write(call, record["id"])
         return self.answer(call, record=Row(table, record))
 
 
@@ -283,6 +353,7 @@ class Update(_Targeted):
         changes.update(_evaluate(self.set, call.context))
         self.check_rules(call, {**record, **changes}, own_id=record["id"])
         self.change(call, record, changes)
+        self.children.write(call, record["id"])
         return self.answer(call, record=Row(self.table(call), record))
 
 

@@ -66,8 +66,12 @@ class Operation:
 
     def record_schema(self) -> dict[str, Any]:
         """The schema of the record part of the request body."""
+        return self.body_schema_at(self.record_pointer)
+
+    def body_schema_at(self, pointer: list[str]) -> dict[str, Any]:
+        """The schema of one part of the request body, by its property names."""
         schema = self.body_schema() or {}
-        for part in self.record_pointer:
+        for part in pointer:
             schema = merged_properties(schema).get(part, {})
         return schema
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .formulas import Formula, compile_formula
+
 Record = dict[str, Any]
 
 
@@ -38,6 +40,10 @@ class ResourceConfig:
     defaults: dict[str, Any] = field(default_factory=dict)
     sequences: dict[str, str] = field(default_factory=dict)
     not_found: dict[str, Any] | None = None
+    #: lists of records of another resource that point at this one (e.g. line items)
+    children: dict[str, Relation] = field(default_factory=dict)
+    #: read-only figures computed from the record whenever it is read
+    computed: dict[str, Formula] = field(default_factory=dict)
 
     @classmethod
     def from_spec(cls, name: str, data: Mapping[str, Any]) -> "ResourceConfig":
@@ -48,11 +54,17 @@ class ResourceConfig:
             defaults=dict(data.get("defaults") or {}),
             sequences=dict(data.get("sequences") or {}),
             not_found=data.get("not_found"),
+            children={key: Relation(**value) for key, value in (data.get("children") or {}).items()},
+            computed={key: compile_formula(text, f"x-mock.resources.{name}.computed.{key}")
+                      for key, text in (data.get("computed") or {}).items()},
         )
 
 
 class Row(Mapping[str, Any]):
-    """A read view of a stored record that also resolves declared relations."""
+    """A read view of a stored record that also resolves relations, children and computed fields.
+
+    Computed fields win over stored values, so a request cannot overwrite them.
+    """
 
     __slots__ = ("table", "data")
 
@@ -61,18 +73,27 @@ class Row(Mapping[str, Any]):
         self.data = data
 
     def __getitem__(self, key: str) -> Any:
+        config = self.table.config
+        formula = config.computed.get(key)
+        if formula is not None:
+            return formula(self)
         if key in self.data:
             return self.data[key]
-        relation = self.table.config.relations.get(key)
-        if relation is None:
-            raise KeyError(key)
-        return self.table.store.table(relation.resource).row(self.data.get(relation.key))
+        relation = config.relations.get(key)
+        if relation is not None:
+            return self.table.store.table(relation.resource).row(self.data.get(relation.key))
+        children = config.children.get(key)
+        if children is not None:
+            table = self.table.store.table(children.resource)
+            return [Row(table, record) for record in table.find({children.key: self.data.get("id")})]
+        raise KeyError(key)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.data)
+        yield from self.data
+        yield from (key for key in self.table.config.computed if key not in self.data)
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(set(self.data) | set(self.table.config.computed))
 
 
 class Table:

@@ -143,3 +143,33 @@ def test_prefer_header_wins_over_query_and_is_checked():
     assert read_preference(None, {}) is None
     with pytest.raises(PreferenceError):
         read_preference("code=20", {})
+
+
+def test_computed_fields_follow_children_and_win_over_stored_values():
+    store = Store({
+        "docs": ResourceConfig.from_spec("docs", {
+            "children": {"Line": {"resource": "lines", "key": "doc_id"}},
+            "computed": {
+                "total": "round(sum(Line, 'subtotal') - discount, 2)",
+                "status": "2 if paid >= total else (1 if paid > 0 else 0)",
+            },
+        }),
+        "lines": ResourceConfig.from_spec("lines", {"computed": {"subtotal": "quantity * unit_price"}}),
+    })
+    doc = store.table("docs").insert({"discount": "1.5", "paid": None, "total": 999})
+    store.table("lines").insert({"doc_id": doc["id"], "quantity": 2, "unit_price": "10.25"})
+    store.table("lines").insert({"doc_id": doc["id"], "quantity": 1, "unit_price": 5})
+    row = Row(store.table("docs"), doc)
+    assert [line["subtotal"] for line in row["Line"]] == [20.5, 5]
+    assert row["total"] == 24.0 and row["status"] == 0
+    doc["paid"] = 30
+    assert row["status"] == 2
+
+
+@pytest.mark.parametrize("formula", ["__import__('os')", "open('x')", "a.__class__", "[x for x in y]", "lambda: 1"])
+def test_formulas_cannot_run_code(formula):
+    from mockserver.formulas import compile_formula
+    from mockserver.spec import SpecError
+
+    with pytest.raises(SpecError):
+        compile_formula(formula, "test")
