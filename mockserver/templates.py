@@ -109,7 +109,9 @@ def compile_template(template: Any, schema: Mapping[str, Any] | None = None) -> 
         return _compile_string(template, schema)
     if isinstance(template, Mapping):
         if "$each" in template:
-            source = _compile_string(template["$each"], None)
+            # the raw values, not rendered yet: each item is shaped by its own schema
+            whole = _PLACEHOLDER.fullmatch(template["$each"])
+            source = compile_expression(whole.group(1)) if whole else _compile_string(template["$each"], None)
             items_schema = schema.get("items") if isinstance(schema, Mapping) else None
             item = compile_template(template.get("item", "${item}"), items_schema)
 
