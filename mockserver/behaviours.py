@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,8 +24,8 @@ from . import rules as business_rules
 from .auth import Authenticator, Identity
 from .messages import FieldError
 from .responses import Reply, ReplyTemplate, reply_template
-from .spec import Operation, SpecError, merged_properties
-from .state import Record, ResourceConfig, Row, Store, Table
+from .spec import Operation, SpecError, merged_properties, pointer_parts, value_at
+from .state import Record, Relation, ResourceConfig, Row, Store, Table
 from .templates import Render, compile_template
 
 
@@ -73,14 +73,31 @@ def _stamp(config: ResourceConfig, record: Record, now: str, *, created: bool) -
         record[stamps["updated"]] = now
 
 
+def _draft(field_names: Iterable[str], config: ResourceConfig, sent: Mapping[str, Any]) -> Record:
+    """A new record: every declared field, the resource's defaults, then what the request sent for those fields."""
+    record: Record = {name: None for name in field_names}
+    record.update(config.defaults)
+    record.update({k: v for k, v in sent.items() if k in record})
+    return record
+
+
 def _insert(table: Table, record: Record, now: str) -> Record:
     """Store a new record: numbered fields filled in, timestamps set, the id the server's to assign."""
     for name, render in table.config.sequences.items():
         if record.get(name) in (None, ""):
-            record[name] = compile_template(render)({"n": table.next_in_sequence(name)})
+            record[name] = render({"n": table.next_in_sequence(name)})
     _stamp(table.config, record, now, created=True)
     record.pop("id", None)  # ids are the server's to assign, even where a spec lets one be sent
     return table.insert(record)
+
+
+@dataclass(frozen=True)
+class _ChildList:
+    name: str
+    pointer: list[str]
+    relation: Relation
+    fields: list[str]
+    rules: list[business_rules.Rule]
 
 
 class ChildLists:
@@ -93,51 +110,45 @@ class ChildLists:
     """
 
     def __init__(self, operation: Operation, config: ResourceConfig) -> None:
-        self.lists = []
+        self.lists: list[_ChildList] = []
         for name, declared in (operation.mock.get("children") or {}).items():
             relation = config.children.get(name)
             if relation is None:
                 raise SpecError(f"{operation.operation_id}: x-mock.children.{name} is not a child list of {config.name}")
             declared = {"from": declared} if isinstance(declared, str) else declared
-            pointer = [part for part in declared["from"].split("/") if part]
+            pointer = pointer_parts(declared["from"])
             item_schema = operation.body_schema_at(pointer).get("items") or {}
             rules = business_rules.compile_rules(declared.get("rules") or [], operation)
-            self.lists.append((name, pointer, relation, list(merged_properties(item_schema)), rules))
+            self.lists.append(_ChildList(name, pointer, relation, list(merged_properties(item_schema)), rules))
 
     def _items(self, call: Call, pointer: list[str]) -> list[Any] | None:
-        value: Any = call.context.get("body")
-        for part in pointer:
-            value = value.get(part) if isinstance(value, dict) else None
+        value = value_at(call.context.get("body"), pointer)
         return value if isinstance(value, list) else None
 
     def check(self, call: Call) -> list[FieldError]:
         errors = []
-        for name, pointer, relation, fields, rules in self.lists:
-            table = call.store.table(relation.resource)
-            for index, item in enumerate(self._items(call, pointer) or []):
+        for child in self.lists:
+            table = call.store.table(child.relation.resource)
+            for index, item in enumerate(self._items(call, child.pointer) or []):
                 if isinstance(item, dict):
-                    for error in business_rules.check(rules, call.store, table, item, None, call.context):
-                        errors.append(FieldError(f"{name}.{index}.{error.field}", error.rule, error.params, error.overrides))
+                    for error in business_rules.check(child.rules, call.store, table, item, None, call.context):
+                        errors.append(replace(error, field=f"{child.name}.{index}.{error.field}"))
         return errors
 
     def write(self, call: Call, parent_id: Any) -> None:
         """Store the lists the body carries; a list that is sent replaces the stored one."""
-        for _name, pointer, relation, fields, _rules in self.lists:
-            items = self._items(call, pointer)
+        for child in self.lists:
+            items = self._items(call, child.pointer)
             if items is None:
                 continue
-            table = call.store.table(relation.resource)
-            for old in list(table.find({relation.key: parent_id})):
+            key = child.relation.key
+            table = call.store.table(child.relation.resource)
+            for old in list(table.find({key: parent_id})):
                 table.delete(old["id"])
             for item in items:
-                record: Record = {name: None for name in fields}
-                record.update(table.config.defaults)
-                record.update({k: v for k, v in item.items() if k in record} if isinstance(item, dict) else {})
-                record[relation.key] = parent_id
+                record = _draft(child.fields, table.config, item if isinstance(item, dict) else {})
+                record[key] = parent_id
                 _insert(table, record, call.context["now"])
-
-    def index_fields(self) -> dict[str, set[tuple[str, ...]]]:
-        return {relation.resource: {(relation.key,)} for _, _, relation, _, _ in self.lists}
 
 
 class _Base:
@@ -196,13 +207,8 @@ class _Base:
         if errors:
             raise Invalid(errors)
 
-    def stamp(self, call: Call, record: Record, *, created: bool) -> None:
-        _stamp(self.config, record, call.context["now"], created=created)
-
     def index_fields(self) -> dict[str, set[tuple[str, ...]]]:
         fields = business_rules.foreign_keys(self.rules)
-        for resource, keys in self.children.index_fields().items():
-            fields.setdefault(resource, set()).update(keys)
         if self.resource:
             fields.setdefault(self.resource, set()).update(self.lookups)
         return fields
@@ -235,7 +241,7 @@ class _Targeted(_Base):
 
     def change(self, call: Call, record: Record, changes: Record) -> None:
         """Write changes to a record, with its update timestamp."""
-        self.stamp(call, changes, created=False)
+        _stamp(self.config, changes, call.context["now"], created=False)
         self.table(call).update(record["id"], changes)
 
 
@@ -245,9 +251,7 @@ class Create(_Base):
         self.defaults = _compile_mapping(operation.mock.get("defaults"))
 
     def __call__(self, call: Call) -> Reply:
-        record: Record = {name: None for name in self.record_fields}
-        record.update(self.config.defaults)
-        record.update({k: v for k, v in call.fields.items() if k in record})
+        record = _draft(self.record_fields, self.config, call.fields)
         for name, render in self.defaults.items():
             if record.get(name) is None:
                 record[name] = render(call.context)

@@ -89,6 +89,9 @@ class MockApi:
         )
         self.router: Router[CompiledOperation] = Router(tuple(mock.get("path_suffixes") or ()))
         indexes: dict[str, set[tuple[str, ...]]] = self.auth.index_fields()
+        for config in resources.values():  # every read of a parent lists its children
+            for child in config.children.values():
+                indexes.setdefault(child.resource, set()).add((child.key,))
         for operation in spec.operations:
             if not operation.mock:
                 raise SpecError(f"{spec.source}: {operation.method} {operation.path} has no x-mock behaviour")

@@ -31,6 +31,18 @@ def merged_properties(schema: Mapping[str, Any]) -> dict[str, Any]:
     return properties
 
 
+def pointer_parts(pointer: str) -> list[str]:
+    """`/Model/items` -> ["Model", "items"] (the property names on the way into a body)."""
+    return [part for part in pointer.split("/") if part]
+
+
+def value_at(document: Any, parts: list[str]) -> Any:
+    """The value at those property names inside a JSON body (None when the way is missing)."""
+    for part in parts:
+        document = document.get(part) if isinstance(document, dict) else None
+    return document
+
+
 def required_names(schema: Mapping[str, Any]) -> set[str]:
     """Required properties of a schema including those brought in by `allOf`."""
     required = set(schema.get("required", []))
@@ -62,7 +74,7 @@ class Operation:
     @property
     def record_pointer(self) -> list[str]:
         """Where the record sits in the body (`x-mock.body`, e.g. /Model for a wrapped body); [] for the whole body."""
-        return [part for part in (self.mock.get("body") or "").split("/") if part]
+        return pointer_parts(self.mock.get("body") or "")
 
     def record_schema(self) -> dict[str, Any]:
         """The schema of the record part of the request body."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .formulas import Formula, compile_formula
+from .templates import Render, compile_template
 
 Record = dict[str, Any]
 
@@ -38,7 +39,8 @@ class ResourceConfig:
     relations: dict[str, Relation] = field(default_factory=dict)
     timestamps: dict[str, str] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
-    sequences: dict[str, str] = field(default_factory=dict)
+    #: numbered fields: a template of `n`, compiled once
+    sequences: dict[str, Render] = field(default_factory=dict)
     not_found: dict[str, Any] | None = None
     #: lists of records of another resource that point at this one (e.g. line items)
     children: dict[str, Relation] = field(default_factory=dict)
@@ -52,7 +54,7 @@ class ResourceConfig:
             relations={key: Relation(**value) for key, value in (data.get("relations") or {}).items()},
             timestamps=dict(data.get("timestamps") or {}),
             defaults=dict(data.get("defaults") or {}),
-            sequences=dict(data.get("sequences") or {}),
+            sequences={key: compile_template(text) for key, text in (data.get("sequences") or {}).items()},
             not_found=data.get("not_found"),
             children={key: Relation(**value) for key, value in (data.get("children") or {}).items()},
             computed={key: compile_formula(text, f"x-mock.resources.{name}.computed.{key}")

@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from .messages import FieldError
-from .spec import Operation, merged_properties, required_names
+from .spec import Operation, merged_properties, required_names, value_at
 
 _RULE_ORDER = {rule: i for i, rule in enumerate(
     ["required", "type", "enum", "const", "format", "minLength", "maxLength", "pattern", "minimum", "maximum"]
@@ -173,9 +173,8 @@ class RequestValidator:
 
     def record(self, body: Any) -> dict[str, Any]:
         """The part of a validated body that holds the record's fields."""
-        for part in self.record_prefix:
-            body = body.get(part) if isinstance(body, dict) else None
-        return body if isinstance(body, dict) else {}
+        record = value_at(body, self.record_prefix)
+        return record if isinstance(record, dict) else {}
 
     # -- helpers -----------------------------------------------------------
     def _normalise(self, value: Any) -> Any:

@@ -8,6 +8,7 @@ and what came back, and a curl command that reproduces it.
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 import xml.etree.ElementTree as ElementTree
@@ -78,6 +79,7 @@ def expect(condition: bool, check: str, expected: str, response: httpx.Response)
     )])
 
 
+@functools.cache
 def _failure_kinds() -> dict[str, type[Failure]]:
     kinds: dict[str, type[Failure]] = {}
     pending = [Failure]

@@ -25,8 +25,12 @@ class Target:
     headers: dict[str, str]
     #: a body for the spec's login operation, to get throw-away credentials
     login_body: dict[str, Any] | None = None
-    #: paths of the records the suite created, with the method that deletes (or deactivates) each
-    created: list[tuple[str, str]] = field(default_factory=list)
+    #: paths of the records the suite created; a DELETE on each removes (or deactivates) it
+    created: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._by_route = {(op.method, op.path): op for op in self.spec.operations}
+        self._by_id = {op.operation_id: op for op in self.spec.operations}
 
     def request(self, method: str, path: str, **options: Any) -> httpx.Response:
         """A request to the target with its credentials; what it creates is remembered for `clean_up`."""
@@ -36,13 +40,11 @@ class Target:
 
     def remember(self, method: str, path: str, status: int, content: bytes) -> None:
         """Note the undo of a successful create, found through the spec's link from it to a DELETE."""
-        operation = next((op for op in self.spec.operations if op.method == method.upper() and op.path == path), None)
-        if operation is None or operation.mock.get("action") != "create" or str(status) not in operation.responses:
+        operation = self._by_route.get((method.upper(), path))
+        if operation is None or operation.mock.get("action") != "create" or not 200 <= status < 300:
             return
-        if not 200 <= status < 300:
-            return
-        for link in (operation.responses[str(status)].get("links") or {}).values():
-            undo = next((op for op in self.spec.operations if op.operation_id == link.get("operationId")), None)
+        for link in (operation.responses.get(str(status), {}).get("links") or {}).values():
+            undo = self._by_id.get(link.get("operationId"))
             if undo is not None and undo.method == "DELETE":
                 try:
                     body = json.loads(content)
@@ -50,24 +52,24 @@ class Target:
                     return
                 values = {name: _resolve(body, expression) for name, expression in link.get("parameters", {}).items()}
                 if all(value is not None for value in values.values()):
-                    self.created.append(("DELETE", undo.path.format(**values)))
+                    self.created.append(undo.path.format(**values))
                 return
 
     def clean_up(self) -> list[str]:
         """Delete (or deactivate) what the suite created, newest first; returns what could not be undone."""
         left = []
-        for method, path in reversed(self.created):
+        for path in reversed(self.created):
             try:
-                response = httpx.request(method, self.base_url + path, headers=self.headers, timeout=10)
+                response = httpx.delete(self.base_url + path, headers=self.headers, timeout=10)
                 if response.status_code >= 400 and response.status_code != 404:
-                    left.append(f"{method} {path}: {response.status_code}")
+                    left.append(f"DELETE {path}: {response.status_code}")
             except httpx.HTTPError as exc:
-                left.append(f"{method} {path}: {exc}")
+                left.append(f"DELETE {path}: {exc}")
         self.created.clear()
         return left
 
     def operation(self, method: str, path: str) -> Operation:
-        return next(op for op in self.spec.operations if op.method == method.upper() and op.path == path)
+        return self._by_route[(method.upper(), path)]
 
     def throwaway_headers(self) -> dict[str, str]:
         """Headers with a credential of their own, issued by the spec's login operation."""
