@@ -89,6 +89,10 @@ class Authenticator:
     def __init__(self, schemes: Mapping[str, Mapping[str, Any]]) -> None:
         self.schemes = {name: Scheme.from_spec(name, scheme) for name, scheme in schemes.items()}
 
+    def secret_headers(self) -> list[str]:
+        """Headers that carry credentials, to be masked wherever requests are recorded."""
+        return [scheme.parameter for scheme in self.schemes.values() if scheme.location == "header"]
+
     def index_fields(self) -> dict[str, set[tuple[str, ...]]]:
         """Credential lookups the store should index."""
         wanted: dict[str, set[tuple[str, ...]]] = {}

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
+import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
+import yaml
 
-from .app import DEFAULT_FIXTURES, DEFAULT_SPECS, PROJECT_ROOT, create_app
+from .app import create_app
+from .config import DEFAULT_FIXTURES, DEFAULT_SPECS, PROJECT_ROOT, ServerConfig
+from .controls import ControlError
 from .spec import SpecError
+from .state import SnapshotError
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 @click.group(context_settings={"auto_envvar_prefix": "MOCKSERVER", "help_option_names": ["-h", "--help"]})
@@ -18,25 +28,84 @@ def main() -> None:
     """OpenAPI-driven, stateful API mock server and contract-testing harness."""
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--specs", "specs_dir", default=DEFAULT_SPECS, show_default=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path), help="Folder of OpenAPI documents to serve.")
-@click.option("--fixtures", "fixtures_dir", default=DEFAULT_FIXTURES, show_default=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path), help="Folder of seed data, one YAML file per API.")
-@click.option("--locale", default=None, help="Language of validation messages, where a spec offers it (e.g. es).")
-@click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["critical", "error", "warning", "info", "debug"]), help="Server log level.")
-@click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log every request.")
-def serve(host: str, port: int, specs_dir: Path, fixtures_dir: Path, locale: str | None, log_level: str, access_log: bool) -> None:
-    """Serve every spec in SPECS on one port, with state seeded from FIXTURES."""
+def _read_config(ctx: click.Context, param: click.Parameter, path: Path | None) -> Path | None:
+    """`--config FILE`: YAML or TOML whose keys are the options' long names."""
+    if path is None:
+        return None
     try:
-        app = create_app(specs_dir, fixtures_dir, locale)
-    except SpecError as exc:
+        text = path.read_text()
+        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise click.BadParameter(f"{path} must map option names to values")
+    names = {p.name for p in ctx.command.params}
+    values = {str(key).replace("-", "_"): value for key, value in data.items()}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise click.BadParameter(f"{path}: unknown options {', '.join(unknown)}")
+    ctx.default_map = {**(ctx.default_map or {}), **values}
+    return path
+
+
+def option(*names: str, **kwargs: Any) -> Callable[[Any], Any]:
+    """A serve option that can also come from MOCKSERVER_<NAME> and the config file."""
+    long_name = next(n for n in names if n.startswith("--")).split("/")[0].lstrip("-")
+    return click.option(*names, envvar=f"MOCKSERVER_{long_name.upper().replace('-', '_')}", show_envvar=True,
+                        show_default=True, **kwargs)
+
+
+FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+@main.command()
+@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), callback=_read_config,
+              is_eager=True, expose_value=False, envvar="MOCKSERVER_CONFIG", show_envvar=True,
+              help="YAML or TOML file of options (keys are the long names below); flags and variables win over it.")
+@option("--host", default="127.0.0.1", help="Address to listen on.")
+@option("--port", default=8000, type=int, help="Port to listen on.")
+@option("--specs", "specs_dir", default=DEFAULT_SPECS, type=FOLDER, help="Folder of OpenAPI documents to serve.")
+@option("--fixtures", "fixtures_dir", default=DEFAULT_FIXTURES, type=FOLDER, help="Folder of seed data, one YAML file per API.")
+@option("--locale", default=None, help="Language of validation messages, where a spec offers it (e.g. es).")
+@option("--admin-token", default=None,
+        help="Token the admin API (/__mock/) asks for. Without one, a server on a non-loopback address makes one up and prints it.")
+@option("--cors/--no-cors", default=True, help="Answer browsers' cross-origin requests.")
+@option("--cors-origin", "cors_origins", multiple=True, default=["*"], help="An allowed origin; repeatable.")
+@option("--delay", default=None, help="Latency for every request, ms: 250, 100-400 or lognormal:MEDIAN:SIGMA.")
+@option("--fault", default=None, help="Fault for every request: reset, empty, malformed or an HTTP status.")
+@option("--fault-rate", default=1.0, type=click.FloatRange(0, 1), help="Share of requests --fault hits.")
+@option("--session-header", default="X-Mock-Session", help="Header that names a caller's private state.")
+@option("--session-limit", default=100, type=click.IntRange(0), help="Sessions kept; the least recently used goes first.")
+@option("--session-idle", "session_idle_seconds", default=1800.0, type=click.FloatRange(0),
+        help="Seconds after which an unused session is dropped.")
+@option("--journal-size", default=1000, type=click.IntRange(0), help="Requests the journal keeps.")
+@option("--state-file", default=None, type=click.Path(dir_okay=False, path_type=Path),
+        help="Load the state from this file at start-up; save it on shutdown and every --state-interval.")
+@option("--state-interval", "state_interval_seconds", default=30.0, type=click.FloatRange(0.1),
+        help="Seconds between saves of --state-file.")
+@option("--reload/--no-reload", default=True, help="Reload specs and fixtures when their files change.")
+@option("--seed", default=0, type=int, help="Seed for random delays, fault rates and dynamic answers.")
+@option("--log-level", default="info", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+        help="Server log level.")
+@option("--access-log/--no-access-log", default=True, help="Log every request.")
+def serve(host: str, port: int, log_level: str, access_log: bool, **options: Any) -> None:
+    """Serve every spec in SPECS on one port, with state seeded from FIXTURES.
+
+    Every option can also be set by the environment variable shown, or by a
+    key in the --config file.
+    """
+    config = ServerConfig(**{**options, "cors_origins": tuple(options["cors_origins"])})
+    if config.admin_token is None and host not in LOOPBACK:
+        config.admin_token = secrets.token_urlsafe(24)
+        click.echo(f"admin API token (set --admin-token to choose one): {config.admin_token}")
+    try:
+        app = create_app(config)
+    except (SpecError, SnapshotError, ControlError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
-    for api in app.state.apis:
-        click.echo(f"{api.name}: {api.spec.raw['info']['title']} at http://{host}:{port}{api.prefix}")
+    for api in app.state.server.apis:
+        click.echo(f"{api.name}: {api.spec.raw['info']['title']} at http://{host}:{port}{api.prefix} "
+                   f"(docs: http://{host}:{port}/{api.name}/docs)")
+    click.echo(f"console and admin API: http://{host}:{port}/__mock/")
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
 
 

@@ -7,7 +7,10 @@ render the API's envelope.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -17,12 +20,16 @@ from starlette.responses import Response
 
 from . import behaviours
 from .auth import AuthFailure, Authenticator
+from .config import ServerConfig
+from .dynamic import DataGenerator
+from .controls import TRANSPORT_FAULTS, Controls, request_transport_fault
 from .messages import FieldError, Messages
 from .preferences import Preference, PreferenceError, read_preference
 from .responses import Reply, ReplyTemplate, reply_template, to_response
 from .routing import Match, Router
+from .sessions import SessionError, Sessions
 from .spec import ApiSpec, Operation, SpecError, load_yaml
-from .state import ResourceConfig, Store
+from .state import Record, ResourceConfig, Store
 from .validation import BodyError, RequestValidator
 
 log = logging.getLogger("mockserver")
@@ -49,6 +56,8 @@ class CompiledOperation:
         self.errors = {**api.errors, **{name: reply_template(t, operation) for name, t in overrides.items()}}
         self.documented = sorted(operation.responses)
         self.examples = {status: operation.examples(status) for status in self.documented}
+        # one generator per operation, so a seed gives each operation the same answers in every run
+        self.dynamic = DataGenerator(f"{api.seed_value}:{operation.operation_id}")
 
     def forced(self, preference: Preference) -> Reply:
         """The documented response a caller asked for with `Prefer` or `__code`."""
@@ -64,33 +73,58 @@ class CompiledOperation:
                 names = ", ".join(examples) or "none"
                 raise PreferenceError(f"No example named {preference.example!r} for response {status}; available: {names}")
             return Reply(int(status), examples[preference.example])
+        if preference.dynamic:
+            schema = self.operation.response_schema(int(status))
+            return Reply(int(status), self.dynamic.generate(schema) if schema else None)
         if not examples:
             raise PreferenceError(f"Response {status} of {self.operation.operation_id} has no documented example")
         return Reply(int(status), next(iter(examples.values())))
 
+    def injected(self, status: str, fallback: ReplyTemplate, context: dict[str, Any]) -> Reply:
+        """A fault given as an HTTP status: its documented example, else the API's error envelope."""
+        examples = self.examples.get(status)
+        if examples:
+            return Reply(int(status), next(iter(examples.values())))
+        reply = fallback({**context, "detail": f"fault {status} injected"})
+        reply.status = int(status)
+        return reply
+
+
+@dataclass
+class Outcome:
+    """A handled request: the answer, and for the journal what answered it (or why nothing did)."""
+
+    response: Response
+    operation: str | None = None
+    miss: dict[str, Any] | None = None
+
 
 class MockApi:
-    def __init__(self, spec: ApiSpec, fixtures_dir: Path, locale: str | None = None) -> None:
+    def __init__(self, spec: ApiSpec, fixtures_dir: Path, config: ServerConfig, controls: Controls) -> None:
         self.spec = spec
         self.name = spec.name
         mock = spec.mock
         self.prefix = "/" + str(mock.get("prefix", "")).strip("/")
         self.timestamp_format = mock.get("timestamp_format", "%Y-%m-%dT%H:%M:%SZ")
-        self.messages = Messages(mock, locale)
+        self.messages = Messages(mock, config.locale)
+        self.controls = controls
+        self.session_header = config.session_header
+        self.seed_value = config.seed
         self.errors: dict[str, ReplyTemplate] = {
             name: reply_template(t) for name, t in {**_FALLBACK_ERRORS, **(mock.get("errors") or {})}.items()
         }
-        resources = {name: ResourceConfig.from_spec(name, data or {}) for name, data in (mock.get("resources") or {}).items()}
+        self.resources = {name: ResourceConfig.from_spec(name, data or {})
+                          for name, data in (mock.get("resources") or {}).items()}
         self.auth = Authenticator(spec.security_schemes)
         self.environment = behaviours.Environment(
-            resources=resources,
+            resources=self.resources,
             auth=self.auth,
-            not_found={name: reply_template(c.not_found) for name, c in resources.items() if c.not_found},
+            not_found={name: reply_template(c.not_found) for name, c in self.resources.items() if c.not_found},
         )
         self.router: Router[CompiledOperation] = Router(tuple(mock.get("path_suffixes") or ()))
         indexes: dict[str, set[tuple[str, ...]]] = self.auth.index_fields()
-        for config in resources.values():  # every read of a parent lists its children
-            for child in config.children.values():
+        for resource in self.resources.values():  # every read of a parent lists its children
+            for child in resource.children.values():
                 indexes.setdefault(child.resource, set()).add((child.key,))
         for operation in spec.operations:
             if not operation.mock:
@@ -100,32 +134,38 @@ class MockApi:
             for resource, field_sets in compiled.behaviour.index_fields().items():
                 indexes.setdefault(resource, set()).update(field_sets)
         self.indexes = indexes
-        self.seed = self._load_seed(fixtures_dir / f"{mock.get('fixtures', spec.name)}.yaml")
-        self.store = Store(resources)
-        self.reset()
+        self.fixtures_path = fixtures_dir / f"{mock.get('fixtures', spec.name)}.yaml"
+        self.seed = load_seed(self.fixtures_path)
+        self.sessions = Sessions(self.fresh_store, config.session_limit, config.session_idle_seconds)
 
-    def reset(self) -> None:
-        self.store.load(self.seed, self.indexes)
+    def fresh_store(self, records: Mapping[str, list[Record]] | None = None) -> Store:
+        """A state holding the fixtures, or the given records."""
+        store = Store(self.resources)
+        store.load(self.seed if records is None else records, self.indexes)
+        return store
 
     def owns(self, path: str) -> bool:
         return path == self.prefix or path.startswith(self.prefix + "/")
 
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Outcome:
         method = request.method
         path = request.url.path
         context: dict[str, Any] = {"request": {"method": method, "path": path, "route": path.lstrip("/")}}
+        outcome = Outcome(Response())
         try:
-            reply = await self._answer(request, method, path, context)
+            reply = await self._answer(request, method, path, context, outcome)
         except Reply as raised:
             reply = raised
         except Exception as exc:  # a bug in the mock: log it, never leak a traceback
             log.exception("unexpected error on %s %s", method, path)
             reply = self.errors["internal"]({**context, "detail": type(exc).__name__})
-        return to_response(reply, head_only=method == "HEAD")
+        outcome.response = to_response(reply, head_only=method == "HEAD")
+        return outcome
 
-    async def _answer(self, request: Request, method: str, path: str, context: dict[str, Any]) -> Reply:
+    async def _answer(self, request: Request, method: str, path: str, context: dict[str, Any], outcome: Outcome) -> Reply:
         found = self.router.match(method, path)
         if not isinstance(found, Match):
+            outcome.miss = self.router.explain(method, path, found)
             if not found.allowed:
                 return self.errors["route_not_found"](context)
             allowed = ", ".join(found.allowed)
@@ -135,23 +175,35 @@ class MockApi:
             reply.headers["Allow"] = allowed
             return reply
         operation: CompiledOperation = found.target
+        outcome.operation = operation.operation.operation_id
         query = request.query_params
 
         try:
-            identity = self.auth.authenticate(
-                operation.operation.security, self.store, request.headers, query, request.cookies
-            )
+            preference = read_preference(request.headers.get("prefer"), query) or Preference()
+            store = self.sessions.get(request.headers.get(self.session_header))
+        except (PreferenceError, SessionError) as exc:
+            return operation.errors["bad_preference"]({**context, "detail": str(exc)})
+        decision = self.controls.decide(self.name, outcome.operation, preference.control)
+        if decision.delay_seconds:
+            await asyncio.sleep(decision.delay_seconds)
+        if decision.fault in TRANSPORT_FAULTS:
+            request_transport_fault(request.scope, decision.fault)
+            return Reply(200)
+        if decision.fault is not None:
+            return operation.injected(decision.fault, self.errors["internal"], context)
+
+        try:
+            identity = self.auth.authenticate(operation.operation.security, store, request.headers, query, request.cookies)
         except AuthFailure as failure:
             return operation.errors[failure.kind](context)
         context["principal"] = identity.principal
         context["credential"] = identity.credential
 
-        try:
-            preference = read_preference(request.headers.get("prefer"), query)
-            if preference is not None:
+        if preference.forces_answer:
+            try:
                 return operation.forced(preference)
-        except PreferenceError as exc:
-            return operation.errors["bad_preference"]({**context, "detail": str(exc)})
+            except PreferenceError as exc:
+                return operation.errors["bad_preference"]({**context, "detail": str(exc)})
 
         validator = operation.validator
         path_values = validator.path(found.params)
@@ -175,7 +227,7 @@ class MockApi:
 
         context["now"] = datetime.now(timezone.utc).strftime(self.timestamp_format)
         call = behaviours.Call(
-            store=self.store,
+            store=store,
             identity=identity,
             context=context,
             fields=validator.record(body) if body is not None else {},
@@ -190,10 +242,11 @@ class MockApi:
         rendered = self.messages.render(errors)
         return operation.errors["validation"]({**context, "errors": rendered, "summary": self.messages.summary(rendered)})
 
-    def _load_seed(self, path: Path) -> dict[str, list[dict[str, Any]]]:
-        if not path.exists():
-            return {}
-        seed = load_yaml(path) or {}
-        if not isinstance(seed, dict) or not all(isinstance(v, list) for v in seed.values()):
-            raise SpecError(f"{path}: fixtures must map each resource name to a list of records")
-        return seed
+
+def load_seed(path: Path) -> dict[str, list[Record]]:
+    if not path.exists():
+        return {}
+    seed = load_yaml(path) or {}
+    if not isinstance(seed, dict) or not all(isinstance(v, list) for v in seed.values()):
+        raise SpecError(f"{path}: fixtures must map each resource name to a list of records")
+    return seed

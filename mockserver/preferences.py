@@ -1,7 +1,8 @@
-"""Prism-compatible response selection: `Prefer: code=500, example=name`.
+"""What a caller asks of one answer: `Prefer: code=500, example=name, dynamic=true, delay=300, fault=reset`.
 
-The query forms `__code` and `__example` do the same; when a `Prefer`
-header is present the query forms are ignored, as in Prism.
+The code, example and dynamic forms follow Prism. The query forms
+(`__code`, `__example`, `__dynamic`, `__delay`, `__fault`) do the same; when
+a `Prefer` header is present the query forms are ignored, as in Prism.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .controls import ControlError, Rule
+
 _CODE = re.compile(r"^[1-5][0-9][0-9]$")
+_KEYS = ("code", "example", "dynamic", "delay", "fault")
 
 
 class PreferenceError(Exception):
@@ -21,6 +25,12 @@ class PreferenceError(Exception):
 class Preference:
     code: str | None = None
     example: str | None = None
+    dynamic: bool = False
+    control: Rule = Rule()
+
+    @property
+    def forces_answer(self) -> bool:
+        return self.code is not None or self.example is not None or self.dynamic
 
 
 def _parse_header(header: str) -> dict[str, str]:
@@ -36,10 +46,17 @@ def read_preference(header: str | None, query: Mapping[str, str]) -> Preference 
     if header is not None:
         values = _parse_header(header)
     else:
-        values = {key[2:]: value for key, value in query.items() if key in ("__code", "__example")}
-    code, example = values.get("code"), values.get("example")
-    if code is None and example is None:
+        values = {key[2:]: value for key, value in query.items() if key[2:] in _KEYS and key.startswith("__")}
+    if not any(key in values for key in _KEYS):
         return None
+    code = values.get("code")
     if code is not None and not _CODE.match(code):
         raise PreferenceError(f"code must be a three-digit HTTP status, got {code!r}")
-    return Preference(code=code, example=example)
+    dynamic = values.get("dynamic", "false").lower()
+    if dynamic not in ("true", "false"):
+        raise PreferenceError(f"dynamic must be true or false, got {dynamic!r}")
+    try:
+        control = Rule.parse(values.get("delay"), values.get("fault"))
+    except ControlError as exc:
+        raise PreferenceError(str(exc)) from None
+    return Preference(code=code, example=values.get("example"), dynamic=dynamic == "true", control=control)

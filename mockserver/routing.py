@@ -7,6 +7,7 @@ tried as precompiled regular expressions, literal segments first so that
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -34,8 +35,10 @@ class Router(Generic[T]):
         self.suffixes = suffixes
         self.static: dict[str, dict[str, T]] = {}
         self.dynamic: list[tuple[re.Pattern[str], int, dict[str, T]]] = []
+        self.templates: dict[str, list[str]] = {}  # path template -> methods, for explaining misses
 
     def add(self, method: str, template: str, target: T) -> None:
+        self.templates.setdefault(template, []).append(method)
         if "{" not in template:
             self.static.setdefault(template, {})[method] = target
             return
@@ -61,6 +64,18 @@ class Router(Generic[T]):
             return Miss(allowed=self.allowed(methods))
         return Miss(allowed=[])
 
+    def explain(self, method: str, path: str, miss: Miss) -> dict[str, str | None]:
+        """Why no operation answered, and the operation the request came closest to."""
+        if miss.allowed:
+            return {"reason": f"{path} does not allow {method}; it allows {', '.join(miss.allowed)}", "nearest": None}
+        nearest = max(self.templates, key=lambda template: _likeness(template, path), default=None)
+        if nearest is None:
+            return {"reason": "the spec has no operations", "nearest": None}
+        methods = self.templates[nearest]
+        wanted = method if method in methods else methods[0]
+        return {"reason": f"no operation has the path {path}; the closest is {nearest} ({', '.join(methods)})",
+                "nearest": f"{wanted} {nearest}"}
+
     @staticmethod
     def allowed(methods: dict[str, T]) -> list[str]:
         names = list(methods)
@@ -83,3 +98,10 @@ class Router(Generic[T]):
             if found:
                 return dynamic_methods, found.groupdict()
         return None, {}
+
+
+def _likeness(template: str, path: str) -> float:
+    """How close a path is to a template; a parameter takes the path's segment in its place."""
+    wanted, given = template.strip("/").split("/"), path.strip("/").split("/")
+    filled = [given[i] if _PARAM.fullmatch(part) and i < len(given) else part for i, part in enumerate(wanted)]
+    return difflib.SequenceMatcher(None, "/".join(filled), "/".join(given)).ratio()

@@ -19,6 +19,10 @@ from .templates import Render, compile_template
 Record = dict[str, Any]
 
 
+class SnapshotError(ValueError):
+    """Records that cannot become a state (a restore, a state file, loaded fixtures)."""
+
+
 def _hashable(value: Any) -> Any:
     if isinstance(value, (list, dict)):
         return repr(value)
@@ -157,6 +161,7 @@ class Table:
         if isinstance(record_id, int):
             self.next_id = max(self.next_id, record_id + 1)
         self.records[record_id] = record
+        self.store.generation += 1
         for fields, index in self.indexes.items():
             index.setdefault(self._key(fields, record), set()).add(record_id)
         return record
@@ -167,12 +172,14 @@ class Table:
         for fields in touched:
             self._unindex(fields, record)
         record.update(changes)
+        self.store.generation += 1
         for fields in touched:
             self.indexes[fields].setdefault(self._key(fields, record), set()).add(record_id)
         return record
 
     def delete(self, record_id: Any) -> None:
         record = self.records.pop(record_id)
+        self.store.generation += 1
         for fields in self.indexes:
             self._unindex(fields, record)
 
@@ -202,6 +209,8 @@ class Store:
     def __init__(self, resources: Mapping[str, ResourceConfig]) -> None:
         self.resources = resources
         self.tables: dict[str, Table] = {}
+        #: counts writes, so a saver can tell whether anything changed
+        self.generation = 0
 
     def table(self, name: str) -> Table:
         table = self.tables.get(name)
@@ -220,3 +229,8 @@ class Store:
         for name, field_sets in indexes.items():
             for fields in field_sets:
                 self.table(name).ensure_index(fields)
+        self.generation += 1
+
+    def dump(self) -> dict[str, list[Record]]:
+        """Every record of every table, as plain data (snapshots, the state file)."""
+        return {name: copy.deepcopy(list(table)) for name, table in self.tables.items() if len(table)}

@@ -116,5 +116,5 @@ def app() -> ASGIApp:
         if fault.change_spec is not None and raw["x-mock"]["name"] == fault.api:
             fault.change_spec(raw)
         (specs_dir / source.name).write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    served = create_app(specs_dir)
+    served = create_app(specs_dir=specs_dir)
     return fault.wrap(served) if fault.wrap is not None else served

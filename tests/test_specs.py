@@ -51,15 +51,16 @@ def test_every_example_matches_its_schema(path):
 
 def test_both_specs_load_into_one_app():
     app = create_app()
-    assert sorted(api.name for api in app.state.apis) == ["daftra", "facturacion"]
+    assert sorted(api.name for api in app.state.server.apis) == ["daftra", "facturacion"]
 
 
 def test_engine_code_names_no_resource_of_either_api():
     resources = set()
     for path in SPECS:
         resources |= set(load_yaml(path)["x-mock"]["resources"])
-    # the engine's own nouns, which an API may also use for a resource (Daftra has stock stores and notes)
-    engine_words = {"store", "stores", "note", "notes"}
+    # the engine's own nouns, which an API may also use for a resource (Daftra has stock stores and
+    # notes; Facturación keeps its bearer tokens as records, and the journal masks any token it sees)
+    engine_words = {"store", "stores", "note", "notes", "token", "tokens"}
     words = sorted((resources | {r.rstrip("s") for r in resources}) - engine_words)
     pattern = "|".join(re.escape(w) for w in words)
     found = subprocess.run(["grep", "-rniwE", pattern, str(ROOT / "mockserver")], capture_output=True, text=True)

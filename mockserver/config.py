@@ -1,0 +1,43 @@
+"""How a server is set up: every option of `mockserver serve`, in one place.
+
+The CLI, environment variables and the optional config file all end up here;
+the application reads nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SPECS = PROJECT_ROOT / "specs"
+DEFAULT_FIXTURES = PROJECT_ROOT / "fixtures"
+
+
+@dataclass
+class ServerConfig:
+    specs_dir: Path = DEFAULT_SPECS
+    fixtures_dir: Path = DEFAULT_FIXTURES
+    #: language of validation messages, where a spec offers it
+    locale: str | None = None
+    #: required on the admin API (except health, docs and the console page) when set
+    admin_token: str | None = None
+    cors: bool = True
+    cors_origins: tuple[str, ...] = ("*",)
+    cors_headers: tuple[str, ...] = (
+        "Authorization", "APIKEY", "Content-Type", "Accept", "Prefer", "X-Mock-Session", "X-Mock-Admin-Token",
+    )
+    #: latency and fault for every request, in the syntax of `controls.Rule.parse`
+    delay: str | None = None
+    fault: str | None = None
+    fault_rate: float = 1.0
+    session_header: str = "X-Mock-Session"
+    session_limit: int = 100
+    session_idle_seconds: float = 1800
+    journal_size: int = 1000
+    state_file: Path | None = None
+    state_interval_seconds: float = 30
+    #: watch the specs and fixtures folders and reload what changes
+    reload: bool = False
+    #: makes random choices (delays, fault rates, dynamic examples) repeatable
+    seed: int = 0

@@ -1,0 +1,82 @@
+"""Each API's spec and interactive docs: `/<api>/openapi.json`, `/<api>/openapi.yaml`, `/<api>/docs`.
+
+The served spec names this server first in `servers`, so Swagger UI's
+"Try it out" calls the mock that served it. Swagger UI's files come from a
+PyPI package and are served by the admin API, so the docs work offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from .responses import JSONResponse
+
+if TYPE_CHECKING:
+    from .app import MockServer
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>{title}</title>
+  <link rel="stylesheet" href="/__mock/assets/swagger-ui/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/__mock/assets/swagger-ui/swagger-ui-bundle.js"></script>
+  <script>
+    window.ui = SwaggerUIBundle({{url: "/{name}/openapi.json", dom_id: "#swagger-ui", deepLinking: true}});
+  </script>
+</body>
+</html>
+"""
+
+
+def routes(server: "MockServer") -> list[Route]:
+    def served_spec(request: Request) -> dict[str, Any] | None:
+        api = server.api(request.path_params["api"])
+        if api is None:
+            return None
+        here = {"url": str(request.base_url).rstrip("/"), "description": "This mock server"}
+        return {**api.spec.raw, "servers": [here, *(s for s in api.spec.raw.get("servers", []) if s != here)]}
+
+    async def spec_json(request: Request) -> Response:
+        document = served_spec(request)
+        return JSONResponse(document) if document is not None else await server.dispatch(request)
+
+    async def spec_yaml(request: Request) -> Response:
+        document = served_spec(request)
+        if document is None:
+            return await server.dispatch(request)
+        return PlainTextResponse(yaml.safe_dump(document, sort_keys=False, allow_unicode=True),
+                                 media_type="application/yaml")
+
+    async def page(request: Request) -> Response:
+        api = server.api(request.path_params["api"])
+        if api is None:
+            return await server.dispatch(request)
+        return HTMLResponse(_PAGE.format(name=api.name, title=api.spec.raw["info"]["title"]))
+
+    def readable(endpoint: Endpoint) -> Endpoint:
+        """Only reads, and only of an API's name, are docs; everything else is the APIs' to answer."""
+
+        async def read_or_dispatch(request: Request) -> Response:
+            if request.method not in ("GET", "HEAD"):
+                return await server.dispatch(request)
+            return await endpoint(request)
+
+        return read_or_dispatch
+
+    return [
+        Route(f"/{{api}}/{name}", readable(endpoint), methods=ALL_METHODS)
+        for name, endpoint in (("openapi.json", spec_json), ("openapi.yaml", spec_yaml), ("docs", page))
+    ]

@@ -1,0 +1,108 @@
+"""The request journal: what callers sent and what they got, newest first.
+
+Bounded (the oldest entries fall off), and credentials never enter it:
+secret headers and JSON fields whose names say password, token, secret or
+key are masked before an entry is stored.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+
+MASK = "[masked]"
+#: bodies are kept up to this size, so a huge request cannot fill the memory
+BODY_LIMIT = 16 * 1024
+_SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-mock-admin-token"}
+_SECRET_FIELD = re.compile(r"pass(word)?|token|secret|api_?key|credential", re.IGNORECASE)
+
+
+@dataclass
+class Entry:
+    method: str
+    path: str
+    query: str
+    status: int
+    api: str | None
+    operation: str | None
+    session: str | None
+    duration_ms: float
+    request_headers: dict[str, str]
+    request_body: Any
+    response_body: Any
+    #: for a request no operation answered: why, and the operation it came closest to
+    miss: dict[str, Any] | None = None
+    id: int = 0
+    time: float = field(default_factory=time.time)
+
+    def to_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def mask_body(raw: bytes) -> Any:
+    """A body as the journal keeps it: JSON with secrets masked, or text cut to size."""
+    if not raw:
+        return None
+    if len(raw) > BODY_LIMIT:
+        return f"<{len(raw)} bytes, not kept>"
+    try:
+        return _mask(orjson.loads(raw))
+    except orjson.JSONDecodeError:
+        return raw.decode("utf-8", errors="replace")
+
+
+def _mask(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: MASK if _SECRET_FIELD.search(str(key)) else _mask(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask(item) for item in value]
+    return value
+
+
+def mask_headers(headers: Iterable[tuple[str, str]], secret_names: Iterable[str] = ()) -> dict[str, str]:
+    secret = _SECRET_HEADERS | {name.lower() for name in secret_names}
+    return {name: MASK if name.lower() in secret else value for name, value in headers}
+
+
+class Journal:
+    def __init__(self, limit: int = 1000) -> None:
+        self.entries: deque[Entry] = deque(maxlen=max(limit, 0))
+        self._ids = itertools.count(1)
+
+    def record(self, entry: Entry) -> None:
+        entry.id = next(self._ids)
+        self.entries.append(entry)
+
+    def select(self, filters: Mapping[str, str]) -> list[Entry]:
+        """Entries matching `api`, `operation`, `status` (or `4xx`), `matched` (true/false), newest first."""
+        status = filters.get("status")
+        matched = filters.get("matched")
+        chosen = []
+        for entry in reversed(self.entries):
+            if filters.get("api") and entry.api != filters["api"]:
+                continue
+            if filters.get("operation") and entry.operation != filters["operation"]:
+                continue
+            if status and not _status_matches(entry.status, status):
+                continue
+            if matched in ("true", "false") and (entry.miss is None) != (matched == "true"):
+                continue
+            chosen.append(entry)
+        return chosen
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
+def _status_matches(status: int, wanted: str) -> bool:
+    wanted = wanted.lower()
+    if len(wanted) == 3 and wanted.endswith("xx"):
+        return str(status)[0] == wanted[0]
+    return str(status) == wanted
