@@ -85,7 +85,7 @@ class CompiledOperation:
         examples = self.examples.get(status)
         if examples:
             return Reply(int(status), next(iter(examples.values())))
-        reply = fallback({**context, "detail": f"fault {status} injected"})
+        reply = fallback({**context, "status": int(status), "detail": f"fault {status} injected"})
         reply.status = int(status)
         return reply
 
@@ -158,7 +158,7 @@ class MockApi:
             reply = raised
         except Exception as exc:  # a bug in the mock: log it, never leak a traceback
             log.exception("unexpected error on %s %s", method, path)
-            reply = self.errors["internal"]({**context, "detail": type(exc).__name__})
+            reply = self.errors["internal"]({**context, "status": 500, "detail": type(exc).__name__})
         outcome.response = to_response(reply, head_only=method == "HEAD")
         return outcome
 
