@@ -182,6 +182,11 @@ class Table:
         self.store.generation += 1
         for fields in self.indexes:
             self._unindex(fields, record)
+        # a record's own child lists (its line items, say) go with it
+        for child in self.config.children.values():
+            table = self.store.table(child.resource)
+            for item in list(table.find({child.key: record_id})):
+                table.delete(item["id"])
 
     def next_in_sequence(self, name: str) -> int:
         """Next number of a per-table sequence, starting after the largest stored one."""

@@ -173,3 +173,15 @@ def test_formulas_cannot_run_code(formula):
 
     with pytest.raises(SpecError):
         compile_formula(formula, "test")
+
+
+def test_deleting_a_record_deletes_its_own_child_lists_only():
+    store = Store({
+        "docs": ResourceConfig.from_spec("docs", {"children": {"Line": {"resource": "lines", "key": "doc_id"}}}),
+    })
+    kept, gone = store.table("docs").insert({}), store.table("docs").insert({})
+    lines = store.table("lines")
+    for doc in (kept, gone, gone):
+        lines.insert({"doc_id": doc["id"]})
+    store.table("docs").delete(gone["id"])
+    assert [line["doc_id"] for line in lines] == [kept["id"]]
