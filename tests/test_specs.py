@@ -59,8 +59,9 @@ def test_engine_code_names_no_resource_of_either_api():
     for path in SPECS:
         resources |= set(load_yaml(path)["x-mock"]["resources"])
     # the engine's own nouns, which an API may also use for a resource (Daftra has stock stores and
-    # notes; Facturación keeps its bearer tokens as records, and the journal masks any token it sees)
-    engine_words = {"store", "stores", "note", "notes", "token", "tokens"}
+    # notes; Facturación keeps its bearer tokens as records, and the journal masks any token it sees;
+    # Daftra has accounting journals, the mock a request journal)
+    engine_words = {"store", "stores", "note", "notes", "token", "tokens", "journal", "journals"}
     words = sorted((resources | {r.rstrip("s") for r in resources}) - engine_words)
     pattern = "|".join(re.escape(w) for w in words)
     found = subprocess.run(["grep", "-rniwE", pattern, str(ROOT / "mockserver")], capture_output=True, text=True)
