@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import sys
@@ -17,6 +18,7 @@ import yaml
 from .app import create_app
 from .config import DEFAULT_FIXTURES, DEFAULT_SPECS, PROJECT_ROOT, ServerConfig
 from .controls import ControlError
+from .journal import MaskedAccessLog
 from .limits import HEAD_BYTES
 from .spec import SpecError
 from .state import SnapshotError
@@ -109,6 +111,7 @@ def serve(host: str, port: int, log_level: str, access_log: bool, **options: Any
         click.echo(f"{api.name}: {api.spec.raw['info']['title']} at http://{host}:{port}{api.prefix} "
                    f"(docs: http://{host}:{port}/{api.name}/docs)")
     click.echo(f"console and admin API: http://{host}:{port}/__mock/")
+    logging.getLogger("uvicorn.access").addFilter(MaskedAccessLog())
     # h11, not httptools: httptools refuses a request target over 64 KiB with a
     # plain-text 400 of its own, where the APIs answer 414 in their envelopes.
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log,

@@ -121,7 +121,8 @@ def test_login_does_not_reveal_whether_an_email_exists(http, email):
 
 def test_no_token_key_or_password_reaches_the_log():
     secrets = {t["token"] for t in FACTURACION_SEED["tokens"]} | {k["key"] for k in DAFTRA_SEED["api_keys"]}
-    secrets |= {"secret123", "wrong-password-in-log", "1|leaked-unknown-token", "leaked-unknown-key"}
+    secrets |= {"secret123", "wrong-password-in-log", "1|leaked-unknown-token", "leaked-unknown-key",
+                "leaked-query-token", "leaked-query-key", "leaked-malformed-password", "leaked-form-password"}
     everything = (sys.executable, "-m", "mockserver", "serve", "--log-level", "debug", "--access-log")
     with ServerProcess(launcher=everything) as server, httpx.Client(base_url=server.url, timeout=10) as http:
         login = http.post("/api/auth/login", json={"email": "admin@demo.pe", "password": "secret123"})
@@ -136,8 +137,15 @@ def test_no_token_key_or_password_reaches_the_log():
         for key in [*(k["key"] for k in DAFTRA_SEED["api_keys"]), "leaked-unknown-key"]:
             http.get("/api2/clients.json", headers={"APIKEY": key})
             http.post("/api2/clients.json", headers={"APIKEY": key}, json={"Client": {}})
+        # Credentials where no spec takes them: in a query string, in a body that is not JSON.
+        http.get("/api/v1/clients?token=leaked-query-token&page=1&api_key=leaked-query-key")
+        http.post("/api/auth/login", content=b'{"email": "admin@demo.pe", "password": "leaked-malformed-password"',
+                  headers={"Content-Type": "application/json"})
+        http.post("/api/auth/login", data={"email": "admin@demo.pe", "password": "leaked-form-password"})
+        journal = http.get("/__mock/journal", params={"limit": 1000}).text
         server.stop()
         log = server.output()
-    assert '"GET /api/v1/clients HTTP/1.1" 200' in log  # the access log was on
-    leaked = sorted(secret for secret in secrets if secret in log)
-    assert leaked == []
+    assert '"GET /api/v1/clients?' in log  # the access log was on
+    assert "page=1" in log and "/api/auth/login" in journal  # and the journal kept the requests
+    assert sorted(secret for secret in secrets if secret in log) == []
+    assert sorted(secret for secret in secrets if secret in journal) == []
