@@ -154,6 +154,9 @@ def test_body_limit_is_configurable_and_counts_streamed_bodies(api: Api):
         # A chunked body declares no length: it is counted as it arrives.
         streamed = httpx.request(method, f"{server.url}{path}", headers=over, content=iter([big[:600], big[600:]]))
         assert streamed.status_code == 413 and "1024 bytes" in api.texts(streamed.json())
+        # The journal notes such bodies without reading them either.
+        journal = httpx.get(f"{server.url}/__mock/journal", params={"status": "413"}).json()["entries"]
+        assert [entry["request_body"] for entry in journal] == ["<more than 1024 bytes, not read>"] * 2
         # Under the limit the request is read as usual.
         small = httpx.request(method, f"{server.url}{path}", headers=over, content=b"{}")
         assert small.status_code == api.validation_status
