@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
@@ -27,7 +27,8 @@ from .docs import ALL_METHODS
 from .config import DEFAULT_FIXTURES, DEFAULT_SPECS, PROJECT_ROOT, ServerConfig
 from .controls import Controls, Rule, TransportFaults
 from .engine import MockApi, Outcome, load_seed
-from .journal import Entry, Journal, mask_body, mask_headers
+from .journal import Entry, Journal, mask_body, mask_headers, mask_query
+from .limits import Limits, TooLarge
 from .persistence import StateFile
 from .responses import JSONResponse
 from .spec import SpecError, discover_specs, load_spec
@@ -58,6 +59,7 @@ class MockServer:
         self.config = config
         self.controls = Controls(Rule.parse(config.delay, config.fault, config.fault_rate), config.seed)
         self.journal = Journal(config.journal_size)
+        self.limits = Limits(max_body_bytes=config.max_body_bytes)
         self.apis = self._sorted(self._build(path) for path in discover_specs(Path(config.specs_dir)))
 
     def _build(self, spec_path: Path) -> MockApi:
@@ -97,17 +99,26 @@ class MockServer:
         self.journal.record(Entry(
             method=request.method,
             path=request.url.path,
-            query=request.url.query,
+            query=mask_query(request.url.query),
             status=response.status_code,
             api=api.name if api is not None else None,
             operation=outcome.operation,
             session=request.headers.get(self.config.session_header),
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             request_headers=mask_headers(request.headers.items(), secret_headers),
-            request_body=mask_body(await request.body()),
+            request_body=await self._journal_body(request),
             response_body=mask_body(getattr(response, "body", b"")),
             miss=outcome.miss,
         ))
+
+    async def _journal_body(self, request: Request) -> Any:
+        """The request body as the journal keeps it; one over the limit is not read at all."""
+        try:
+            return mask_body(await self.limits.read_body(request))
+        except TooLarge as exc:
+            return f"<more than {exc.limit} bytes, not read>"
+        except ClientDisconnect:
+            return None
 
     # -- whole state -------------------------------------------------------
     def snapshot(self, session: str | None = None) -> dict[str, Any]:

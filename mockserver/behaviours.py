@@ -434,9 +434,12 @@ def build(operation: Operation, env: Environment) -> _Base:
 
 
 def _positive_int(value: Any, default: int) -> int:
+    # ASCII digits only: int() also reads "٢", " 2" and "2_0" as numbers
+    if not isinstance(value, (int, str)) or isinstance(value, bool) or not str(value).isdigit() or not str(value).isascii():
+        return default
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except ValueError:  # beyond Python's 4300 digits
         return default
     return number if number >= 1 else default
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import sys
@@ -17,6 +18,8 @@ import yaml
 from .app import create_app
 from .config import DEFAULT_FIXTURES, DEFAULT_SPECS, PROJECT_ROOT, ServerConfig
 from .controls import ControlError
+from .journal import MaskedAccessLog
+from .limits import HEAD_BYTES
 from .spec import SpecError
 from .state import SnapshotError
 
@@ -79,6 +82,8 @@ FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
 @option("--session-idle", "session_idle_seconds", default=1800.0, type=click.FloatRange(0),
         help="Seconds after which an unused session is dropped.")
 @option("--journal-size", default=1000, type=click.IntRange(0), help="Requests the journal keeps.")
+@option("--max-body-bytes", default=ServerConfig.max_body_bytes, type=click.IntRange(0),
+        help="Largest request body an API reads; a larger one gets the API's 413.")
 @option("--state-file", default=None, type=click.Path(dir_okay=False, path_type=Path),
         help="Load the state from this file at start-up; save it on shutdown and every --state-interval.")
 @option("--state-interval", "state_interval_seconds", default=30.0, type=click.FloatRange(0.1),
@@ -106,7 +111,11 @@ def serve(host: str, port: int, log_level: str, access_log: bool, **options: Any
         click.echo(f"{api.name}: {api.spec.raw['info']['title']} at http://{host}:{port}{api.prefix} "
                    f"(docs: http://{host}:{port}/{api.name}/docs)")
     click.echo(f"console and admin API: http://{host}:{port}/__mock/")
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+    logging.getLogger("uvicorn.access").addFilter(MaskedAccessLog())
+    # h11, not httptools: httptools refuses a request target over 64 KiB with a
+    # plain-text 400 of its own, where the APIs answer 414 in their envelopes.
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log,
+                http="h11", h11_max_incomplete_event_size=HEAD_BYTES)
 
 
 #: the contract suite's layers, by the file that holds each

@@ -35,6 +35,10 @@ class ServerConfig:
     session_limit: int = 100
     session_idle_seconds: float = 1800
     journal_size: int = 1000
+    #: the largest request body an API reads; a larger one gets the API's 413.
+    #: nginx's default is 1 MiB; twice that lets a 1 MB field reach validation
+    #: and get its own message.
+    max_body_bytes: int = 2 * 1024 * 1024
     state_file: Path | None = None
     state_interval_seconds: float = 30
     #: watch the specs and fixtures folders and reload what changes

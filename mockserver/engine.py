@@ -15,13 +15,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from . import behaviours
 from .auth import AuthFailure, Authenticator
 from .config import ServerConfig
 from .dynamic import DataGenerator
+from .limits import Limits, TooLarge
 from .controls import TRANSPORT_FAULTS, Controls, request_transport_fault
 from .messages import FieldError, Messages
 from .preferences import Preference, PreferenceError, read_preference
@@ -41,6 +42,9 @@ _FALLBACK_ERRORS = {
     "route_not_found": {"status": 404, "body": {"message": "Not found: ${request.path}"}},
     "method_not_allowed": {"status": 405, "body": {"message": "Method ${request.method} not allowed; use ${allowed}"}},
     "bad_preference": {"status": 400, "body": {"message": "${detail}"}},
+    "payload_too_large": {"status": 413, "body": {"message": "The request body is larger than ${limit} bytes"}},
+    "uri_too_long": {"status": 414, "body": {"message": "The request path and query are longer than ${limit} bytes"}},
+    "headers_too_large": {"status": 431, "body": {"message": "The request headers are too large"}},
     "internal": {"status": 500, "body": {"message": "The mock failed to answer: ${detail}"}},
 }
 
@@ -110,6 +114,7 @@ class MockApi:
         self.controls = controls
         self.session_header = config.session_header
         self.seed_value = config.seed
+        self.limits = Limits(max_body_bytes=config.max_body_bytes)
         self.errors: dict[str, ReplyTemplate] = {
             name: reply_template(t) for name, t in {**_FALLBACK_ERRORS, **(mock.get("errors") or {})}.items()
         }
@@ -153,9 +158,15 @@ class MockApi:
         context: dict[str, Any] = {"request": {"method": method, "path": path, "route": path.lstrip("/")}}
         outcome = Outcome(Response())
         try:
+            self.limits.check_head(request)
             reply = await self._answer(request, method, path, context, outcome)
         except Reply as raised:
             reply = raised
+        except TooLarge as exc:
+            reply = self.errors[exc.kind]({**context, "limit": exc.limit})
+        except ClientDisconnect:  # the caller hung up mid-body: nobody is left to answer
+            log.info("caller disconnected during %s %s", method, path)
+            reply = Reply(400)
         except Exception as exc:  # a bug in the mock: log it, never leak a traceback
             log.exception("unexpected error on %s %s", method, path)
             reply = self.errors["internal"]({**context, "status": 500, "detail": type(exc).__name__})
@@ -216,11 +227,11 @@ class MockApi:
         body: Any = None
         if validator.body_schema is not None:
             try:
-                raw = await request.body()
+                raw = await self.limits.read_body(request)
                 body = validator.parse_body(raw, request.headers.get("content-type"))
                 errors += validator.body(body, sent=bool(raw.strip()))
             except BodyError as exc:
-                errors.append(FieldError("body", exc.rule, {"detail": exc.detail}))
+                errors.append(FieldError("body", exc.rule, {"detail": exc.detail, "limit": exc.limit}))
         context["body"] = body if isinstance(body, dict) else {}
         if errors:
             return self._invalid(operation, context, errors)

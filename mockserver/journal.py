@@ -1,19 +1,23 @@
 """The request journal: what callers sent and what they got, newest first.
 
 Bounded (the oldest entries fall off), and credentials never enter it:
-secret headers and JSON fields whose names say password, token, secret or
-key are masked before an entry is stored.
+secret headers, and JSON fields and query parameters whose names say
+password, token, secret or key, are masked before an entry is stored; a body
+that is not JSON but names such a field is not kept at all. The same query
+masking applies to the server's access log.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import unquote_plus
 
 import orjson
 
@@ -55,7 +59,29 @@ def mask_body(raw: bytes) -> Any:
     try:
         return _mask(orjson.loads(raw))
     except orjson.JSONDecodeError:
-        return raw.decode("utf-8", errors="replace")
+        text = raw.decode("utf-8", errors="replace")
+        # Unparsed text cannot be masked field by field (a broken login body, a form).
+        return f"<{len(raw)} bytes naming a secret field, not kept>" if _SECRET_FIELD.search(text) else text
+
+
+def mask_query(query: str) -> str:
+    """A query string with the values of secret-named parameters masked, the rest as sent."""
+    if not _SECRET_FIELD.search(unquote_plus(query)):
+        return query
+    pairs = (pair.split("=", 1) for pair in query.split("&"))
+    return "&".join(f"{parts[0]}={MASK}" if _SECRET_FIELD.search(unquote_plus(parts[0])) else "=".join(parts)
+                    for parts in pairs)
+
+
+class MaskedAccessLog(logging.Filter):
+    """Masks secret query parameters in uvicorn's access log (its third argument is the path and query)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) > 2 and isinstance(args[2], str) and "?" in args[2]:
+            path, _, query = args[2].partition("?")
+            record.args = (*args[:2], f"{path}?{mask_query(query)}", *args[3:])
+        return True
 
 
 def _mask(value: Any) -> Any:

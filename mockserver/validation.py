@@ -7,6 +7,7 @@ schema declares them, and per field in rule order (required, type, ...).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -22,8 +23,16 @@ _RULE_ORDER = {rule: i for i, rule in enumerate(
     ["required", "type", "enum", "const", "format", "minLength", "maxLength", "pattern", "minimum", "maximum"]
 )}
 # Python refuses to parse integers of more than 4300 digits; longer text stays text.
-_INTEGER = re.compile(r"^-?\d{1,4000}$")
-_NUMBER = re.compile(r"^-?\d{1,300}(\.\d{1,300})?([eE][-+]?\d{1,3})?$")
+# ASCII digits only: int() also reads "１" or "١" as 1, which no API takes for an id.
+_INTEGER = re.compile(r"^-?[0-9]{1,4000}$")
+_NUMBER = re.compile(r"^-?[0-9]{1,300}(\.[0-9]{1,300})?([eE][-+]?[0-9]{1,3})?$")
+# PHP's json_decode stops at 512 levels; orjson itself stops at 1024.
+MAX_DEPTH = 512
+# orjson errors that name a limit of the reader, not a fault in the JSON text
+_READER_LIMITS = {
+    "depth limit exceeded": ("body.too_deep", MAX_DEPTH),
+    "number is infinity when parsed as double": ("body.number_too_large", None),
+}
 # What PHP's trim() strips; the specs' "not blank" patterns name the same set.
 _TRIMMED = " \t\n\r\x00\x0b"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -39,10 +48,42 @@ def _is_email(value: object) -> bool:
 class BodyError(Exception):
     """The body cannot be read as JSON at all."""
 
-    def __init__(self, rule: str, detail: str = "") -> None:
+    def __init__(self, rule: str, detail: str = "", limit: int | None = None) -> None:
         super().__init__(rule)
         self.rule = rule
         self.detail = detail
+        self.limit = limit
+
+
+def _depth(value: Any) -> int:
+    """How deeply a parsed body nests, counted without recursion."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        node, level = pending.pop()
+        deepest = max(deepest, level)
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        pending.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:  # named in the answer, so a long key is cut short
+            raise BodyError("body.duplicate_key", key if len(key) <= 64 else key[:64] + "…")
+        seen[key] = value
+    return seen
+
+
+def _refuse_duplicate_keys(raw: bytes) -> None:
+    """A key sent twice in one object is refused: parsers disagree on which value wins.
+
+    orjson keeps the last silently, so the text is read again by the standard
+    parser, which reports every object's pairs; the body is known to be valid
+    JSON within MAX_DEPTH by now, so this second read cannot fail otherwise.
+    """
+    json.loads(raw, object_pairs_hook=_unique_pairs)
 
 
 def _types(schema: Mapping[str, Any]) -> list[str]:
@@ -156,9 +197,16 @@ class RequestValidator:
         try:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise BodyError("body.malformed", str(exc).split(":", 1)[0]) from None
+            detail = str(exc).split(":", 1)[0]
+            if detail in _READER_LIMITS:
+                rule, limit = _READER_LIMITS[detail]
+                raise BodyError(rule, limit=limit) from None
+            raise BodyError("body.malformed", detail) from None
         if not isinstance(value, dict):
             raise BodyError("body.not_object")
+        if _depth(value) > MAX_DEPTH:
+            raise BodyError("body.too_deep", limit=MAX_DEPTH)
+        _refuse_duplicate_keys(raw)
         if self.trim or self.empty_to_null:
             value = self._normalise(value)
         return value
@@ -192,7 +240,7 @@ class RequestValidator:
         found: list[tuple[tuple[int, int, int], FieldError]] = []
         seen: set[tuple[str, str]] = set()
         for failure in failures:
-            for path, rule, params in self._describe(failure):
+            for path, rule, params in self._describe(failure, in_body=name_prefix is None):
                 full = (name_prefix or []) + path
                 if (repr(full), rule) in seen:  # jsonschema reports each missing field once per required list
                     continue
@@ -209,7 +257,7 @@ class RequestValidator:
         mistyped = {error.field for _, error in found if error.rule.startswith("type.")}
         return [e for _, e in found if e.field not in mistyped or e.rule.startswith("type.")]
 
-    def _describe(self, failure: ValidationError) -> list[tuple[list[Any], str, dict[str, Any]]]:
+    def _describe(self, failure: ValidationError, in_body: bool) -> list[tuple[list[Any], str, dict[str, Any]]]:
         path = list(failure.absolute_path)
         keyword = failure.validator
         if keyword == "required":
@@ -219,7 +267,7 @@ class RequestValidator:
             key = ".".join("*" if isinstance(p, int) else str(p) for p in path)
             if failure.instance is None and key in self.fields.required:
                 return [(path, "required", {})]
-            if not path:
+            if not path and in_body:
                 return [(path, "body.not_object", {})]
             wanted = [t for t in _types(failure.schema) if t != "null"] or ["null"]
             return [(path, f"type.{wanted[0]}", {})]
