@@ -27,7 +27,7 @@ from .docs import ALL_METHODS
 from .config import DEFAULT_FIXTURES, DEFAULT_SPECS, PROJECT_ROOT, ServerConfig
 from .controls import Controls, Rule, TransportFaults
 from .engine import MockApi, Outcome, load_seed
-from .journal import Entry, Journal, mask_body, mask_headers, mask_query
+from .journal import Entry, Journal, shorten, mask_body, mask_headers, mask_query
 from .limits import Limits, TooLarge
 from .persistence import StateFile
 from .responses import JSONResponse
@@ -99,7 +99,7 @@ class MockServer:
         self.journal.record(Entry(
             method=request.method,
             path=request.url.path,
-            query=mask_query(request.url.query),
+            query=shorten(mask_query(request.url.query), 4096),
             status=response.status_code,
             api=api.name if api is not None else None,
             operation=outcome.operation,

@@ -94,7 +94,12 @@ def _mask(value: Any) -> Any:
 
 def mask_headers(headers: Iterable[tuple[str, str]], secret_names: Iterable[str] = ()) -> dict[str, str]:
     secret = _SECRET_HEADERS | {name.lower() for name in secret_names}
-    return {name: MASK if name.lower() in secret else value for name, value in headers}
+    return {name: MASK if name.lower() in secret else shorten(value) for name, value in headers}
+
+
+def shorten(text: str, limit: int = 1024) -> str:
+    """Long header values are cut, so an entry stays small whatever a caller sends."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
 
 
 class Journal:
