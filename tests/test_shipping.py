@@ -172,9 +172,10 @@ class Replay:
     log: list[str] = field(default_factory=list)  # the RUN steps performed
 
     def start(self, env: dict[str, str] | None = None, log: Path | None = None) -> subprocess.Popen[bytes]:
-        out = (log or self.workdir / "server.log").open("wb")
-        return subprocess.Popen([*self.entrypoint, *self.cmd], cwd=self.workdir, env={**self.env, **(env or {})},
-                                stdout=out, stderr=subprocess.STDOUT)
+        # the child keeps its own copy of the log's descriptor
+        with (log or self.workdir / "server.log").open("wb") as out:
+            return subprocess.Popen([*self.entrypoint, *self.cmd], cwd=self.workdir, env={**self.env, **(env or {})},
+                                    stdout=out, stderr=subprocess.STDOUT)
 
     def health(self, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         return subprocess.run(self.healthcheck, cwd=self.workdir, env={**self.env, **env},
