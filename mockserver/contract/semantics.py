@@ -5,7 +5,9 @@ says it: a DELETE that only deactivates leaves the record readable, so
 `use_after_free` does not apply to that resource's paths; a valid body that
 hits a declared unique key or an inactive parent is rightly refused with the
 declared status, so `positive_data_acceptance` accepts that status for that
-operation. Nothing is switched off globally.
+operation; a body over the size limit is refused with the 413 the operation
+documents whether it is valid or not, so both data checks accept it there.
+Nothing is switched off globally.
 """
 
 from __future__ import annotations
@@ -27,8 +29,11 @@ from ..spec import ApiSpec, Operation
 from .settings import Settings
 from .target import Target, find_spec, login_route
 
-# schemathesis' own default for positive_data_acceptance
+# schemathesis' own defaults for positive_data_acceptance and negative_data_rejection
 ACCEPTED_BY_DEFAULT = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+REJECTED_BY_DEFAULT = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx"]
+#: the engine's answers to a request over a size limit (mockserver/limits.py), whatever it says
+SIZE_LIMITS = {"payload_too_large": 413, "uri_too_long": 414, "headers_too_large": 431}
 
 
 def validation_status(spec: ApiSpec, operation: Operation) -> int:
@@ -49,6 +54,17 @@ def refusals(spec: ApiSpec, operation: Operation) -> set[int]:
     return statuses
 
 
+def size_refusals(spec: ApiSpec, operation: Operation) -> set[int]:
+    """The size-limit statuses the operation documents: a valid or invalid request alike gets one when too large."""
+    errors = spec.mock.get("errors") or {}
+    statuses = {int((errors.get(name) or {}).get("status", status)) for name, status in SIZE_LIMITS.items()}
+    return {status for status in statuses if str(status) in operation.responses}
+
+
+def with_extra(defaults: list[str], extra: set[int]) -> list[str]:
+    return defaults + sorted({str(status) for status in extra} - set(defaults))
+
+
 def soft_deleted_paths(spec: ApiSpec) -> list[str]:
     return [op.path for op in spec.operations if op.mock.get("action") == "delete" and op.mock.get("soft")]
 
@@ -62,9 +78,12 @@ def schemathesis_config(spec: ApiSpec, seed: int, max_examples: int) -> dict[str
     soft = soft_deleted_paths(spec)
     for op in spec.operations:
         checks: dict[str, Any] = {}
-        extra = refusals(spec, op)
+        too_large = size_refusals(spec, op)
+        extra = refusals(spec, op) | too_large
         if extra:
-            checks["positive_data_acceptance"] = {"expected-statuses": ACCEPTED_BY_DEFAULT + sorted(str(s) for s in extra)}
+            checks["positive_data_acceptance"] = {"expected-statuses": with_extra(ACCEPTED_BY_DEFAULT, extra)}
+        if too_large:
+            checks["negative_data_rejection"] = {"expected-statuses": with_extra(REJECTED_BY_DEFAULT, too_large)}
         if any(op.path == path or op.path.startswith(path + "/") for path in soft):
             # The record stays readable after its DELETE: a soft delete by declaration.
             checks["use_after_free"] = {"enabled": False}
