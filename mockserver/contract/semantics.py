@@ -8,6 +8,10 @@ declared status, so `positive_data_acceptance` accepts that status for that
 operation; a body over the size limit is refused with the 413 the operation
 documents whether it is valid or not, so both data checks accept it there.
 Nothing is switched off globally.
+
+What no `x-mock` declaration implies is written under `x-certification`, at
+the document's root or on the operation it concerns: the schemathesis
+settings of a check, always with the `reason` the API's documentation gives.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from schemathesis import Case
 from schemathesis.config import SchemathesisConfig
 from schemathesis.schemas import BaseSchema
 
-from ..spec import ApiSpec, Operation
+from ..spec import ApiSpec, Operation, SpecError
 from .settings import Settings
 from .target import Target, find_spec, login_route
 
@@ -73,6 +77,17 @@ def revokes_credentials(operation: Operation) -> bool:
     return operation.mock.get("action") == "logout"
 
 
+def certification_checks(node: dict[str, Any], where: str) -> dict[str, dict[str, Any]]:
+    """Check settings declared under a node's `x-certification`; each must say why."""
+    checks = {}
+    for name, declared in ((node.get("x-certification") or {}).get("checks") or {}).items():
+        settings = dict(declared or {})
+        if not str(settings.pop("reason", "") or "").strip():
+            raise SpecError(f"{where}: x-certification of {name} gives no reason")
+        checks[name] = settings
+    return checks
+
+
 def schemathesis_config(spec: ApiSpec, seed: int, max_examples: int) -> dict[str, Any]:
     operations = []
     soft = soft_deleted_paths(spec)
@@ -87,10 +102,14 @@ def schemathesis_config(spec: ApiSpec, seed: int, max_examples: int) -> dict[str
         if any(op.path == path or op.path.startswith(path + "/") for path in soft):
             # The record stays readable after its DELETE: a soft delete by declaration.
             checks["use_after_free"] = {"enabled": False}
+        node = spec.resolved["paths"][op.path][op.method.lower()]
+        for name, settings in certification_checks(node, f"{op.method} {op.path}").items():
+            checks.setdefault(name, {}).update(settings)
         if checks:
             operations.append({"include-name": f"{op.method} {op.path}", "checks": checks})
     return {
         "seed": seed,
+        "checks": certification_checks(spec.resolved, spec.name),
         "generation": {
             "max-examples": max_examples,
             "mode": "all",

@@ -1,0 +1,108 @@
+"""Self-certification: the schemathesis CLI, every phase and check, against a live mock of each spec.
+
+The CLI reads the spec the mock itself serves (`/<api>/openapi.json`, whose
+first server is the mock), with the fixtures' credentials. What it runs
+differently from schemathesis' defaults comes from the spec alone: the
+`x-mock` declarations (`mockserver/contract/semantics.py`) and the
+`x-certification` notes, each with its reason. The report stays under
+`build/certification/<api>/`: `junit.xml`, the CLI's `output.txt` and the
+`schemathesis.toml` it ran with, so a failure can be replayed.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+import schemathesis.cli  # noqa: F401  (registers every check the CLI offers)
+import tomli_w
+from schemathesis.checks import CHECKS
+
+from mockserver.contract import semantics
+from mockserver.contract.settings import Settings
+from mockserver.contract.target import find_spec, mock_target
+from mockserver.spec import SpecError
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORTS = ROOT / "build" / "certification"
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+SEED = 20261122
+# Cases per operation and phase: both specs (some 170 operations) certify in
+# under three minutes on two cores, with one worker, so that runs repeat.
+MAX_EXAMPLES = 30
+
+
+def switched_off(config: dict) -> set[str]:
+    return {name for name, settings in config.get("checks", {}).items() if settings.get("enabled") is False}
+
+
+@pytest.mark.parametrize("api", Settings.all_apis())
+def test_the_mock_passes_schemathesis_on_its_own_spec(api):
+    settings = Settings(apis=[api], seed=SEED, max_examples=MAX_EXAMPLES)
+    report = REPORTS / api
+    shutil.rmtree(report, ignore_errors=True)
+    report.mkdir(parents=True)
+    with mock_target(api, settings) as target:
+        # Dynamic auth logs in with the fixtures' user, and again after the run's own logout revokes it.
+        config = semantics.cli_config(target, settings)
+        # Examples found by an earlier run would change what this one sends.
+        config["generation"]["database"] = "none"
+        (report / "schemathesis.toml").write_text(tomli_w.dumps(config))
+        # No `--checks all`: on the command line it would override the spec's per-operation settings.
+        # Every check is on by default; the test below shows which ones the spec switched off.
+        command = [
+            str(Path(sys.executable).with_name("st")), "--config-file", str(report / "schemathesis.toml"),
+            "run", f"{target.base_url}/{api}/openapi.json",
+            "--phases", ",".join(PHASES), "--mode", "all", "--seed", str(SEED), "--max-examples", str(MAX_EXAMPLES),
+            "--workers", "1", "--report", "junit", "--report-junit-path", str(report / "junit.xml"), "--no-color",
+        ]
+        for name, value in target.headers.items():
+            if "auth" not in config or name.lower() != "authorization":
+                command += ["-H", f"{name}: {value}"]
+        started = time.monotonic()
+        result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=report)
+        took = time.monotonic() - started
+    output = result.stdout + result.stderr
+    (report / "output.txt").write_text(output)
+    print(f"{api}: certified in {took:.0f}s; report in {report}")
+
+    assert result.returncode == 0, output
+    summary = output[output.rindex("Test Phases:"):]
+    for phase in PHASES:
+        assert re.search(rf"✅ {phase}", summary, re.IGNORECASE), f"{phase} did not pass:\n{output}"
+    junit = ElementTree.parse(report / "junit.xml").getroot()
+    tested = {case.get("name") for case in junit.iter("testcase")}
+    assert {f"{op.method} {op.path}" for op in target.spec.operations} <= tested, "operations left untested"
+    assert not [*junit.iter("failure"), *junit.iter("error")], output
+    # Every check `--checks all` names runs for the whole API, but those an x-certification note switches
+    # off with its reason (per operation, x-mock declarations narrow some: see semantics.schemathesis_config).
+    declared = semantics.certification_checks(target.spec.resolved, api)
+    assert switched_off(config) == {name for name, settings in declared.items() if settings.get("enabled") is False}
+    assert switched_off(config) < set(CHECKS.get_all_names())
+
+
+def test_an_exclusion_without_a_written_reason_is_refused():
+    node = {"x-certification": {"checks": {"use_after_free": {"enabled": False}}}}
+    with pytest.raises(SpecError, match="use_after_free gives no reason"):
+        semantics.certification_checks(node, "DELETE /things/{id}")
+    node["x-certification"]["checks"]["use_after_free"]["reason"] = "The API documents that DELETE only archives."
+    assert semantics.certification_checks(node, "DELETE /things/{id}") == {"use_after_free": {"enabled": False}}
+
+
+@pytest.mark.parametrize("api", Settings.all_apis())
+def test_a_body_over_the_size_limit_may_get_the_documented_413(api):
+    spec = find_spec(api)
+    config = semantics.schemathesis_config(spec, SEED, MAX_EXAMPLES)
+    by_name = {entry["include-name"]: entry["checks"] for entry in config["operations"]}
+    with_body = [op for op in spec.operations if op.request_body]
+    assert with_body and all("413" in op.responses for op in with_body)
+    for op in with_body:
+        checks = by_name[f"{op.method} {op.path}"]
+        assert "413" in checks["positive_data_acceptance"]["expected-statuses"]
+        assert "413" in checks["negative_data_rejection"]["expected-statuses"]
