@@ -37,6 +37,8 @@ ROOT = BENCH.parent
 LUA = BENCH / "lua"
 RESULTS = BENCH / "results.md"
 PROFILE_NOTES = BENCH / "profile.md"
+#: hand-written reading of the figures and the profile, kept across runs
+NOTES = BENCH / "notes.md"
 PYTHON = sys.executable
 MOCKSERVER = Path(PYTHON).with_name("mockserver")
 
@@ -513,6 +515,8 @@ def report(pairs: dict[str, Pair], httptools: dict[str, Pair], peers: dict[str, 
             f"| Process start to first 200 (`mockserver serve`, both specs; median of "
             f"{', '.join(f'{s:.2f}' for s in scaled.startup_s)} s) | {startup:.2f} s | ≤ 1.5 s | "
             f"{verdict(startup <= 1.5, f'{startup / 1.5:.2f} of the limit')} |"]
+    out += ["", "## What is in the way", ""]
+    out += [NOTES.read_text().strip() if NOTES.exists() else "No notes yet (bench/notes.md)."]
     out += ["", "## Profile", ""]
     out += [PROFILE_NOTES.read_text().strip() if PROFILE_NOTES.exists() else
             "Not profiled yet (`make bench PROFILE=1` samples the mock under each workload with py-spy)."]
