@@ -2,9 +2,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+SOAK_SECONDS ?= 600
 BIN     = $(VENV)/bin
 
-.PHONY: serve test install browser clean
+.PHONY: serve test install browser bench clean
 
 # The stamp file is rebuilt whenever pyproject.toml changes, so a fresh clone
 # (or a new dependency) installs exactly once.
@@ -27,6 +28,19 @@ browser:
 
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The performance benchmark (bench/run.py writes bench/results.md). Not part
+# of `test`: timings are not tests. wrk comes from Debian, like chromium
+# above; PEERS=1 also measures Prism, PROFILE=1 also samples with py-spy.
+# DURATION, ROUNDS, CONNECTIONS and THREADS change the run's settings. Then
+# bench/soak.py runs SOAK_SECONDS of mixed traffic and adds its memory figures.
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }
+	PEERS=$(PEERS) PROFILE=$(PROFILE) DURATION=$(DURATION) ROUNDS=$(ROUNDS) CONNECTIONS=$(CONNECTIONS) \
+	  THREADS=$(THREADS) $(BIN)/python bench/run.py
+	$(BIN)/python bench/soak.py --seconds $(SOAK_SECONDS)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
