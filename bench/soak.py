@@ -1,8 +1,10 @@
 """Soak: mixed traffic against a live mock for a while, sampling its memory (`make soak`).
 
-The traffic is what a busy CI day looks like: creates and deletes, reads and
-list pages, bad input, unknown paths, and many short-lived sessions (more
-than the session limit, so eviction is exercised). The journal fills and
+The traffic is what a busy CI day looks like: creates and deletes, refused
+duplicates, reads and list pages, bad input, unknown paths, and many
+short-lived sessions (more than the session limit, so eviction is
+exercised). It leaves the default state as it found it, so any growth is
+the server's own. The journal fills and
 wraps. Memory should level off once the bounded structures are full; the
 report gives the resident size after warm-up, at the end and its peak, and
 goes into bench/results.md between the soak markers.
@@ -38,14 +40,19 @@ def resident_mb(pid: int) -> float:
 async def traffic(client: httpx.AsyncClient, rng: random.Random, numbers: itertools.count, stop: float,
                   counts: dict[str, int]) -> None:
     while time.monotonic() < stop:
-        kind = rng.choices(["create_delete", "session", "read", "list", "bad", "unknown"], [3, 3, 4, 2, 1, 1])[0]
+        kind = rng.choices(["create_delete", "duplicate", "session", "read", "list", "bad", "unknown"],
+                           [3, 1, 3, 4, 2, 1, 1])[0]
         counts[kind] = counts.get(kind, 0) + 1
         if kind == "create_delete":
-            made = await client.post("/api/v1/clients", headers=FACTURACION, json={
-                "company_id": 1, "tipo_documento": "1", "numero_documento": f"{next(numbers):08d}",
+            # Daftra deletes for real (Facturación only deactivates), so this leaves the state as it was
+            made = await client.post("/api2/clients", headers=DAFTRA, json={
+                "Client": {"business_name": "Soak", "client_number": f"S{next(numbers)}"}})
+            if made.status_code == 202:
+                await client.delete(f"/api2/clients/{made.json()['id']}", headers=DAFTRA)
+        elif kind == "duplicate":
+            await client.post("/api/v1/clients", headers=FACTURACION, json={
+                "company_id": 1, "tipo_documento": "6", "numero_documento": "20100047218",
                 "razon_social": "Soak", "email": "soak@example.pe"})
-            if made.status_code == 201:
-                await client.delete(f"/api/v1/clients/{made.json()['data']['id']}", headers=FACTURACION)
         elif kind == "session":
             headers = {**DAFTRA, "X-Mock-Session": f"run-{rng.randrange(500)}"}
             await client.post("/api2/clients", headers=headers, json={"Client": {"business_name": "Soak " * 20}})
