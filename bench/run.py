@@ -549,8 +549,19 @@ def main() -> None:
         print("profile", flush=True)
         PROFILE_NOTES.write_text(profile(WORKLOADS))
     loads.append(os.getloadavg())
-    RESULTS.write_text(report(pairs, httptools, peers, scaled, loads, started))
+    RESULTS.write_text(report(pairs, httptools, peers, scaled, loads, started) + soak_section())
     print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+
+def soak_section() -> str:
+    """The last soak's figures (bench/soak.py), kept when the rest of the report is rewritten."""
+    from soak import BEGIN, END
+
+    text = RESULTS.read_text() if RESULTS.exists() else ""
+    if BEGIN not in text:
+        return ""
+    return "\n" + text[text.index(BEGIN): text.index(END) + len(END)] + "\n"
 
 
 if __name__ == "__main__":
