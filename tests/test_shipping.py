@@ -11,6 +11,7 @@ also with actionlint.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -298,9 +299,9 @@ def wait_healthy(image: Replay, env: dict[str, str], process: subprocess.Popen[b
     pytest.fail(f"the health check did not pass within {timeout}s:\n{log.read_text(errors='replace')}")
 
 
-@pytest.fixture
-def container(image: Replay, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
-    """The image's default command, listening on a free loopback port instead of 0.0.0.0:8000."""
+@contextlib.contextmanager
+def started(image: Replay, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    """The image's default command, healthy on a free loopback port instead of 0.0.0.0:8000."""
     port = str(free_port())
     env = {"MOCKSERVER_HOST": "127.0.0.1", "MOCKSERVER_PORT": port}
     log = tmp_path / "server.log"
@@ -316,6 +317,12 @@ def container(image: Replay, tmp_path: Path) -> Iterator[tuple[str, subprocess.P
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture
+def container(image: Replay, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    with started(image, tmp_path) as running:
+        yield running
 
 
 def test_image_serves_on_every_interface_at_the_exposed_port(image: Replay) -> None:
@@ -380,16 +387,8 @@ def test_a_folder_mounted_over_the_specs_replaces_the_bundled_ones(image: Replay
     try:
         bundled.mkdir()
         shutil.copy2(kept / "daftra.yaml", bundled / "daftra.yaml")
-        port = str(free_port())
-        env = {"MOCKSERVER_HOST": "127.0.0.1", "MOCKSERVER_PORT": port}
-        log = tmp_path / "server.log"
-        process = image.start(env, log)
-        try:
-            wait_healthy(image, env, process, log)
-            assert httpx.get(f"http://127.0.0.1:{port}/__mock/health", timeout=10).json()["apis"] == ["daftra"]
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+        with started(image, tmp_path) as (url, _, _):
+            assert httpx.get(f"{url}/__mock/health", timeout=10).json()["apis"] == ["daftra"]
     finally:
         shutil.rmtree(bundled)
         kept.rename(bundled)
