@@ -23,7 +23,6 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from . import admin, docs
-from .docs import ALL_METHODS
 from .config import DEFAULT_FIXTURES, DEFAULT_SPECS, PROJECT_ROOT, ServerConfig
 from .controls import Controls, Rule, TransportFaults
 from .engine import MockApi, Outcome, load_seed
@@ -31,6 +30,7 @@ from .journal import Entry, Journal, shorten, mask_body, mask_headers, mask_quer
 from .limits import Limits, TooLarge
 from .persistence import StateFile
 from .responses import JSONResponse
+from .routing import ALL_METHODS
 from .spec import SpecError, discover_specs, load_spec
 from .state import SnapshotError
 
@@ -63,7 +63,7 @@ class MockServer:
         self.apis = self._sorted(self._build(path) for path in discover_specs(Path(config.specs_dir)))
 
     def _build(self, spec_path: Path) -> MockApi:
-        return MockApi(load_spec(spec_path), Path(self.config.fixtures_dir), self.config, self.controls)
+        return MockApi(load_spec(spec_path), Path(self.config.fixtures_dir), self.config, self.controls, self.limits)
 
     @staticmethod
     def _sorted(apis: Any) -> list[MockApi]:

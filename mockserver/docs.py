@@ -16,11 +16,11 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from .responses import JSONResponse
+from .routing import ALL_METHODS
 
 if TYPE_CHECKING:
     from .app import MockServer
 
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 _PAGE = """<!doctype html>

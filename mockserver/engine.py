@@ -104,7 +104,8 @@ class Outcome:
 
 
 class MockApi:
-    def __init__(self, spec: ApiSpec, fixtures_dir: Path, config: ServerConfig, controls: Controls) -> None:
+    def __init__(self, spec: ApiSpec, fixtures_dir: Path, config: ServerConfig, controls: Controls,
+                 limits: Limits) -> None:
         self.spec = spec
         self.name = spec.name
         mock = spec.mock
@@ -114,7 +115,7 @@ class MockApi:
         self.controls = controls
         self.session_header = config.session_header
         self.seed_value = config.seed
-        self.limits = Limits(max_body_bytes=config.max_body_bytes)
+        self.limits = limits
         self.errors: dict[str, ReplyTemplate] = {
             name: reply_template(t) for name, t in {**_FALLBACK_ERRORS, **(mock.get("errors") or {})}.items()
         }
