@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator
+
+from mockserver.process import free_port
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -106,12 +107,6 @@ class Pair:
 
 
 # -- processes ---------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def request(port: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
             timeout: float = 120) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
@@ -144,7 +139,6 @@ class Server:
     name: str
     port: int
     process: subprocess.Popen
-    started: float
 
     @property
     def pid(self) -> int:
@@ -166,9 +160,8 @@ def serve(kind: str, http: str = "h11", extra: list[str] | None = None) -> Itera
     else:
         command = [PYTHON, str(BENCH / "serve.py"), kind, "--port", str(port), "--http", http]
     log = tempfile.TemporaryFile()
-    started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    server = Server(f"{kind}/{http}", port, process, started)
+    server = Server(f"{kind}/{http}", port, process)
     try:
         probe = ("/api2/clients/1", DAFTRA) if kind == "mock" else ("/health", {})
         wait_until_up(port, *probe, process)

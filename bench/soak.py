@@ -18,23 +18,18 @@ import argparse
 import asyncio
 import itertools
 import random
-import re
 import time
 from pathlib import Path
 
 import httpx
 
 from mockserver.process import ServerProcess
+from run import rss_mb
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
 BEGIN, END = "<!-- soak:begin -->", "<!-- soak:end -->"
 DAFTRA = {"APIKEY": "demo-daftra-api-key"}
 FACTURACION = {"Authorization": "Bearer 1|sunat_demo_admin_token", "Accept": "application/json"}
-
-
-def resident_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
 
 
 async def traffic(client: httpx.AsyncClient, rng: random.Random, numbers: itertools.count, stop: float,
@@ -77,10 +72,10 @@ async def soak(url: str, pid: int, seconds: float, concurrency: int) -> tuple[li
         workers = [asyncio.create_task(traffic(client, random.Random(n), numbers, stop, counts))
                    for n in range(concurrency)]
         while time.monotonic() < stop:
-            samples.append((time.monotonic() - started, resident_mb(pid)))
+            samples.append((time.monotonic() - started, rss_mb(pid)[0]))
             await asyncio.sleep(min(5.0, seconds / 20))
         await asyncio.gather(*workers)
-    samples.append((time.monotonic() - started, resident_mb(pid)))
+    samples.append((time.monotonic() - started, rss_mb(pid)[0]))
     return samples, counts
 
 

@@ -50,7 +50,6 @@ class Api:
     headers: dict[str, str]
     #: operation -> (method, path) on a seeded record
     operations: dict[str, tuple[str, str]]
-    list_path: str
     #: wraps record fields in the body the API expects
     wrap: Callable[[dict[str, Any]], dict[str, Any]]
     #: a body the update operation accepts
@@ -84,7 +83,7 @@ class Api:
         found: list[dict[str, Any]] = []
         page = 1
         while True:
-            response = http.get(self.list_path, params={"page": page, "limit": 1000}, headers=self.headers)
+            response = http.get(self.operations["list"][1], params={"page": page, "limit": 1000}, headers=self.headers)
             assert response.status_code == 200, response.text
             body = response.json()
             found += [item.get("Client", item) for item in body["data"]]
@@ -99,7 +98,6 @@ FACTURACION = Api(
     headers=ADMIN,
     operations={"create": ("POST", "/api/v1/clients"), "update": ("PUT", "/api/v1/clients/1"),
                 "list": ("GET", "/api/v1/clients"), "show": ("GET", "/api/v1/clients/1")},
-    list_path="/api/v1/clients",
     wrap=lambda fields: fields,
     valid_update={"company_id": 1, "tipo_documento": "6", "numero_documento": "20100047218", "razon_social": "X"},
     validation_status=422,
@@ -109,7 +107,6 @@ DAFTRA_API = Api(
     headers=DAFTRA,
     operations={"create": ("POST", "/api2/clients.json"), "update": ("PUT", "/api2/clients/1.json"),
                 "list": ("GET", "/api2/clients.json"), "show": ("GET", "/api2/clients/1.json")},
-    list_path="/api2/clients.json",
     wrap=lambda fields: {"Client": fields},
     valid_update={"Client": {"business_name": "X"}},
     validation_status=400,

@@ -6,13 +6,12 @@ secret reaches the server's log."""
 from __future__ import annotations
 
 import re
-import sys
 from typing import Any, Iterator
 
 import httpx
 import pytest
 
-from mockserver.app import DEFAULT_SPECS
+from mockserver.config import DEFAULT_SPECS
 from mockserver.process import ServerProcess
 from mockserver.spec import ApiSpec, Operation, discover_specs, load_spec
 from seed import DAFTRA_SEED, FACTURACION_SEED
@@ -123,8 +122,8 @@ def test_no_token_key_or_password_reaches_the_log():
     secrets = {t["token"] for t in FACTURACION_SEED["tokens"]} | {k["key"] for k in DAFTRA_SEED["api_keys"]}
     secrets |= {"secret123", "wrong-password-in-log", "1|leaked-unknown-token", "leaked-unknown-key",
                 "leaked-query-token", "leaked-query-key", "leaked-malformed-password", "leaked-form-password"}
-    everything = (sys.executable, "-m", "mockserver", "serve", "--log-level", "debug", "--access-log")
-    with ServerProcess(launcher=everything) as server, httpx.Client(base_url=server.url, timeout=10) as http:
+    # the access log on again (the last of --no-access-log/--access-log wins), and every debug line
+    with ServerProcess("--log-level", "debug", "--access-log") as server, httpx.Client(base_url=server.url, timeout=10) as http:
         login = http.post("/api/auth/login", json={"email": "admin@demo.pe", "password": "secret123"})
         issued = login.json()["access_token"]
         secrets.add(issued)

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..app import DEFAULT_SPECS
+from ..config import DEFAULT_SPECS
 from ..spec import discover_specs, load_spec
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from ..app import DEFAULT_FIXTURES, DEFAULT_SPECS
+from ..config import DEFAULT_FIXTURES, DEFAULT_SPECS
 from ..process import ServerProcess
 from .settings import Settings
 from ..spec import ApiSpec, Operation, discover_specs, load_spec, load_yaml
