@@ -26,17 +26,18 @@ from . import admin, docs
 from .config import DEFAULT_FIXTURES, DEFAULT_SPECS, PROJECT_ROOT, ServerConfig
 from .controls import Controls, Rule, TransportFaults
 from .engine import MockApi, Outcome, load_seed
-from .journal import Entry, Journal, shorten, mask_body, mask_headers, mask_query
+from .journal import Entry, Journal, shorten, mask_body, mask_headers, mask_query, secret_headers
 from .limits import Limits, TooLarge
 from .persistence import StateFile
 from .responses import JSONResponse
 from .routing import ALL_METHODS
 from .spec import SpecError, discover_specs, load_spec
-from .state import SnapshotError
+from .state import SnapshotError, check_tables
 
 __all__ = ["DEFAULT_FIXTURES", "DEFAULT_SPECS", "PROJECT_ROOT", "MockServer", "create_app"]
 
 log = logging.getLogger("mockserver")
+GENERIC_SECRETS = secret_headers()
 
 
 class AnyPath(Convertor[str]):
@@ -94,7 +95,7 @@ class MockServer:
                        miss={"reason": f"no API is served under {path}; prefixes: {prefixes}", "nearest": None})
 
     async def _write_journal(self, request: Request, api: MockApi | None, outcome: Outcome, started: float) -> None:
-        secret_headers = api.auth.secret_headers() if api is not None else ()
+        secret = api.secret_headers if api is not None else GENERIC_SECRETS
         response = outcome.response
         self.journal.record(Entry(
             method=request.method,
@@ -105,7 +106,7 @@ class MockServer:
             operation=outcome.operation,
             session=request.headers.get(self.config.session_header),
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
-            request_headers=mask_headers(request.headers.items(), secret_headers),
+            request_headers=mask_headers(request.headers.items(), secret),
             request_body=await self._journal_body(request),
             response_body=mask_body(getattr(response, "body", b"")),
             miss=outcome.miss,
@@ -139,13 +140,10 @@ class MockServer:
             api = self.api(name)
             if api is None:
                 raise SnapshotError(f"no API named {name!r}")
-            if not isinstance(tables, Mapping) or not all(
-                isinstance(records, list) and all(isinstance(r, Mapping) for r in records) for records in tables.values()
-            ):
-                raise SnapshotError(f"{name}: each resource must hold a list of records")
             try:
+                check_tables(tables)
                 stores[name] = api.fresh_store(tables)
-            except (ValueError, TypeError) as exc:
+            except (ValueError, TypeError) as exc:  # SnapshotError included
                 raise SnapshotError(f"{name}: {exc}") from None
         for name, store in stores.items():
             self.api(name).sessions.replace(session, store)  # type: ignore[union-attr]
@@ -153,7 +151,7 @@ class MockServer:
     @property
     def generation(self) -> tuple[tuple[int, int], ...]:
         """Changes whenever the default state does: a write, a restore or a reload."""
-        return tuple((id(api.sessions.default), api.sessions.default.generation) for api in self.apis)
+        return tuple((api.sessions.default.number, api.sessions.default.generation) for api in self.apis)
 
     # -- hot reload --------------------------------------------------------
     def reload(self, changed: set[Path]) -> None:
@@ -189,17 +187,22 @@ class MockServer:
     def _reseed(api: MockApi) -> None:
         """New fixtures: seeded records are replaced by their new versions; others stay."""
         try:
-            api.seed = load_seed(api.fixtures_path)
-        except (SpecError, OSError, ValueError) as exc:
+            seed = load_seed(api.fixtures_path)
+            reseeded = []
+            for name, store in api.sessions.stores():
+                tables = store.dump()
+                for resource, records in seed.items():
+                    kept = {record.get("id"): record for record in tables.get(resource, [])}
+                    kept.update({record.get("id"): record for record in records})
+                    tables[resource] = list(kept.values())
+                reseeded.append((name, api.fresh_store(tables)))
+        except (SpecError, OSError, ValueError, TypeError) as exc:
             log.error("%s did not load, the previous fixtures stay: %s", api.fixtures_path, exc)
             return
-        for name, store in api.sessions.stores():
-            tables = store.dump()
-            for resource, records in api.seed.items():
-                kept = {record.get("id"): record for record in tables.get(resource, [])}
-                kept.update({record.get("id"): record for record in records})
-                tables[resource] = list(kept.values())
-            api.sessions.replace(name, api.fresh_store(tables))
+        # only fixtures that loaded everywhere replace the old ones
+        api.seed = seed
+        for name, store in reseeded:
+            api.sessions.replace(name, store)
         log.warning("%s reloaded", api.fixtures_path)
 
 
@@ -239,7 +242,9 @@ def create_app(config: ServerConfig | None = None, **options: Any) -> MockApp:
     if config.cors:
         middleware.append(Middleware(
             CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=ALL_METHODS,
-            allow_headers=list(config.cors_headers), allow_credentials=True, expose_headers=["Location", "Allow"],
+            allow_headers=[*config.cors_headers, config.session_header,
+                           *(name for api in server.apis for name in api.auth.key_headers())],
+            allow_credentials=True, expose_headers=["Location", "Allow"],
         ))
     app = MockApp(
         routes=[

@@ -89,6 +89,10 @@ class Authenticator:
     def __init__(self, schemes: Mapping[str, Mapping[str, Any]]) -> None:
         self.schemes = {name: Scheme.from_spec(name, scheme) for name, scheme in schemes.items()}
 
+    def key_headers(self) -> list[str]:
+        """Headers that carry an API key (a browser must be allowed to send them)."""
+        return [s.parameter for s in self.schemes.values() if s.location == "header" and s.kind == "apiKey"]
+
     def secret_headers(self) -> list[str]:
         """Headers that carry credentials, to be masked wherever requests are recorded."""
         return [scheme.parameter for scheme in self.schemes.values() if scheme.location == "header"]

@@ -43,11 +43,15 @@ def _read_config(ctx: click.Context, param: click.Parameter, path: Path | None) 
         raise click.BadParameter(f"cannot read {path}: {exc}") from None
     if not isinstance(data, dict):
         raise click.BadParameter(f"{path} must map option names to values")
-    names = {p.name for p in ctx.command.params}
-    values = {str(key).replace("-", "_"): value for key, value in data.items()}
-    unknown = sorted(set(values) - names)
+    # `session-idle` names the parameter `session_idle_seconds`: keys go by the long option name
+    # (the parameter's own name is accepted too), with dashes or underscores
+    known = {p.name.replace("_", "-"): p.name for p in ctx.command.params}
+    known.update({opt.lstrip("-"): p.name for p in ctx.command.params for opt in p.opts if opt.startswith("--")})
+    keys = {str(key).replace("_", "-"): value for key, value in data.items()}
+    unknown = sorted(key for key in keys if key not in known)
     if unknown:
         raise click.BadParameter(f"{path}: unknown options {', '.join(unknown)}")
+    values = {known[key]: value for key, value in keys.items()}
     ctx.default_map = {**(ctx.default_map or {}), **values}
     return path
 

@@ -24,9 +24,8 @@ class ServerConfig:
     admin_token: str | None = None
     cors: bool = True
     cors_origins: tuple[str, ...] = ("*",)
-    cors_headers: tuple[str, ...] = (
-        "Authorization", "APIKEY", "Content-Type", "Accept", "Prefer", "X-Mock-Session", "X-Mock-Admin-Token",
-    )
+    #: request headers browsers may send; the session header and each API's key headers are added
+    cors_headers: tuple[str, ...] = ("Authorization", "Content-Type", "Accept", "Prefer", "X-Mock-Admin-Token")
     #: latency and fault for every request, in the syntax of `controls.Rule.parse`
     delay: str | None = None
     fault: str | None = None

@@ -25,7 +25,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 TRANSPORT_FAULTS = ("reset", "empty", "malformed")
-_STATUS = re.compile(r"^[1-5][0-9][0-9]$")
+STATUS_CODE = re.compile(r"^[1-5][0-9][0-9]$")
 _NUMBER = r"([0-9]+(?:\.[0-9]+)?)"
 _DELAYS = {
     "fixed": re.compile(rf"^(?:fixed:)?{_NUMBER}$"),
@@ -76,7 +76,7 @@ class Delay:
 
 def parse_fault(text: str) -> str:
     text = str(text).strip().lower()
-    if text in TRANSPORT_FAULTS or _STATUS.match(text):
+    if text in TRANSPORT_FAULTS or STATUS_CODE.match(text):
         return text
     raise ControlError(f"fault {text!r} not understood; use {', '.join(TRANSPORT_FAULTS)} or an HTTP status")
 

@@ -22,6 +22,7 @@ from . import behaviours
 from .auth import AuthFailure, Authenticator
 from .config import ServerConfig
 from .dynamic import DataGenerator
+from .journal import secret_headers
 from .limits import Limits, TooLarge
 from .controls import TRANSPORT_FAULTS, Controls, request_transport_fault
 from .messages import FieldError, Messages
@@ -30,7 +31,7 @@ from .responses import Reply, ReplyTemplate, reply_template, to_response
 from .routing import Match, Router
 from .sessions import SessionError, Sessions
 from .spec import ApiSpec, Operation, SpecError, load_yaml
-from .state import Record, ResourceConfig, Store
+from .state import Record, ResourceConfig, SnapshotError, Store, check_tables
 from .validation import BodyError, RequestValidator
 
 log = logging.getLogger("mockserver")
@@ -84,12 +85,12 @@ class CompiledOperation:
             raise PreferenceError(f"Response {status} of {self.operation.operation_id} has no documented example")
         return Reply(int(status), next(iter(examples.values())))
 
-    def injected(self, status: str, fallback: ReplyTemplate, context: dict[str, Any]) -> Reply:
+    def injected(self, status: str, context: dict[str, Any]) -> Reply:
         """A fault given as an HTTP status: its documented example, else the API's error envelope."""
         examples = self.examples.get(status)
         if examples:
             return Reply(int(status), next(iter(examples.values())))
-        reply = fallback({**context, "status": int(status), "detail": f"fault {status} injected"})
+        reply = self.errors["internal"]({**context, "status": int(status), "detail": f"fault {status} injected"})
         reply.status = int(status)
         return reply
 
@@ -122,6 +123,7 @@ class MockApi:
         self.resources = {name: ResourceConfig.from_spec(name, data or {})
                           for name, data in (mock.get("resources") or {}).items()}
         self.auth = Authenticator(spec.security_schemes)
+        self.secret_headers = secret_headers(self.auth.secret_headers())
         self.environment = behaviours.Environment(
             resources=self.resources,
             auth=self.auth,
@@ -202,7 +204,7 @@ class MockApi:
             request_transport_fault(request.scope, decision.fault)
             return Reply(200)
         if decision.fault is not None:
-            return operation.injected(decision.fault, self.errors["internal"], context)
+            return operation.injected(decision.fault, context)
 
         try:
             identity = self.auth.authenticate(operation.operation.security, store, request.headers, query, request.cookies)
@@ -259,6 +261,8 @@ def load_seed(path: Path) -> dict[str, list[Record]]:
     if not path.exists():
         return {}
     seed = load_yaml(path) or {}
-    if not isinstance(seed, dict) or not all(isinstance(v, list) for v in seed.values()):
-        raise SpecError(f"{path}: fixtures must map each resource name to a list of records")
+    try:
+        check_tables(seed)
+    except SnapshotError:
+        raise SpecError(f"{path}: fixtures must map each resource name to a list of records") from None
     return seed

@@ -109,8 +109,12 @@ def _mask(value: Any) -> Any:
     return value
 
 
-def mask_headers(headers: Iterable[tuple[str, str]], secret_names: Iterable[str] = ()) -> dict[str, str]:
-    secret = _SECRET_HEADERS | {name.lower() for name in secret_names}
+def secret_headers(names: Iterable[str] = ()) -> frozenset[str]:
+    """The headers to mask: credentials everywhere, plus an API's own (worked out once per API)."""
+    return frozenset(_SECRET_HEADERS | {name.lower() for name in names})
+
+
+def mask_headers(headers: Iterable[tuple[str, str]], secret: frozenset[str]) -> dict[str, str]:
     return {name: MASK if name.lower() in secret else shorten(value) for name, value in headers}
 
 

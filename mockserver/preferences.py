@@ -11,9 +11,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .controls import ControlError, Rule
+from .controls import STATUS_CODE, ControlError, Rule
 
-_CODE = re.compile(r"^[1-5][0-9][0-9]$")
 _KEYS = ("code", "example", "dynamic", "delay", "fault")
 
 
@@ -50,7 +49,7 @@ def read_preference(header: str | None, query: Mapping[str, str]) -> Preference 
     if not any(key in values for key in _KEYS):
         return None
     code = values.get("code")
-    if code is not None and not _CODE.match(code):
+    if code is not None and not STATUS_CODE.match(code):
         raise PreferenceError(f"code must be a three-digit HTTP status, got {code!r}")
     dynamic = values.get("dynamic", "false").lower()
     if dynamic not in ("true", "false"):

@@ -12,9 +12,11 @@ import re
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from .spec import HTTP_METHODS
+
 T = TypeVar("T")
 
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+ALL_METHODS = [method.upper() for method in HTTP_METHODS]
 
 _PARAM = re.compile(r"\{([^}/]+)\}")
 

@@ -87,15 +87,16 @@ class Operation:
             schema = merged_properties(schema).get(part, {})
         return schema
 
-    def response_schema(self, status: int | str) -> dict[str, Any] | None:
+    def _media(self, status: int | str) -> dict[str, Any]:
         response = self.responses.get(str(status)) or {}
-        media = response.get("content", {}).get("application/json", {})
-        return media.get("schema")
+        return response.get("content", {}).get("application/json", {})
+
+    def response_schema(self, status: int | str) -> dict[str, Any] | None:
+        return self._media(status).get("schema")
 
     def examples(self, status: int | str) -> dict[str, Any]:
         """Documented examples of one response, by name ("default" when unnamed)."""
-        response = self.responses.get(str(status)) or {}
-        media = response.get("content", {}).get("application/json", {})
+        media = self._media(status)
         found = {name: ex["value"] for name, ex in media.get("examples", {}).items() if "value" in ex}
         if "example" in media:
             found = {"default": media["example"], **found}

@@ -9,6 +9,7 @@ pass.
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +22,19 @@ Record = dict[str, Any]
 _ABSENT = object()
 
 
+_STORE_NUMBERS = itertools.count(1)
+
+
 class SnapshotError(ValueError):
     """Records that cannot become a state (a restore, a state file, loaded fixtures)."""
+
+
+def check_tables(tables: Any) -> None:
+    """Tables as fixtures, snapshots and state files hold them: resource name -> list of records."""
+    if not isinstance(tables, Mapping) or not all(
+        isinstance(records, list) and all(isinstance(r, Mapping) for r in records) for records in tables.values()
+    ):
+        raise SnapshotError("each resource must hold a list of records")
 
 
 def _hashable(value: Any) -> Any:
@@ -228,7 +240,8 @@ class Store:
     def __init__(self, resources: Mapping[str, ResourceConfig]) -> None:
         self.resources = resources
         self.tables: dict[str, Table] = {}
-        #: counts writes, so a saver can tell whether anything changed
+        #: which store this is, and how many writes it has seen: a saver can tell whether anything changed
+        self.number = next(_STORE_NUMBERS)
         self.generation = 0
 
     def table(self, name: str) -> Table:

@@ -46,7 +46,7 @@ def test_help_names_every_option_and_its_variable():
 
 def test_options_from_a_config_file_and_the_environment(tmp_path):
     config = tmp_path / "mock.toml"
-    config.write_text('admin-token = "from-file"\nsession-header = "X-Test-Run"\n')
+    config.write_text('admin-token = "from-file"\nsession-header = "X-Test-Run"\nsession-idle = 600\n')
     with ServerProcess("--config", str(config), env={"MOCKSERVER_DELAY": "300"}) as server:
         assert httpx.get(f"{server.url}/__mock/apis").status_code == 401
         assert httpx.get(f"{server.url}/__mock/apis", headers={"X-Mock-Admin-Token": "from-file"}).status_code == 200
@@ -57,6 +57,10 @@ def test_options_from_a_config_file_and_the_environment(tmp_path):
         path = f"{server.url}/api2/clients/{created.json()['id']}"
         assert httpx.get(path, headers={**DAFTRA, "X-Test-Run": "one"}).status_code == 200
         assert httpx.get(path, headers=DAFTRA).status_code == 404, "the configured header names the session"
+        preflight = httpx.options(f"{server.url}/api2/clients", headers={
+            "Origin": "http://app.test", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "x-test-run, apikey"})
+        assert preflight.status_code == 200, "browsers may send the configured session header"
 
 
 def test_a_config_file_with_an_unknown_option_is_refused(tmp_path):

@@ -185,3 +185,13 @@ def test_deleting_a_record_deletes_its_own_child_lists_only():
         lines.insert({"doc_id": doc["id"]})
     store.table("docs").delete(gone["id"])
     assert [line["doc_id"] for line in lines] == [kept["id"]]
+
+
+def test_fixtures_whose_records_are_not_objects_are_refused(tmp_path):
+    from mockserver.engine import load_seed
+    from mockserver.spec import SpecError
+
+    fixtures = tmp_path / "api.yaml"
+    fixtures.write_text("companies: [1]\n")
+    with pytest.raises(SpecError, match="must map each resource name to a list of records"):
+        load_seed(fixtures)
