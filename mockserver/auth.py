@@ -47,6 +47,8 @@ class Scheme:
     principal: Mapping[str, str] | None
     issue: dict[str, Any]
     reject_headers: list[str]
+    #: the credential field that holds the scopes it grants (checked against operations' `security` scopes)
+    scopes: str
 
     @classmethod
     def from_spec(cls, name: str, scheme: Mapping[str, Any]) -> "Scheme":
@@ -69,6 +71,7 @@ class Scheme:
             principal=mock.get("principal"),
             issue={field: compile_template(value) for field, value in (mock.get("issue") or {}).items()},
             reject_headers=list(mock.get("reject_headers") or []),
+            scopes=mock.get("scopes", "scopes"),
         )
 
     def presented(self, headers: Mapping[str, str], query: Mapping[str, str], cookies: Mapping[str, str]) -> str | None:
@@ -125,7 +128,7 @@ class Authenticator:
                 identity = self._identify(scheme, store, scheme.presented(headers, query, cookies))
                 if identity is None:
                     break
-                granted = identity.credential.get("scopes") if identity.credential is not None else None
+                granted = identity.credential.get(scheme.scopes) if identity.credential is not None else None
                 if scopes and granted is not None and not set(scopes) <= set(granted):
                     failure, identity = "forbidden", None
                     break

@@ -119,7 +119,8 @@ def seed_credentials(spec: ApiSpec, fixtures_dir: Path = DEFAULT_FIXTURES) -> tu
     scheme = next(iter(spec.security_schemes.values()))
     mock = scheme["x-mock"]
     records = seed.get(mock["credentials"], [])
-    credential = max(records, key=lambda r: len(r.get("scopes") or []))
+    scopes = mock.get("scopes", "scopes")
+    credential = max(records, key=lambda r: len(r.get(scopes) or []))
     headers = credential_header(spec, credential[mock["key"]])
     principal_link = mock.get("principal")
     login = next((op for op in spec.operations if op.mock.get("action") == "login"), None)
