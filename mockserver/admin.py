@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from .app import MockServer
 
 HERE = Path(__file__).resolve().parent
-DOCUMENT = yaml.safe_load((HERE / "admin.yaml").read_text())
+DOCUMENT_YAML = (HERE / "admin.yaml").read_text()
+DOCUMENT = yaml.safe_load(DOCUMENT_YAML)
 #: Swagger UI's files, from the swagger-ui-py package (found without importing it)
 SWAGGER_UI_ASSETS = Path(importlib.util.find_spec("swagger_ui").origin).parent / "static"  # type: ignore[union-attr,arg-type]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -78,11 +79,7 @@ class Admin:
         return guarded_endpoint
 
     def _api(self, request: Request) -> MockApi:
-        api = self.server.api(request.path_params["api"])
-        if api is None:
-            known = ", ".join(api.name for api in self.server.apis)
-            raise AdminError(404, f"no API named {request.path_params['api']!r}; known: {known}")
-        return api
+        return self._api_named(request.path_params["api"])
 
     @staticmethod
     def _session(request: Request) -> str | None:
@@ -94,7 +91,7 @@ class Admin:
 
     async def document(self, request: Request) -> Response:
         if request.url.path.endswith(".yaml"):
-            return PlainTextResponse(yaml.safe_dump(DOCUMENT, sort_keys=False), media_type="application/yaml")
+            return PlainTextResponse(DOCUMENT_YAML, media_type="application/yaml")
         return JSONResponse(DOCUMENT)
 
     async def console(self, request: Request) -> Response:
@@ -155,7 +152,8 @@ class Admin:
     def _api_named(self, name: str) -> MockApi:
         api = self.server.api(name)
         if api is None:
-            raise AdminError(404, f"no API named {name!r}")
+            known = ", ".join(api.name for api in self.server.apis)
+            raise AdminError(404, f"no API named {name!r}; known: {known}")
         return api
 
     async def load_fixtures(self, request: Request) -> Response:

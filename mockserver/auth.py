@@ -149,7 +149,7 @@ class Authenticator:
         return Row(table, record)
 
     @staticmethod
-    def revoke(store: Store, identity: Identity) -> None:
+    def revoke(identity: Identity) -> None:
         credential = identity.credential
         if credential is not None and credential.data.get("id") in credential.table.records:
             credential.table.delete(credential.data["id"])

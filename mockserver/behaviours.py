@@ -154,7 +154,6 @@ class ChildLists:
 class _Base:
     def __init__(self, operation: Operation, env: Environment) -> None:
         mock = operation.mock
-        self.operation = operation
         self.env = env
         self.resource = mock.get("resource")
         self.config = env.resources.get(self.resource) or ResourceConfig(self.resource or "")
@@ -297,7 +296,7 @@ class ListRecords(_Base):
         plain = not criteria and not searches and self.order == ["id"]
         rows: Any = table if plain else self._select(table, criteria, searches)
         total = len(rows)
-        number, size = self._page(call, query)
+        number, size = self._page(query)
         if size is None:
             chosen = list(rows)
         else:
@@ -326,7 +325,7 @@ class ListRecords(_Base):
             rows.sort(key=lambda r: tuple(_sort_key(r.get(name)) for name in self.order))
         return rows
 
-    def _page(self, call: Call, query: Mapping[str, Any]) -> tuple[int, int | None]:
+    def _page(self, query: Mapping[str, Any]) -> tuple[int, int | None]:
         if not self.paging:
             return 1, None
         number = _positive_int(query.get(self.paging.get("page", "page")), 1)
@@ -406,7 +405,7 @@ class Login(_Base):
 
 class Logout(_Base):
     def __call__(self, call: Call) -> Reply:
-        self.env.auth.revoke(call.store, call.identity)
+        self.env.auth.revoke(call.identity)
         return self.answer(call)
 
 

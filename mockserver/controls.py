@@ -108,9 +108,6 @@ class Rule:
     def to_data(self) -> dict[str, Any]:
         return {"delay": self.delay.text if self.delay else None, "fault": self.fault, "rate": self.rate}
 
-    def __bool__(self) -> bool:
-        return self.delay is not None or self.fault is not None
-
 
 @dataclass(frozen=True)
 class Decision:
@@ -130,7 +127,7 @@ class Controls:
         rules = (requested, self.per_operation.get((api, operation), Rule()), self.everywhere)
         delay = next((rule.delay for rule in rules if rule.delay is not None), None)
         faulty = next((rule for rule in rules if rule.fault is not None), None)
-        fault = faulty.fault if faulty and (faulty.rate >= 1 or self.rng.random() < faulty.rate) else None
+        fault = faulty.fault if faulty is not None and (faulty.rate >= 1 or self.rng.random() < faulty.rate) else None
         return Decision(delay.seconds(self.rng) if delay else 0.0, fault)
 
     def to_data(self) -> dict[str, Any]:

@@ -20,8 +20,9 @@ from .routing import ALL_METHODS
 
 if TYPE_CHECKING:
     from .app import MockServer
+    from .engine import MockApi
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+Endpoint = Callable[[Request, "MockApi"], Awaitable[Response]]
 
 _PAGE = """<!doctype html>
 <html lang="en">
@@ -42,37 +43,28 @@ _PAGE = """<!doctype html>
 
 
 def routes(server: "MockServer") -> list[Route]:
-    def served_spec(request: Request) -> dict[str, Any] | None:
-        api = server.api(request.path_params["api"])
-        if api is None:
-            return None
+    def served_spec(request: Request, api: MockApi) -> dict[str, Any]:
         here = {"url": str(request.base_url).rstrip("/"), "description": "This mock server"}
         return {**api.spec.raw, "servers": [here, *(s for s in api.spec.raw.get("servers", []) if s != here)]}
 
-    async def spec_json(request: Request) -> Response:
-        document = served_spec(request)
-        return JSONResponse(document) if document is not None else await server.dispatch(request)
+    async def spec_json(request: Request, api: MockApi) -> Response:
+        return JSONResponse(served_spec(request, api))
 
-    async def spec_yaml(request: Request) -> Response:
-        document = served_spec(request)
-        if document is None:
-            return await server.dispatch(request)
-        return PlainTextResponse(yaml.safe_dump(document, sort_keys=False, allow_unicode=True),
+    async def spec_yaml(request: Request, api: MockApi) -> Response:
+        return PlainTextResponse(yaml.safe_dump(served_spec(request, api), sort_keys=False, allow_unicode=True),
                                  media_type="application/yaml")
 
-    async def page(request: Request) -> Response:
-        api = server.api(request.path_params["api"])
-        if api is None:
-            return await server.dispatch(request)
+    async def page(request: Request, api: MockApi) -> Response:
         return HTMLResponse(_PAGE.format(name=api.name, title=api.spec.raw["info"]["title"]))
 
-    def readable(endpoint: Endpoint) -> Endpoint:
+    def readable(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
         """Only reads, and only of an API's name, are docs; everything else is the APIs' to answer."""
 
         async def read_or_dispatch(request: Request) -> Response:
-            if request.method not in ("GET", "HEAD"):
+            api = server.api(request.path_params["api"])
+            if api is None or request.method not in ("GET", "HEAD"):
                 return await server.dispatch(request)
-            return await endpoint(request)
+            return await endpoint(request, api)
 
         return read_or_dispatch
 

@@ -244,7 +244,7 @@ class MockApi:
             store=store,
             identity=identity,
             context=context,
-            fields=validator.record(body) if body is not None else {},
+            fields=validator.record(body),
             query_string=list(query.multi_items()),
         )
         try:

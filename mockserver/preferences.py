@@ -7,7 +7,6 @@ a `Prefer` header is present the query forms are ignored, as in Prism.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 

@@ -68,13 +68,13 @@ class Sessions:
         return self.named.pop(name, None) is not None
 
     def reset(self, name: str | None = None) -> None:
+        """Back to the fixtures: a named session is dropped (its next request starts afresh)."""
         if name:
-            self.named.pop(name, None)
+            self.drop(name)
         else:
             self.default = self.fresh()
 
-    def evict_idle(self, now: float | None = None) -> None:
-        now = self.clock() if now is None else now
+    def evict_idle(self, now: float) -> None:
         while self.named:
             name, (_, last_used) = next(iter(self.named.items()))
             if now - last_used <= self.idle_seconds:
