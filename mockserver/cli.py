@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import dataclasses
 import gc
 import os
 import secrets
@@ -17,7 +18,7 @@ import uvicorn
 import yaml
 
 from .app import create_app
-from .config import DEFAULT_FIXTURES, DEFAULT_SPECS, PROJECT_ROOT, ServerConfig
+from .config import PROJECT_ROOT, ServerConfig
 from .controls import ControlError
 from .journal import MaskedAccessLog
 from .limits import HEAD_BYTES
@@ -57,12 +58,19 @@ def _read_config(ctx: click.Context, param: click.Parameter, path: Path | None) 
 
 
 def option(*names: str, **kwargs: Any) -> Callable[[Any], Any]:
-    """A serve option that can also come from MOCKSERVER_<NAME> and the config file."""
+    """A serve option that can also come from MOCKSERVER_<NAME> and the config file.
+
+    Options that set a `ServerConfig` field take that field's default, so it is written once.
+    """
     long_name = next(n for n in names if n.startswith("--")).split("/")[0].lstrip("-")
+    name = next((n for n in names if not n.startswith("-")), long_name.replace("-", "_"))
+    if "default" not in kwargs and name in CONFIG_DEFAULTS:
+        kwargs["default"] = CONFIG_DEFAULTS[name]
     return click.option(*names, envvar=f"MOCKSERVER_{long_name.upper().replace('-', '_')}", show_envvar=True,
                         show_default=True, **kwargs)
 
 
+CONFIG_DEFAULTS = {field.name: field.default for field in dataclasses.fields(ServerConfig)}
 FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
 
 
@@ -72,29 +80,29 @@ FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
               help="YAML or TOML file of options (keys are the long names below); flags and variables win over it.")
 @option("--host", default="127.0.0.1", help="Address to listen on.")
 @option("--port", default=8000, type=int, help="Port to listen on.")
-@option("--specs", "specs_dir", default=DEFAULT_SPECS, type=FOLDER, help="Folder of OpenAPI documents to serve.")
-@option("--fixtures", "fixtures_dir", default=DEFAULT_FIXTURES, type=FOLDER, help="Folder of seed data, one YAML file per API.")
-@option("--locale", default=None, help="Language of validation messages, where a spec offers it (e.g. es).")
-@option("--admin-token", default=None,
+@option("--specs", "specs_dir", type=FOLDER, help="Folder of OpenAPI documents to serve.")
+@option("--fixtures", "fixtures_dir", type=FOLDER, help="Folder of seed data, one YAML file per API.")
+@option("--locale", help="Language of validation messages, where a spec offers it (e.g. es).")
+@option("--admin-token",
         help="Token the admin API (/__mock/) asks for. Without one, a server on a non-loopback address makes one up and prints it.")
-@option("--cors/--no-cors", default=True, help="Answer browsers' cross-origin requests.")
-@option("--cors-origin", "cors_origins", multiple=True, default=["*"], help="An allowed origin; repeatable.")
-@option("--delay", default=None, help="Latency for every request, ms: 250, 100-400 or lognormal:MEDIAN:SIGMA.")
-@option("--fault", default=None, help="Fault for every request: reset, empty, malformed or an HTTP status.")
-@option("--fault-rate", default=1.0, type=click.FloatRange(0, 1), help="Share of requests --fault hits.")
-@option("--session-header", default="X-Mock-Session", help="Header that names a caller's private state.")
-@option("--session-limit", default=100, type=click.IntRange(0), help="Sessions kept; the least recently used goes first.")
-@option("--session-idle", "session_idle_seconds", default=1800.0, type=click.FloatRange(0),
+@option("--cors/--no-cors", help="Answer browsers' cross-origin requests.")
+@option("--cors-origin", "cors_origins", multiple=True, help="An allowed origin; repeatable.")
+@option("--delay", help="Latency for every request, ms: 250, 100-400 or lognormal:MEDIAN:SIGMA.")
+@option("--fault", help="Fault for every request: reset, empty, malformed or an HTTP status.")
+@option("--fault-rate", type=click.FloatRange(0, 1), help="Share of requests --fault hits.")
+@option("--session-header", help="Header that names a caller's private state.")
+@option("--session-limit", type=click.IntRange(0), help="Sessions kept; the least recently used goes first.")
+@option("--session-idle", "session_idle_seconds", type=click.FloatRange(0),
         help="Seconds after which an unused session is dropped.")
-@option("--journal-size", default=1000, type=click.IntRange(0), help="Requests the journal keeps.")
-@option("--max-body-bytes", default=ServerConfig.max_body_bytes, type=click.IntRange(0),
+@option("--journal-size", type=click.IntRange(0), help="Requests the journal keeps.")
+@option("--max-body-bytes", type=click.IntRange(0),
         help="Largest request body an API reads; a larger one gets the API's 413.")
-@option("--state-file", default=None, type=click.Path(dir_okay=False, path_type=Path),
+@option("--state-file", type=click.Path(dir_okay=False, path_type=Path),
         help="Load the state from this file at start-up; save it on shutdown and every --state-interval.")
-@option("--state-interval", "state_interval_seconds", default=30.0, type=click.FloatRange(0.1),
+@option("--state-interval", "state_interval_seconds", type=click.FloatRange(0.1),
         help="Seconds between saves of --state-file.")
 @option("--reload/--no-reload", default=True, help="Reload specs and fixtures when their files change.")
-@option("--seed", default=0, type=int, help="Seed for random delays, fault rates and dynamic answers.")
+@option("--seed", type=int, help="Seed for random delays, fault rates and dynamic answers.")
 @option("--log-level", default="info", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
         help="Server log level.")
 @option("--access-log/--no-access-log", default=True, help="Log every request.")
