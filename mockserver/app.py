@@ -108,7 +108,7 @@ class MockServer:
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             request_headers=mask_headers(request.headers.items(), secret),
             request_body=await self._journal_body(request),
-            response_body=mask_body(getattr(response, "body", b"")),
+            response_body=mask_body(getattr(response, "body", b""), outcome.body),
             miss=outcome.miss,
         ))
 

@@ -102,6 +102,8 @@ class Outcome:
     response: Response
     operation: str | None = None
     miss: dict[str, Any] | None = None
+    #: the data the response body was rendered from
+    body: Any = None
 
 
 class MockApi:
@@ -174,6 +176,7 @@ class MockApi:
             log.exception("unexpected error on %s %s", method, path)
             reply = self.errors["internal"]({**context, "status": 500, "detail": type(exc).__name__})
         outcome.response = to_response(reply, head_only=method == "HEAD")
+        outcome.body = reply.body
         return outcome
 
     async def _answer(self, request: Request, method: str, path: str, context: dict[str, Any], outcome: Outcome) -> Reply:

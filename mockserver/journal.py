@@ -50,12 +50,17 @@ class Entry:
         return asdict(self)
 
 
-def mask_body(raw: bytes) -> Any:
-    """A body as the journal keeps it: JSON with secrets masked, or text cut to size."""
+def mask_body(raw: bytes, parsed: Any = None) -> Any:
+    """A body as the journal keeps it: JSON with secrets masked, or text cut to size.
+
+    `parsed` is the data the bytes were rendered from, when the caller has it: no need to parse them back.
+    """
     if not raw:
         return None
     if len(raw) > BODY_LIMIT:
         return f"<{len(raw)} bytes, not kept>"
+    if parsed is not None:
+        return _mask(parsed)
     try:
         return _mask(orjson.loads(raw))
     except orjson.JSONDecodeError:
@@ -102,8 +107,9 @@ def _is_secret(name: str) -> bool:
 
 
 def _mask(value: Any) -> Any:
+    # keys become text, as they were on the wire, so entries always render as JSON
     if isinstance(value, dict):
-        return {key: MASK if _is_secret(str(key)) else _mask(item) for key, item in value.items()}
+        return {str(key): MASK if _is_secret(str(key)) else _mask(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_mask(item) for item in value]
     return value
