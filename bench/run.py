@@ -26,12 +26,13 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from mockserver.process import free_port
+from mockserver.server.process import free_port
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -66,7 +67,9 @@ class Workload:
 
 
 WORKLOADS = [
-    Workload("facturacion_create", "Facturación create client (unique document)", "facturacion_create.lua", 201, 0.6, 15),
+    Workload(
+        "facturacion_create", "Facturación create client (unique document)", "facturacion_create.lua", 201, 0.6, 15
+    ),
     Workload("daftra_create", "Daftra create client", "daftra_create.lua", 202, 0.5),
     Workload("show", "Show one client (Facturación)", "show.lua", 200, 0.5),
     Workload("list", "List a page of clients (Facturación, 20)", "list.lua", 200, 0.5),
@@ -107,11 +110,16 @@ class Pair:
 
 
 # -- processes ---------------------------------------------------------------
-def request(port: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
-            timeout: float = 120) -> tuple[int, Any]:
+def request(
+    port: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, timeout: float = 120
+) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
-                                 headers={"Content-Type": "application/json", **(headers or {})})
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"null")
@@ -155,8 +163,17 @@ def serve(kind: str, http: str = "h11", extra: list[str] | None = None) -> Itera
     """
     port = free_port()
     if kind == "mock" and http == "h11":
-        command = [str(MOCKSERVER), "serve", "--port", str(port), "--no-access-log", "--no-reload",
-                   "--log-level", "warning", *(extra or [])]
+        command = [
+            str(MOCKSERVER),
+            "serve",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--no-reload",
+            "--log-level",
+            "warning",
+            *(extra or []),
+        ]
     else:
         command = [PYTHON, str(BENCH / "serve.py"), kind, "--port", str(port), "--http", http]
     log = tempfile.TemporaryFile()
@@ -188,11 +205,20 @@ def prism() -> Iterator[Server]:
         raise RuntimeError("PEERS=1 needs npm (Debian package npm)")
     with tempfile.TemporaryDirectory(prefix="bench-prism-") as folder:
         print("installing Prism into", folder, flush=True)
-        subprocess.run([npm, "install", "--prefix", folder, "--no-audit", "--no-fund", "--silent",
-                        "@stoplight/prism-cli@5"], check=True)
+        subprocess.run(
+            [npm, "install", "--prefix", folder, "--no-audit", "--no-fund", "--silent", "@stoplight/prism-cli@5"],
+            check=True,
+        )
         port = free_port()
-        command = [str(Path(folder) / "node_modules" / ".bin" / "prism"), "mock", "--port", str(port),
-                   "--host", "127.0.0.1", str(ROOT / "specs" / "facturacion.yaml")]
+        command = [
+            str(Path(folder) / "node_modules" / ".bin" / "prism"),
+            "mock",
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+            str(ROOT / "specs" / "facturacion.yaml"),
+        ]
         log = tempfile.TemporaryFile()
         process = subprocess.Popen(command, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
         try:
@@ -209,15 +235,29 @@ def prism() -> Iterator[Server]:
 def wrk(port: int, script: str, duration: int = DURATION, tag: str = "") -> Run:
     env = {**os.environ, "BENCH_RUN": tag or str(int(time.time()) % 100000)}
     out = subprocess.run(
-        ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}s", "--timeout", "10s", "-s", str(LUA / script),
-         f"http://127.0.0.1:{port}"],
-        capture_output=True, text=True, env=env, check=True,
+        [
+            "wrk",
+            f"-t{THREADS}",
+            f"-c{CONNECTIONS}",
+            f"-d{duration}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(LUA / script),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     ).stdout
     line = next(line for line in out.splitlines() if line.startswith("BENCH "))
-    data = json.loads(line[len("BENCH "):])
+    data = json.loads(line[len("BENCH ") :])
     return Run(
-        requests=data["requests"], seconds=data["duration_us"] / 1e6,
-        p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000,
+        requests=data["requests"],
+        seconds=data["duration_us"] / 1e6,
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
         errors=data["connect_errors"] + data["read_errors"] + data["write_errors"] + data["timeouts"],
         non_2xx=data["non_2xx"],
     )
@@ -251,22 +291,44 @@ def measure(mock: Server, other: Server, workloads: list[Workload], rounds: int 
                 (pair.mock if server is mock else pair.other).append(run)
                 if server is mock:
                     pair.wrong_status += wrong_answers(mock, workload)
-                print(f"  {workload.name:<20} {server.name:<18} {run.rps:8.0f} req/s  "
-                      f"p50 {run.p50_ms:6.2f} ms  p99 {run.p99_ms:7.2f} ms", flush=True)
+                print(
+                    f"  {workload.name:<20} {server.name:<18} {run.rps:8.0f} req/s  "
+                    f"p50 {run.p50_ms:6.2f} ms  p99 {run.p99_ms:7.2f} ms",
+                    flush=True,
+                )
     return pairs
 
 
 # -- scale -------------------------------------------------------------------
 def clients(count: int) -> list[dict[str, Any]]:
     """Daftra clients shaped like the fixtures' (every field of the schema filled in)."""
-    return [{
-        "id": n, "is_offline": False, "client_number": f"{n:06d}", "staff_id": 0,
-        "business_name": f"Client {n} Trading", "first_name": "Amal", "last_name": f"Farouk {n}",
-        "email": f"accounts{n}@client.example", "address1": f"{n} Corniche Road", "address2": None,
-        "city": "Cairo", "state": "Cairo", "postal_code": "11511", "phone1": "+20 2 1111 2222", "phone2": None,
-        "country_code": "EG", "notes": None, "active_secondary_address": False, "default_currency_code": "EGP",
-        "suspend": False, "created": "2025-06-01 10:00:00", "modified": "2025-06-01 10:00:00",
-    } for n in range(1, count + 1)]
+    return [
+        {
+            "id": n,
+            "is_offline": False,
+            "client_number": f"{n:06d}",
+            "staff_id": 0,
+            "business_name": f"Client {n} Trading",
+            "first_name": "Amal",
+            "last_name": f"Farouk {n}",
+            "email": f"accounts{n}@client.example",
+            "address1": f"{n} Corniche Road",
+            "address2": None,
+            "city": "Cairo",
+            "state": "Cairo",
+            "postal_code": "11511",
+            "phone1": "+20 2 1111 2222",
+            "phone2": None,
+            "country_code": "EG",
+            "notes": None,
+            "active_secondary_address": False,
+            "default_currency_code": "EGP",
+            "suspend": False,
+            "created": "2025-06-01 10:00:00",
+            "modified": "2025-06-01 10:00:00",
+        }
+        for n in range(1, count + 1)
+    ]
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
@@ -296,8 +358,12 @@ def scale() -> Scale:
     for _ in range(3):
         port = free_port()
         started = time.perf_counter()
-        process = subprocess.Popen([str(MOCKSERVER), "serve", "--port", str(port), "--no-access-log"],
-                                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [str(MOCKSERVER), "serve", "--port", str(port), "--no-access-log"],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             wait_until_up(port, "/api2/clients/1", DAFTRA, process)
             startup.append(time.perf_counter() - started)
@@ -317,12 +383,17 @@ def scale() -> Scale:
         del body
         small_runs, large_runs = [], []
         for round_number in range(ROUNDS):
-            for server, runs in ([(small, small_runs), (large, large_runs)] if round_number % 2 == 0
-                                 else [(large, large_runs), (small, small_runs)]):
+            for server, runs in (
+                [(small, small_runs), (large, large_runs)]
+                if round_number % 2 == 0
+                else [(large, large_runs), (small, small_runs)]
+            ):
                 runs.append(wrk(server.port, "daftra_list.lua"))
                 records = 100 if server is small else SCALE_RECORDS
-                print(f"  list page            {records:<18} {runs[-1].rps:8.0f} req/s  "
-                      f"p50 {runs[-1].p50_ms:6.2f} ms", flush=True)
+                print(
+                    f"  list page            {records:<18} {runs[-1].rps:8.0f} req/s  p50 {runs[-1].p50_ms:6.2f} ms",
+                    flush=True,
+                )
         current, peak = rss_mb(large.pid)
     return Scale(startup, idle, current, peak, load_s, small_runs, large_runs)
 
@@ -333,18 +404,37 @@ def profile(workloads: list[Workload]) -> str:
     py_spy = Path(PYTHON).with_name("py-spy")
     if not py_spy.exists():
         subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "py-spy"], check=True)
-    lines = [f"Sampled with py-spy {subprocess.run([str(py_spy), '--version'], capture_output=True, text=True).stdout.split()[-1]}"
-             f" at 250 Hz for {DURATION} s per workload on `mockserver serve` (h11), "
-             f"{datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}. \"Own\" is time in the function itself, "
-             "\"with callees\" includes what it calls; both are shares of all samples of the server's main thread.", ""]
+    lines = [
+        f"Sampled with py-spy {subprocess.run([str(py_spy), '--version'], capture_output=True, text=True).stdout.split()[-1]}"
+        f" at 250 Hz for {DURATION} s per workload on `mockserver serve` (h11), "
+        f'{datetime.datetime.now().strftime("%Y-%m-%d %H:%M")}. "Own" is time in the function itself, '
+        '"with callees" includes what it calls; both are shares of all samples of the server\'s main thread.',
+        "",
+    ]
     with serve("mock") as mock:
         for workload in workloads:
             prepare(mock)
             with tempfile.NamedTemporaryFile(suffix=".txt") as raw:
-                spy = subprocess.Popen([str(py_spy), "record", "--pid", str(mock.pid), "--rate", "250", "--format", "raw",
-                                        "--output", raw.name, "--duration", str(DURATION), "--nonblocking",
-                                        "--full-filenames"],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                spy = subprocess.Popen(
+                    [
+                        str(py_spy),
+                        "record",
+                        "--pid",
+                        str(mock.pid),
+                        "--rate",
+                        "250",
+                        "--format",
+                        "raw",
+                        "--output",
+                        raw.name,
+                        "--duration",
+                        str(DURATION),
+                        "--nonblocking",
+                        "--full-filenames",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
                 wrk(mock.port, workload.script)
                 spy.wait(30)
                 lines += [f"### {workload.title}", "", *top_costs(Path(raw.name).read_text()), ""]
@@ -371,9 +461,17 @@ def top_costs(collapsed: str, count: int = 12) -> list[str]:
     areas: dict[str, int] = {}
     for name, n in own.items():
         areas[_area(name)] = areas.get(_area(name), 0) + n
-    rows = ["Own time by area: " + ", ".join(f"{area} {100 * n / total:.0f}%"
-                                             for area, n in sorted(areas.items(), key=lambda item: -item[1]) if n / total >= 0.01),
-            "", "| Function | Own | With callees |", "|---|---:|---:|"]
+    rows = [
+        "Own time by area: "
+        + ", ".join(
+            f"{area} {100 * n / total:.0f}%"
+            for area, n in sorted(areas.items(), key=lambda item: -item[1])
+            if n / total >= 0.01
+        ),
+        "",
+        "| Function | Own | With callees |",
+        "|---|---:|---:|",
+    ]
     for name, n in sorted(own.items(), key=lambda item: -item[1])[:count]:
         rows.append(f"| `{name}` | {100 * n / total:.1f}% | {100 * inclusive[name] / total:.1f}% |")
     return rows
@@ -391,9 +489,9 @@ def _frame(frame: str) -> str:
     module = where.split(":")[0]
     parts = Path(module).parts
     if "site-packages" in parts:
-        module = ".".join(parts[parts.index("site-packages") + 1:])
+        module = ".".join(parts[parts.index("site-packages") + 1 :])
     elif "mockserver" in parts:
-        module = ".".join(parts[parts.index("mockserver"):])
+        module = ".".join(parts[parts.index("mockserver") :])
     else:
         module = Path(module).name
     return f"{module.removesuffix('.py')}.{name}"
@@ -423,10 +521,22 @@ def fmt_p(runs: list[Run], attr: str) -> str:
     return f"{statistics.median(getattr(r, attr) for r in runs):.1f}"
 
 
-def report(pairs: dict[str, Pair], httptools: dict[str, Pair], peers: dict[str, Pair] | None, scaled: Scale,
-           loads: list[tuple[float, float, float]], started: datetime.datetime) -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+def report(
+    pairs: dict[str, Pair],
+    httptools: dict[str, Pair],
+    peers: dict[str, Pair] | None,
+    scaled: Scale,
+    loads: list[tuple[float, float, float]],
+    started: datetime.datetime,
+) -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("[")[0].strip()
     out = [
         "# Benchmark results",
@@ -459,60 +569,93 @@ def report(pairs: dict[str, Pair], httptools: dict[str, Pair], peers: dict[str, 
         detail = f"{pair.ratio / workload.target:.2f} of the ratio asked"
         if workload.p99_ms:
             detail += f"; p99 {p99:.1f} ms"
-        out.append(f"| {workload.title} | {fmt_rps(pair.mock)} | {fmt_p(pair.mock, 'p50_ms')} | {p99:.1f} | "
-                   f"{fmt_rps(pair.other)} | {pair.ratio:.2f} | {target} | {verdict(holds, detail)} |")
-    problems = [f"{w.title}: {pairs[w.name].wrong_status} answers with another status than {w.status}"
-                for w in WORKLOADS if pairs[w.name].wrong_status]
-    problems += [f"{w.title}: {sum(r.errors for r in pairs[w.name].mock)} socket errors or timeouts"
-                 for w in WORKLOADS if sum(r.errors for r in pairs[w.name].mock)]
-    out += ["", "Every mock answer had its workload's status (checked in the journal after each run)."
-            if not problems else "Problems: " + "; ".join(problems) + "."]
-    out += ["", "## httptools instead of h11 (informational)", "",
-            "`mockserver serve` uses h11 on purpose (httptools answers a request target over 64 KiB with a plain-text "
-            "400 of its own, outside the APIs' envelopes). These rows show what that choice costs: both the mock "
-            "and the baseline served through bench/serve.py with `http=\"httptools\"`.", "",
-            "| Workload | Mock req/s | p50 ms | p99 ms | Baseline req/s | Ratio | Mock h11 → httptools |",
-            "|---|---:|---:|---:|---:|---:|---:|"]
+        out.append(
+            f"| {workload.title} | {fmt_rps(pair.mock)} | {fmt_p(pair.mock, 'p50_ms')} | {p99:.1f} | "
+            f"{fmt_rps(pair.other)} | {pair.ratio:.2f} | {target} | {verdict(holds, detail)} |"
+        )
+    problems = [
+        f"{w.title}: {pairs[w.name].wrong_status} answers with another status than {w.status}"
+        for w in WORKLOADS
+        if pairs[w.name].wrong_status
+    ]
+    problems += [
+        f"{w.title}: {sum(r.errors for r in pairs[w.name].mock)} socket errors or timeouts"
+        for w in WORKLOADS
+        if sum(r.errors for r in pairs[w.name].mock)
+    ]
+    out += [
+        "",
+        "Every mock answer had its workload's status (checked in the journal after each run)."
+        if not problems
+        else "Problems: " + "; ".join(problems) + ".",
+    ]
+    out += [
+        "",
+        "## httptools instead of h11 (informational)",
+        "",
+        "`mockserver serve` uses h11 on purpose (httptools answers a request target over 64 KiB with a plain-text "
+        "400 of its own, outside the APIs' envelopes). These rows show what that choice costs: both the mock "
+        'and the baseline served through bench/serve.py with `http="httptools"`.',
+        "",
+        "| Workload | Mock req/s | p50 ms | p99 ms | Baseline req/s | Ratio | Mock h11 → httptools |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for name, pair in httptools.items():
         title = next(w.title for w in WORKLOADS if w.name == name)
         gain = Pair._rps(pair.mock) / Pair._rps(pairs[name].mock)
-        out.append(f"| {title} | {fmt_rps(pair.mock)} | {fmt_p(pair.mock, 'p50_ms')} | {fmt_p(pair.mock, 'p99_ms')} | "
-                   f"{fmt_rps(pair.other)} | {pair.ratio:.2f} | {gain:.2f}× |")
+        out.append(
+            f"| {title} | {fmt_rps(pair.mock)} | {fmt_p(pair.mock, 'p50_ms')} | {fmt_p(pair.mock, 'p99_ms')} | "
+            f"{fmt_rps(pair.other)} | {pair.ratio:.2f} | {gain:.2f}× |"
+        )
     out += ["", "## Against Prism", ""]
     if peers:
         pair = peers["facturacion_create"]
         holds = pair.ratio >= 4
-        out += [f"Prism ({pair_names['prism']}) from npm, installed into a temporary folder, mocking "
-                "specs/facturacion.yaml; the same script, alternating with the mock.", "",
-                "| Workload | Mock req/s | Mock p99 ms | Prism req/s | Prism p50 ms | Prism p99 ms | Mock ÷ Prism | Target |",
-                "|---|---:|---:|---:|---:|---:|---:|---|",
-                f"| Facturación create client | {fmt_rps(pair.mock)} | {fmt_p(pair.mock, 'p99_ms')} | {fmt_rps(pair.other)} | "
-                f"{fmt_p(pair.other, 'p50_ms')} | {fmt_p(pair.other, 'p99_ms')} | {pair.ratio:.1f} | "
-                f"≥ 4×: {verdict(holds, f'{pair.ratio / 4:.2f} of the ratio asked')} |"]
+        out += [
+            f"Prism ({pair_names['prism']}) from npm, installed into a temporary folder, mocking "
+            "specs/facturacion.yaml; the same script, alternating with the mock.",
+            "",
+            "| Workload | Mock req/s | Mock p99 ms | Prism req/s | Prism p50 ms | Prism p99 ms | Mock ÷ Prism | Target |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
+            f"| Facturación create client | {fmt_rps(pair.mock)} | {fmt_p(pair.mock, 'p99_ms')} | {fmt_rps(pair.other)} | "
+            f"{fmt_p(pair.other, 'p50_ms')} | {fmt_p(pair.other, 'p99_ms')} | {pair.ratio:.1f} | "
+            f"≥ 4×: {verdict(holds, f'{pair.ratio / 4:.2f} of the ratio asked')} |",
+        ]
     else:
         out += ["Not measured in this run (`make bench PEERS=1` installs and measures Prism)."]
     small, large = Pair._rps(scaled.small), Pair._rps(scaled.large)
-    small_p50, large_p50 = statistics.median(r.p50_ms for r in scaled.small), statistics.median(r.p50_ms for r in scaled.large)
+    small_p50, large_p50 = (
+        statistics.median(r.p50_ms for r in scaled.small),
+        statistics.median(r.p50_ms for r in scaled.large),
+    )
     cost = small / large
     startup = statistics.median(scaled.startup_s)
-    out += ["", "## Scale", "",
-            "| Figure | Value | Target | Verdict |", "|---|---:|---|---|",
-            f"| Peak RSS with {SCALE_RECORDS:,} Daftra clients (loaded through `PUT /__mock/apis/daftra/fixtures`) | "
-            f"{scaled.peak_rss_mb:.0f} MB | ≤ 200 MB | {verdict(scaled.peak_rss_mb <= 200, f'{scaled.peak_rss_mb / 200:.2f} of the limit')} |",
-            f"| RSS after loading them (idle before: {scaled.rss_idle_mb:.0f} MB) | {scaled.rss_mb:.0f} MB | | |",
-            f"| Loading them through the admin API | {scaled.load_s:.1f} s | | |",
-            f"| Unfiltered list page (Daftra, 20 a page): 100 records | {small:,.0f} req/s, p50 {small_p50:.1f} ms | | |",
-            f"| The same page with {SCALE_RECORDS:,} records | {large:,.0f} req/s, p50 {large_p50:.1f} ms | | |",
-            f"| Cost of the page at {SCALE_RECORDS:,} ÷ at 100 (time per request) | {cost:.2f}× | ≤ 1.5× | "
-            f"{verdict(cost <= 1.5, f'{cost / 1.5:.2f} of the limit')} |",
-            f"| Process start to first 200 (`mockserver serve`, both specs; median of "
-            f"{', '.join(f'{s:.2f}' for s in scaled.startup_s)} s) | {startup:.2f} s | ≤ 1.5 s | "
-            f"{verdict(startup <= 1.5, f'{startup / 1.5:.2f} of the limit')} |"]
+    out += [
+        "",
+        "## Scale",
+        "",
+        "| Figure | Value | Target | Verdict |",
+        "|---|---:|---|---|",
+        f"| Peak RSS with {SCALE_RECORDS:,} Daftra clients (loaded through `PUT /__mock/apis/daftra/fixtures`) | "
+        f"{scaled.peak_rss_mb:.0f} MB | ≤ 200 MB | {verdict(scaled.peak_rss_mb <= 200, f'{scaled.peak_rss_mb / 200:.2f} of the limit')} |",
+        f"| RSS after loading them (idle before: {scaled.rss_idle_mb:.0f} MB) | {scaled.rss_mb:.0f} MB | | |",
+        f"| Loading them through the admin API | {scaled.load_s:.1f} s | | |",
+        f"| Unfiltered list page (Daftra, 20 a page): 100 records | {small:,.0f} req/s, p50 {small_p50:.1f} ms | | |",
+        f"| The same page with {SCALE_RECORDS:,} records | {large:,.0f} req/s, p50 {large_p50:.1f} ms | | |",
+        f"| Cost of the page at {SCALE_RECORDS:,} ÷ at 100 (time per request) | {cost:.2f}× | ≤ 1.5× | "
+        f"{verdict(cost <= 1.5, f'{cost / 1.5:.2f} of the limit')} |",
+        f"| Process start to first 200 (`mockserver serve`, both specs; median of "
+        f"{', '.join(f'{s:.2f}' for s in scaled.startup_s)} s) | {startup:.2f} s | ≤ 1.5 s | "
+        f"{verdict(startup <= 1.5, f'{startup / 1.5:.2f} of the limit')} |",
+    ]
     out += ["", "## What is in the way", ""]
     out += [NOTES.read_text().strip() if NOTES.exists() else "No notes yet (bench/notes.md)."]
     out += ["", "## Profile", ""]
-    out += [PROFILE_NOTES.read_text().strip() if PROFILE_NOTES.exists() else
-            "Not profiled yet (`make bench PROFILE=1` samples the mock under each workload with py-spy)."]
+    out += [
+        PROFILE_NOTES.read_text().strip()
+        if PROFILE_NOTES.exists()
+        else "Not profiled yet (`make bench PROFILE=1` samples the mock under each workload with py-spy)."
+    ]
     return "\n".join(out) + "\n"
 
 
@@ -522,7 +665,7 @@ pair_names: dict[str, str] = {}
 def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing (make bench installs it: apt-get install wrk)")
-    started = datetime.datetime.now(datetime.timezone.utc)
+    started = datetime.datetime.now(datetime.UTC)
     loads = [os.getloadavg()]
     print(f"bench: {ROUNDS} round(s) x {DURATION} s, {CONNECTIONS} connections, load {loads[0]}", flush=True)
     with serve("baseline") as baseline, serve("mock") as mock:
@@ -546,7 +689,6 @@ def main() -> None:
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
-
 def soak_section() -> str:
     """The last soak's figures (bench/soak.py), kept when the rest of the report is rewritten."""
     from soak import BEGIN, END
@@ -554,7 +696,7 @@ def soak_section() -> str:
     text = RESULTS.read_text() if RESULTS.exists() else ""
     if BEGIN not in text:
         return ""
-    return "\n" + text[text.index(BEGIN): text.index(END) + len(END)] + "\n"
+    return "\n" + text[text.index(BEGIN) : text.index(END) + len(END)] + "\n"
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import uvicorn
 
-from mockserver.limits import HEAD_BYTES
+from mockserver.pipeline.limits import HEAD_BYTES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -31,8 +31,8 @@ def main() -> None:
     if args.target == "baseline":
         from baseline import app
     else:
-        from mockserver.app import create_app
         from mockserver.config import ServerConfig
+        from mockserver.server.app import create_app
 
         # the same options the bench passes to `mockserver serve`
         app = create_app(ServerConfig(reload=False))

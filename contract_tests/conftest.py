@@ -14,9 +14,9 @@ from contextlib import ExitStack
 
 import pytest
 
-from mockserver.contract.report import Finding, findings
-from mockserver.contract.settings import Settings
-from mockserver.contract.target import Target, mock_target, remote_target
+from mockserver.harness.report import Finding, findings
+from mockserver.harness.settings import Settings
+from mockserver.harness.target import Target, mock_target, remote_target
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,7 +40,9 @@ def pytest_configure(config: pytest.Config) -> None:
         if isinstance(value, list):
             value = ("\n" if name == "header" else ",").join(value)
         os.environ[f"CONTRACT_{name.upper()}"] = "1" if value is True else str(value)
-    config.addinivalue_line("markers", "writes: the test changes the target's state (left out with --contract-read-only)")
+    config.addinivalue_line(
+        "markers", "writes: the test changes the target's state (left out with --contract-read-only)"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.contract import scenarios
-from mockserver.contract.settings import Settings
-from mockserver.contract.target import find_spec
+from mockserver.harness import scenarios
+from mockserver.harness.settings import Settings
+from mockserver.harness.target import find_spec
 
 SETTINGS = Settings.from_env()
 SCENARIOS = [s for api in SETTINGS.apis for s in scenarios.build(find_spec(api))]

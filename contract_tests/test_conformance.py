@@ -5,8 +5,8 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from mockserver.contract import semantics
-from mockserver.contract.settings import Settings
+from mockserver.harness import semantics
+from mockserver.harness.settings import Settings
 
 SETTINGS = Settings.from_env()
 SCHEMAS = {name: semantics.load_schema(name, SETTINGS) for name in SETTINGS.apis}
@@ -21,4 +21,6 @@ def test_conformance(case, targets):
     response = case.call(base_url=target.base_url, headers=headers)
     target.remember(case.operation.method, case.operation.path, response.status_code, response.content)
     # the checks that send requests of their own (ignored_auth, ...) need the same transport
-    case.validate_response(response, headers=headers, transport_kwargs={"base_url": target.base_url, "headers": headers})
+    case.validate_response(
+        response, headers=headers, transport_kwargs={"base_url": target.base_url, "headers": headers}
+    )

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.contract import report, semantics
-from mockserver.contract.settings import Settings
+from mockserver.harness import report, semantics
+from mockserver.harness.settings import Settings
 
 SETTINGS = Settings.from_env()
 

@@ -1,5 +1,5 @@
 """OpenAPI-driven, stateful API mock server."""
 
-from .app import create_app
+from mockserver.server.app import create_app
 
 __all__ = ["create_app"]

@@ -1,3 +1,3 @@
-from .cli import main
+from mockserver.cli import main
 
 main()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import dataclasses
 import gc
+import logging
 import os
 import secrets
 import sys
@@ -17,13 +17,11 @@ import click
 import uvicorn
 import yaml
 
-from .app import create_app
-from .config import PROJECT_ROOT, ServerConfig
-from .controls import ControlError
-from .journal import MaskedAccessLog
-from .limits import HEAD_BYTES
-from .spec import SpecError
-from .state import SnapshotError
+from mockserver.config import PROJECT_ROOT, ServerConfig
+from mockserver.errors import ControlError, SpecError, StateError
+from mockserver.pipeline.limits import HEAD_BYTES
+from mockserver.server.app import create_app
+from mockserver.server.journal import MaskedAccessLog
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -66,8 +64,13 @@ def option(*names: str, **kwargs: Any) -> Callable[[Any], Any]:
     name = next((n for n in names if not n.startswith("-")), long_name.replace("-", "_"))
     if "default" not in kwargs and name in CONFIG_DEFAULTS:
         kwargs["default"] = CONFIG_DEFAULTS[name]
-    return click.option(*names, envvar=f"MOCKSERVER_{long_name.upper().replace('-', '_')}", show_envvar=True,
-                        show_default=True, **kwargs)
+    return click.option(
+        *names,
+        envvar=f"MOCKSERVER_{long_name.upper().replace('-', '_')}",
+        show_envvar=True,
+        show_default=True,
+        **kwargs,
+    )
 
 
 CONFIG_DEFAULTS = {field.name: field.default for field in dataclasses.fields(ServerConfig)}
@@ -75,16 +78,25 @@ FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
 
 
 @main.command()
-@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), callback=_read_config,
-              is_eager=True, expose_value=False, envvar="MOCKSERVER_CONFIG", show_envvar=True,
-              help="YAML or TOML file of options (keys are the long names below); flags and variables win over it.")
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    callback=_read_config,
+    is_eager=True,
+    expose_value=False,
+    envvar="MOCKSERVER_CONFIG",
+    show_envvar=True,
+    help="YAML or TOML file of options (keys are the long names below); flags and variables win over it.",
+)
 @option("--host", default="127.0.0.1", help="Address to listen on.")
 @option("--port", default=8000, type=int, help="Port to listen on.")
 @option("--specs", "specs_dir", type=FOLDER, help="Folder of OpenAPI documents to serve.")
 @option("--fixtures", "fixtures_dir", type=FOLDER, help="Folder of seed data, one YAML file per API.")
 @option("--locale", help="Language of validation messages, where a spec offers it (e.g. es).")
-@option("--admin-token",
-        help="Token the admin API (/__mock/) asks for. Without one, a server on a non-loopback address makes one up and prints it.")
+@option(
+    "--admin-token",
+    help="Token the admin API (/__mock/) asks for. Without one, a server on a non-loopback address makes one up and prints it.",
+)
 @option("--cors/--no-cors", help="Answer browsers' cross-origin requests.")
 @option("--cors-origin", "cors_origins", multiple=True, help="An allowed origin; repeatable.")
 @option("--delay", help="Latency for every request, ms: 250, 100-400 or lognormal:MEDIAN:SIGMA.")
@@ -92,19 +104,37 @@ FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
 @option("--fault-rate", type=click.FloatRange(0, 1), help="Share of requests --fault hits.")
 @option("--session-header", help="Header that names a caller's private state.")
 @option("--session-limit", type=click.IntRange(0), help="Sessions kept; the least recently used goes first.")
-@option("--session-idle", "session_idle_seconds", type=click.FloatRange(0),
-        help="Seconds after which an unused session is dropped.")
+@option(
+    "--session-idle",
+    "session_idle_seconds",
+    type=click.FloatRange(0),
+    help="Seconds after which an unused session is dropped.",
+)
 @option("--journal-size", type=click.IntRange(0), help="Requests the journal keeps.")
-@option("--max-body-bytes", type=click.IntRange(0),
-        help="Largest request body an API reads; a larger one gets the API's 413.")
-@option("--state-file", type=click.Path(dir_okay=False, path_type=Path),
-        help="Load the state from this file at start-up; save it on shutdown and every --state-interval.")
-@option("--state-interval", "state_interval_seconds", type=click.FloatRange(0.1),
-        help="Seconds between saves of --state-file.")
+@option(
+    "--max-body-bytes",
+    type=click.IntRange(0),
+    help="Largest request body an API reads; a larger one gets the API's 413.",
+)
+@option(
+    "--state-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Load the state from this file at start-up; save it on shutdown and every --state-interval.",
+)
+@option(
+    "--state-interval",
+    "state_interval_seconds",
+    type=click.FloatRange(0.1),
+    help="Seconds between saves of --state-file.",
+)
 @option("--reload/--no-reload", default=True, help="Reload specs and fixtures when their files change.")
 @option("--seed", type=int, help="Seed for random delays, fault rates and dynamic answers.")
-@option("--log-level", default="info", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-        help="Server log level.")
+@option(
+    "--log-level",
+    default="info",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    help="Server log level.",
+)
 @option("--access-log/--no-access-log", default=True, help="Log every request.")
 def serve(host: str, port: int, log_level: str, access_log: bool, **options: Any) -> None:
     """Serve every spec in SPECS on one port, with state seeded from FIXTURES.
@@ -118,11 +148,13 @@ def serve(host: str, port: int, log_level: str, access_log: bool, **options: Any
         click.echo(f"admin API token (set --admin-token to choose one): {config.admin_token}")
     try:
         app = create_app(config)
-    except (SpecError, SnapshotError, ControlError, ValueError) as exc:
+    except (SpecError, StateError, ControlError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     for api in app.state.server.apis:
-        click.echo(f"{api.name}: {api.spec.raw['info']['title']} at http://{host}:{port}{api.prefix} "
-                   f"(docs: http://{host}:{port}/{api.name}/docs)")
+        click.echo(
+            f"{api.name}: {api.spec.raw['info']['title']} at http://{host}:{port}{api.prefix} "
+            f"(docs: http://{host}:{port}/{api.name}/docs)"
+        )
     click.echo(f"console and admin API: http://{host}:{port}/__mock/")
     # Everything built so far lives as long as the process: keeping it out of
     # the collector's sight stops full collections from stalling requests.
@@ -131,27 +163,56 @@ def serve(host: str, port: int, log_level: str, access_log: bool, **options: Any
     logging.getLogger("uvicorn.access").addFilter(MaskedAccessLog())
     # h11, not httptools: httptools refuses a request target over 64 KiB with a
     # plain-text 400 of its own, where the APIs answer 414 in their envelopes.
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log,
-                http="h11", h11_max_incomplete_event_size=HEAD_BYTES)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=access_log,
+        http="h11",
+        h11_max_incomplete_event_size=HEAD_BYTES,
+    )
 
 
 #: the contract suite's layers, by the file that holds each
-CONTRACT_LAYERS = {"conformance": "test_conformance.py", "stateful": "test_stateful.py", "rules": "test_business_rules.py"}
+CONTRACT_LAYERS = {
+    "conformance": "test_conformance.py",
+    "stateful": "test_stateful.py",
+    "rules": "test_business_rules.py",
+}
 
 
 @main.command()
 @click.argument("api")
 @click.option("--base-url", default=None, help="A deployment to test; without it a fresh mock is started.")
-@click.option("--header", "headers", multiple=True, help="'Name: value' sent with every request (credentials); repeatable.")
+@click.option(
+    "--header", "headers", multiple=True, help="'Name: value' sent with every request (credentials); repeatable."
+)
 @click.option("--login", default=None, help="JSON body for the login operation, for throw-away credentials.")
 @click.option("--read-only", is_flag=True, help="Only safe methods, for deployments where writes are not allowed.")
 @click.option("--seed", type=int, default=None, help="Generation seed (fixed by default, so runs repeat).")
 @click.option("--max-examples", type=int, default=None, help="Generated cases per operation.")
-@click.option("--layer", "layers", multiple=True, type=click.Choice(sorted(CONTRACT_LAYERS)),
-              help="Run only this layer of the suite; repeatable. Default: every layer.")
-@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write a JUnit XML report here.")
-def contract(api: str, base_url: str | None, headers: tuple[str, ...], login: str | None, read_only: bool,
-             seed: int | None, max_examples: int | None, layers: tuple[str, ...], junit: Path | None) -> None:
+@click.option(
+    "--layer",
+    "layers",
+    multiple=True,
+    type=click.Choice(sorted(CONTRACT_LAYERS)),
+    help="Run only this layer of the suite; repeatable. Default: every layer.",
+)
+@click.option(
+    "--junit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write a JUnit XML report here."
+)
+def contract(
+    api: str,
+    base_url: str | None,
+    headers: tuple[str, ...],
+    login: str | None,
+    read_only: bool,
+    seed: int | None,
+    max_examples: int | None,
+    layers: tuple[str, ...],
+    junit: Path | None,
+) -> None:
     """Check that a deployment (or the mock) honours API's contract.
 
     Exit status: 0 when every contract holds, 1 when one fails, 2 on a usage
@@ -161,7 +222,7 @@ def contract(api: str, base_url: str | None, headers: tuple[str, ...], login: st
     import httpx
     import pytest
 
-    from .contract.settings import Settings
+    from mockserver.harness.settings import Settings
 
     known = Settings.all_apis()
     if api not in known:
@@ -174,17 +235,31 @@ def contract(api: str, base_url: str | None, headers: tuple[str, ...], login: st
         except httpx.HTTPError as exc:
             click.echo(f"cannot reach {base_url}: {exc}", err=True)
             sys.exit(2)
-    env = {"CONTRACT_API": api, "CONTRACT_BASE_URL": base_url, "CONTRACT_HEADER": "\n".join(headers) or None,
-           "CONTRACT_LOGIN": login, "CONTRACT_READ_ONLY": "1" if read_only else None,
-           "CONTRACT_SEED": seed, "CONTRACT_MAX_EXAMPLES": max_examples}
+    env = {
+        "CONTRACT_API": api,
+        "CONTRACT_BASE_URL": base_url,
+        "CONTRACT_HEADER": "\n".join(headers) or None,
+        "CONTRACT_LOGIN": login,
+        "CONTRACT_READ_ONLY": "1" if read_only else None,
+        "CONTRACT_SEED": seed,
+        "CONTRACT_MAX_EXAMPLES": max_examples,
+    }
     for name, value in env.items():
         if value is not None:
             os.environ[name] = str(value)
     suite = PROJECT_ROOT / "contract_tests"
     paths = [str(suite / CONTRACT_LAYERS[layer]) for layer in layers] or [str(suite)]
-    args = [*paths, "-p", "no:cacheprovider", "-q", "-rf", "--tb=short",
-            # pytest's own note that httpx imported anyio before the run began
-            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    args = [
+        *paths,
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-rf",
+        "--tb=short",
+        # pytest's own note that httpx imported anyio before the run began
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+    ]
     if junit is not None:
         args.append(f"--junitxml={junit}")
     code = pytest.main(args)

@@ -18,8 +18,8 @@ from typing import Any
 import yaml
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.app import DEFAULT_SPECS, create_app
-from mockserver.contract.target import find_spec, seed_credentials
+from mockserver.harness.target import find_spec, seed_credentials
+from mockserver.server.app import DEFAULT_SPECS, create_app
 
 Raw = dict[str, Any]
 
@@ -36,8 +36,12 @@ class Fault:
 
 
 def _operation(raw: Raw, operation_id: str) -> Raw:
-    return next(op for item in raw["paths"].values() for op in item.values()
-                if isinstance(op, dict) and op.get("operationId") == operation_id)
+    return next(
+        op
+        for item in raw["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict) and op.get("operationId") == operation_id
+    )
 
 
 def _walk(node: Any, visit: Callable[[Raw], None]) -> None:
@@ -94,7 +98,9 @@ def _deleted_still_readable(raw: Raw) -> None:
 
 def _any_credential_accepted(app: ASGIApp) -> ASGIApp:
     """Checks that a credential is present, not that it is valid: every presented one becomes the seeded one."""
-    valid = {name.lower().encode(): value.encode() for name, value in seed_credentials(find_spec("facturacion"))[0].items()}
+    valid = {
+        name.lower().encode(): value.encode() for name, value in seed_credentials(find_spec("facturacion"))[0].items()
+    }
 
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -111,7 +117,9 @@ FAULTS = {
     "duplicate accepted": Fault("facturacion", "unique_key", "rules", change_spec=_duplicates_accepted),
     "credentials ignored": Fault("facturacion", "ignored_auth", "conformance", wrap=_any_credential_accepted),
     "wrong error envelope": Fault("daftra", "response_schema_conformance", "rules", change_spec=_wrong_envelope),
-    "500 on bad input": Fault("facturacion", "not_a_server_error", "conformance", change_spec=_server_error_on_bad_input),
+    "500 on bad input": Fault(
+        "facturacion", "not_a_server_error", "conformance", change_spec=_server_error_on_bad_input
+    ),
     "deleted record still readable": Fault("daftra", "use_after_free", "stateful", change_spec=_deleted_still_readable),
 }
 

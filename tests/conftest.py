@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from mockserver.process import ServerProcess
+from mockserver.server.process import ServerProcess
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import http.client
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import httpx
-
 from seed import ADMIN, DAFTRA
 
 
@@ -24,8 +24,9 @@ class Answer:
         return json.loads(self.text)
 
 
-def send(url: str, method: str, target: str, headers: dict[str, str] | list[tuple[str, str]],
-         body: bytes | None = None) -> Answer:
+def send(
+    url: str, method: str, target: str, headers: dict[str, str] | list[tuple[str, str]], body: bytes | None = None
+) -> Answer:
     """One request over http.client, which sends any target and any number of headers as given."""
     host, port = url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=30)
@@ -38,8 +39,11 @@ def send(url: str, method: str, target: str, headers: dict[str, str] | list[tupl
             connection.putheader("Content-Length", str(len(body)))
         connection.endheaders(body)
         response = connection.getresponse()
-        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()},
-                      response.read().decode("utf-8", errors="replace"))
+        return Answer(
+            response.status,
+            {k.lower(): v for k, v in response.getheaders()},
+            response.read().decode("utf-8", errors="replace"),
+        )
     finally:
         connection.close()
 
@@ -96,8 +100,12 @@ class Api:
 FACTURACION = Api(
     name="facturacion",
     headers=ADMIN,
-    operations={"create": ("POST", "/api/v1/clients"), "update": ("PUT", "/api/v1/clients/1"),
-                "list": ("GET", "/api/v1/clients"), "show": ("GET", "/api/v1/clients/1")},
+    operations={
+        "create": ("POST", "/api/v1/clients"),
+        "update": ("PUT", "/api/v1/clients/1"),
+        "list": ("GET", "/api/v1/clients"),
+        "show": ("GET", "/api/v1/clients/1"),
+    },
     wrap=lambda fields: fields,
     valid_update={"company_id": 1, "tipo_documento": "6", "numero_documento": "20100047218", "razon_social": "X"},
     validation_status=422,
@@ -105,8 +113,12 @@ FACTURACION = Api(
 DAFTRA_API = Api(
     name="daftra",
     headers=DAFTRA,
-    operations={"create": ("POST", "/api2/clients.json"), "update": ("PUT", "/api2/clients/1.json"),
-                "list": ("GET", "/api2/clients.json"), "show": ("GET", "/api2/clients/1.json")},
+    operations={
+        "create": ("POST", "/api2/clients.json"),
+        "update": ("PUT", "/api2/clients/1.json"),
+        "list": ("GET", "/api2/clients.json"),
+        "show": ("GET", "/api2/clients/1.json"),
+    },
     wrap=lambda fields: {"Client": fields},
     valid_update={"Client": {"business_name": "X"}},
     validation_status=400,

@@ -11,9 +11,9 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-
 from seed import ADMIN, DAFTRA, FACTURACION_SEED
-from mockserver.process import ServerProcess, free_port
+
+from mockserver.server.process import ServerProcess, free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -22,9 +22,19 @@ def rendered(url: str) -> str:
     """The page's DOM after its scripts ran and its requests came back."""
     assert CHROMIUM, "Chromium is missing: `make test` installs Debian's chromium package"
     result = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--virtual-time-budget=5000", "--dump-dom", url],
-        capture_output=True, text=True, timeout=90,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout

@@ -7,7 +7,6 @@ import asyncio
 from typing import Any
 
 import httpx
-
 from hostile import DAFTRA_API, FACTURACION
 from seed import ADMIN, DAFTRA
 
@@ -20,14 +19,20 @@ def together(url: str, requests: list[tuple[str, str, dict[str, str], Any]]) -> 
     async def run() -> list[httpx.Response]:
         limits = httpx.Limits(max_connections=len(requests), max_keepalive_connections=0)
         async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
-            return await asyncio.gather(*(client.request(method, path, headers=headers, json=body)
-                                          for method, path, headers, body in requests))
+            return await asyncio.gather(
+                *(client.request(method, path, headers=headers, json=body) for method, path, headers, body in requests)
+            )
 
     return asyncio.run(run())
 
 
 def test_200_creates_of_one_document_store_exactly_one(server, http):
-    document = {"company_id": 1, "tipo_documento": "6", "numero_documento": "20999999991", "razon_social": "CARRERA S.A.C."}
+    document = {
+        "company_id": 1,
+        "tipo_documento": "6",
+        "numero_documento": "20999999991",
+        "razon_social": "CARRERA S.A.C.",
+    }
     answers = together(server.url, [("POST", "/api/v1/clients", ADMIN, document)] * 200)
 
     statuses = sorted(answer.status_code for answer in answers)
@@ -40,11 +45,27 @@ def test_200_creates_of_one_document_store_exactly_one(server, http):
 
 
 def test_concurrent_updates_and_soft_deletes_of_one_record_never_tear_it(server, http):
-    created = http.post("/api/v1/clients", headers=ADMIN, json={
-        "tipo_documento": "1", "numero_documento": "40000001", "razon_social": "ORIGINAL"}).json()["data"]
+    created = http.post(
+        "/api/v1/clients",
+        headers=ADMIN,
+        json={"tipo_documento": "1", "numero_documento": "40000001", "razon_social": "ORIGINAL"},
+    ).json()["data"]
     path = f"/api/v1/clients/{created['id']}"
-    updates = [("PUT", path, ADMIN, {"company_id": 1, "tipo_documento": "1", "numero_documento": "40000001",
-                                     "razon_social": f"NAME {i}", "telefono": f"{i}"}) for i in range(60)]
+    updates = [
+        (
+            "PUT",
+            path,
+            ADMIN,
+            {
+                "company_id": 1,
+                "tipo_documento": "1",
+                "numero_documento": "40000001",
+                "razon_social": f"NAME {i}",
+                "telefono": f"{i}",
+            },
+        )
+        for i in range(60)
+    ]
     deletes = [("DELETE", path, ADMIN, None)] * 5
     answers = together(server.url, updates[:30] + deletes + updates[30:])
 
@@ -58,7 +79,9 @@ def test_concurrent_updates_and_soft_deletes_of_one_record_never_tear_it(server,
 def test_concurrent_updates_and_deletes_of_one_record_agree_with_a_serial_order(server, http):
     created = http.post("/api2/clients.json", headers=DAFTRA, json={"Client": {"business_name": "Original"}}).json()
     path = f"/api2/clients/{created['id']}.json"
-    updates = [("PUT", path, DAFTRA, {"Client": {"business_name": f"Name {i}", "first_name": f"{i}"}}) for i in range(60)]
+    updates = [
+        ("PUT", path, DAFTRA, {"Client": {"business_name": f"Name {i}", "first_name": f"{i}"}}) for i in range(60)
+    ]
     deletes = [("DELETE", path, DAFTRA, None)] * 5
     answers = together(server.url, updates[:30] + deletes + updates[30:])
 
@@ -76,8 +99,10 @@ def test_concurrent_updates_and_deletes_of_one_record_agree_with_a_serial_order(
 def test_concurrent_updates_leave_one_whole_update(server, http):
     created = http.post("/api2/clients.json", headers=DAFTRA, json={"Client": {"business_name": "Original"}}).json()
     path = f"/api2/clients/{created['id']}.json"
-    answers = together(server.url, [("PUT", path, DAFTRA, {"Client": {"business_name": f"Name {i}", "first_name": f"{i}"}})
-                                    for i in range(100)])
+    answers = together(
+        server.url,
+        [("PUT", path, DAFTRA, {"Client": {"business_name": f"Name {i}", "first_name": f"{i}"}}) for i in range(100)],
+    )
 
     assert all(answer.status_code == 200 for answer in answers)
     final = http.get(path, headers=DAFTRA).json()["data"]["Client"]
@@ -89,8 +114,10 @@ def test_client_numbers_stay_unique_and_gap_free_under_concurrent_creates(server
         return [int(c["client_number"]) for c in DAFTRA_API.records(http)]
 
     start = max(numbers()) + 1
-    answers = together(server.url, [("POST", "/api2/clients.json", DAFTRA, {"Client": {"business_name": f"Parallel {i}"}})
-                                    for i in range(150)])
+    answers = together(
+        server.url,
+        [("POST", "/api2/clients.json", DAFTRA, {"Client": {"business_name": f"Parallel {i}"}}) for i in range(150)],
+    )
 
     assert all(answer.status_code == 202 for answer in answers)
     issued = sorted(int(answer.json()["client_number"]) for answer in answers)

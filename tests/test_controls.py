@@ -9,11 +9,11 @@ import time
 import httpx
 import pytest
 from jsonschema import Draft202012Validator
-
 from seed import ADMIN, DAFTRA, FACTURACION_SEED
-from mockserver.process import ServerProcess
-from mockserver.spec import load_spec
+
 from mockserver.config import DEFAULT_SPECS
+from mockserver.server.process import ServerProcess
+from mockserver.spec.openapi import load_spec
 
 LOGIN = "/api/auth/login"
 
@@ -25,11 +25,17 @@ def daftra_response_schema(operation_id: str, status: int) -> dict:
 
 
 def new_client(number: str) -> dict:
-    return {"company_id": 1, "tipo_documento": "1", "numero_documento": number, "razon_social": "Cliente Controles",
-            "email": "controles@example.pe"}
+    return {
+        "company_id": 1,
+        "tipo_documento": "1",
+        "numero_documento": number,
+        "razon_social": "Cliente Controles",
+        "email": "controles@example.pe",
+    }
 
 
 # -- forced answers ---------------------------------------------------------
+
 
 def test_prefer_picks_a_documented_status_and_named_example(http):
     response = http.post(LOGIN, json={}, headers={"Prefer": "code=401, example=inactive"})
@@ -42,7 +48,8 @@ def test_an_unknown_example_is_refused_naming_those_that_exist(http):
     response = http.post(LOGIN, json={}, headers={"Prefer": "code=401, example=expired"})
     assert response.status_code == 422
     assert response.json()["message"] == (
-        "No example named 'expired' for response 401; available: invalid_credentials, inactive")
+        "No example named 'expired' for response 401; available: invalid_credentials, inactive"
+    )
 
 
 def test_dynamic_answers_fit_the_schema_and_repeat_with_the_seed():
@@ -61,6 +68,7 @@ def test_dynamic_answers_fit_the_schema_and_repeat_with_the_seed():
 
 # -- latency and faults -----------------------------------------------------
 
+
 def test_a_delay_slows_only_its_own_request(server):
     async def scenario() -> tuple[float, float]:
         async with httpx.AsyncClient(base_url=server.url, headers=DAFTRA) as client:
@@ -77,11 +85,14 @@ def test_a_delay_slows_only_its_own_request(server):
     assert fast_done < 1.0, "a delayed request must not hold up the others"
 
 
-@pytest.mark.parametrize("fault,error", [
-    ("reset", (httpx.ReadError, httpx.RemoteProtocolError)),
-    ("empty", httpx.RemoteProtocolError),
-    ("malformed", httpx.RemoteProtocolError),
-])
+@pytest.mark.parametrize(
+    "fault,error",
+    [
+        ("reset", (httpx.ReadError, httpx.RemoteProtocolError)),
+        ("empty", httpx.RemoteProtocolError),
+        ("malformed", httpx.RemoteProtocolError),
+    ],
+)
 def test_transport_faults_break_the_connection(http, fault, error):
     with pytest.raises(error):
         http.get("/api2/clients/1", headers={**DAFTRA, "Prefer": f"fault={fault}"})
@@ -105,12 +116,15 @@ def test_a_bad_delay_is_refused_in_the_envelope(http):
 def test_per_operation_faults_through_the_admin_api(http):
     rule = http.put("/__mock/controls/daftra/getClient", json={"fault": "503"})
     assert rule.status_code == 200
-    assert {"api": "daftra", "operation": "getClient", "delay": None, "fault": "503", "rate": 1.0} in rule.json()["operations"]
+    assert {"api": "daftra", "operation": "getClient", "delay": None, "fault": "503", "rate": 1.0} in rule.json()[
+        "operations"
+    ]
     try:
         assert http.get("/api2/clients/1", headers=DAFTRA).status_code == 503
         assert http.get("/api2/clients", headers=DAFTRA).status_code == 200, "other operations are untouched"
-        assert http.get("/api2/clients/1", headers={**DAFTRA, "Prefer": "fault=404"}).status_code == 404, \
+        assert http.get("/api2/clients/1", headers={**DAFTRA, "Prefer": "fault=404"}).status_code == 404, (
             "a request's own preference wins"
+        )
     finally:
         http.delete("/__mock/controls/daftra/getClient")
     assert http.get("/api2/clients/1", headers=DAFTRA).status_code == 200
@@ -129,6 +143,7 @@ def test_global_latency_and_fault_rate_from_the_command_line():
 
 
 # -- admin API: state -------------------------------------------------------
+
 
 def test_reset_snapshot_and_restore(http):
     created = http.post("/api/v1/clients", headers=ADMIN, json=new_client("40000002"))
@@ -149,8 +164,9 @@ def test_reset_snapshot_and_restore(http):
 
     broken = http.put("/__mock/snapshot", json={"apis": {"nowhere": {}}})
     assert broken.status_code == 400 and "nowhere" in broken.json()["error"]
-    assert http.get("/__mock/apis/facturacion/resources/clients").json()["count"] == len(stored), \
+    assert http.get("/__mock/apis/facturacion/resources/clients").json()["count"] == len(stored), (
         "a refused restore changes nothing"
+    )
 
 
 def test_load_fixtures_replaces_one_api(http):
@@ -173,6 +189,7 @@ def test_records_can_be_read_per_resource(http):
 
 
 # -- journal ----------------------------------------------------------------
+
 
 def test_journal_newest_first_filtered_and_masked(http):
     http.delete("/__mock/journal")
@@ -204,6 +221,7 @@ def test_journal_explains_requests_that_matched_nothing(http):
 
 # -- sessions ---------------------------------------------------------------
 
+
 def test_sessions_keep_callers_apart(http):
     alice = {**DAFTRA, "X-Mock-Session": "alice"}
     created = http.post("/api2/clients", headers=alice, json={"Client": {"business_name": "Alice's"}})
@@ -228,10 +246,16 @@ def test_idle_sessions_are_dropped():
 
 # -- CORS and docs ----------------------------------------------------------
 
+
 def test_browsers_may_call_with_credentials(http):
-    preflight = http.options("/api/v1/clients", headers={
-        "Origin": "http://app.test", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization, content-type, prefer, x-mock-session, apikey"})
+    preflight = http.options(
+        "/api/v1/clients",
+        headers={
+            "Origin": "http://app.test",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, prefer, x-mock-session, apikey",
+        },
+    )
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == "http://app.test"
     allowed = preflight.headers["access-control-allow-headers"].lower()
@@ -260,8 +284,8 @@ def test_specs_and_docs_are_served(http, server):
 
 
 def test_every_admin_route_is_documented():
-    from mockserver.admin import DOCUMENT
-    from mockserver.app import create_app
+    from mockserver.server.admin import DOCUMENT
+    from mockserver.server.app import create_app
 
     app = create_app()
     mount = next(route for route in app.routes if getattr(route, "path", "") == "/__mock")
@@ -272,10 +296,14 @@ def test_every_admin_route_is_documented():
 
 # -- admin token ------------------------------------------------------------
 
+
 def test_admin_api_needs_a_token_off_loopback():
     with ServerProcess(host="0.0.0.0") as server:
-        token = next(line.split(": ", 1)[1].split()[0] for line in server.output().splitlines()
-                     if line.startswith("admin API token"))
+        token = next(
+            line.split(": ", 1)[1].split()[0]
+            for line in server.output().splitlines()
+            if line.startswith("admin API token")
+        )
         base = server.url.replace("0.0.0.0", "127.0.0.1")
         assert httpx.get(f"{base}/__mock/journal").status_code == 401
         assert httpx.get(f"{base}/__mock/journal", headers={"X-Mock-Admin-Token": token}).status_code == 200

@@ -6,15 +6,17 @@ secret reaches the server's log."""
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
+from seed import DAFTRA_SEED, FACTURACION_SEED
 
 from mockserver.config import DEFAULT_SPECS
-from mockserver.process import ServerProcess
-from mockserver.spec import ApiSpec, Operation, discover_specs, load_spec
-from seed import DAFTRA_SEED, FACTURACION_SEED
+from mockserver.server.process import ServerProcess
+from mockserver.spec.loader import discover_specs
+from mockserver.spec.openapi import ApiSpec, Operation, load_spec
 
 SPECS = {spec.name: spec for spec in (load_spec(path) for path in discover_specs(DEFAULT_SPECS))}
 
@@ -44,16 +46,29 @@ def malformed(spec: ApiSpec, valid: str) -> list[dict[str, str | bytes]]:
     scheme = scheme_of(spec)
     if scheme["type"] == "http":
         # "Bearer null" and "Bearer undefined" are what a frontend sends before it has a token.
-        return [{"Authorization": "Bearer"}, {"Authorization": "Bearer null"}, {"Authorization": "Bearer undefined"},
-                {"Authorization": valid}, {"Authorization": f"Basic {valid}"},
-                {"Authorization": f"Bearer {valid} {valid}"}, {"Authorization": f"Bearer {valid}é".encode()}]
+        return [
+            {"Authorization": "Bearer"},
+            {"Authorization": "Bearer null"},
+            {"Authorization": "Bearer undefined"},
+            {"Authorization": valid},
+            {"Authorization": f"Basic {valid}"},
+            {"Authorization": f"Bearer {valid} {valid}"},
+            {"Authorization": f"Bearer {valid}é".encode()},
+        ]
     name = scheme["name"]
     # Daftra's guide: an Authorization header next to the key fails even with the right key.
-    return [{name: ""}, {name: f"Bearer {valid}"}, {name: f"{valid},{valid}"}, {name: valid, "Authorization": f"Bearer {valid}"}]
+    return [
+        {name: ""},
+        {name: f"Bearer {valid}"},
+        {name: f"{valid},{valid}"},
+        {name: valid, "Authorization": f"Bearer {valid}"},
+    ]
 
 
-VALID = {"facturacion": FACTURACION_SEED["tokens"][0]["token"],
-         "daftra": next(k["key"] for k in DAFTRA_SEED["api_keys"] if "write" in k["scopes"])}
+VALID = {
+    "facturacion": FACTURACION_SEED["tokens"][0]["token"],
+    "daftra": next(k["key"] for k in DAFTRA_SEED["api_keys"] if "write" in k["scopes"]),
+}
 
 
 def expected_401(spec: ApiSpec, op: Operation) -> tuple[dict[str, Any], dict[str, str]]:
@@ -74,7 +89,11 @@ def refusals(http: httpx.Client, spec: ApiSpec, credentials: dict[str, Any]) -> 
     for op in secured(spec):
         response = call(http, op, credentials)
         body, headers = expected_401(spec, op)
-        if response.status_code != 401 or response.json() != body or any(response.headers.get(k) != v for k, v in headers.items()):
+        if (
+            response.status_code != 401
+            or response.json() != body
+            or any(response.headers.get(k) != v for k, v in headers.items())
+        ):
             wrong.append(f"{op.method} {op.path} with {credentials}: {response.status_code} {response.text[:200]}")
     return wrong
 
@@ -102,7 +121,9 @@ def test_every_secured_operation_refuses_bad_credentials(http, spec, credentials
 
 def test_every_secured_operation_refuses_a_token_after_logout(http):
     spec = SPECS["facturacion"]
-    token = http.post("/api/auth/login", json={"email": "admin@demo.pe", "password": "secret123"}).json()["access_token"]
+    token = http.post("/api/auth/login", json={"email": "admin@demo.pe", "password": "secret123"}).json()[
+        "access_token"
+    ]
     mine = present(spec, token)
     assert http.get("/api/v1/auth/me", headers=mine).status_code == 200
     assert http.post("/api/v1/auth/logout", headers=mine).status_code == 200
@@ -120,10 +141,21 @@ def test_login_does_not_reveal_whether_an_email_exists(http, email):
 
 def test_no_token_key_or_password_reaches_the_log():
     secrets = {t["token"] for t in FACTURACION_SEED["tokens"]} | {k["key"] for k in DAFTRA_SEED["api_keys"]}
-    secrets |= {"secret123", "wrong-password-in-log", "1|leaked-unknown-token", "leaked-unknown-key",
-                "leaked-query-token", "leaked-query-key", "leaked-malformed-password", "leaked-form-password"}
+    secrets |= {
+        "secret123",
+        "wrong-password-in-log",
+        "1|leaked-unknown-token",
+        "leaked-unknown-key",
+        "leaked-query-token",
+        "leaked-query-key",
+        "leaked-malformed-password",
+        "leaked-form-password",
+    }
     # the access log on again (the last of --no-access-log/--access-log wins), and every debug line
-    with ServerProcess("--log-level", "debug", "--access-log") as server, httpx.Client(base_url=server.url, timeout=10) as http:
+    with (
+        ServerProcess("--log-level", "debug", "--access-log") as server,
+        httpx.Client(base_url=server.url, timeout=10) as http,
+    ):
         login = http.post("/api/auth/login", json={"email": "admin@demo.pe", "password": "secret123"})
         issued = login.json()["access_token"]
         secrets.add(issued)
@@ -138,8 +170,11 @@ def test_no_token_key_or_password_reaches_the_log():
             http.post("/api2/clients.json", headers={"APIKEY": key}, json={"Client": {}})
         # Credentials where no spec takes them: in a query string, in a body that is not JSON.
         http.get("/api/v1/clients?token=leaked-query-token&page=1&api_key=leaked-query-key")
-        http.post("/api/auth/login", content=b'{"email": "admin@demo.pe", "password": "leaked-malformed-password"',
-                  headers={"Content-Type": "application/json"})
+        http.post(
+            "/api/auth/login",
+            content=b'{"email": "admin@demo.pe", "password": "leaked-malformed-password"',
+            headers={"Content-Type": "application/json"},
+        )
         http.post("/api/auth/login", data={"email": "admin@demo.pe", "password": "leaked-form-password"})
         journal = http.get("/__mock/journal", params={"limit": 1000}).text
         server.stop()

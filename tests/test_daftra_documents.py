@@ -21,13 +21,17 @@ def invoice(http, invoice_id: str) -> dict:
 
 
 def test_an_invoice_with_a_taxed_product_then_a_partial_payment(http):
-    invoice_id = create(http, "/api2/invoices", {
-        "Invoice": {"client_id": 1, "currency_code": "EGP", "date": "2026-11-20"},
-        "InvoiceItem": [
-            {"item": "Copy paper", "product_id": 1, "unit_price": 185, "quantity": 4, "tax1": 1},
-            {"item": "Delivery", "unit_price": 60, "quantity": 1},
-        ],
-    })
+    invoice_id = create(
+        http,
+        "/api2/invoices",
+        {
+            "Invoice": {"client_id": 1, "currency_code": "EGP", "date": "2026-11-20"},
+            "InvoiceItem": [
+                {"item": "Copy paper", "product_id": 1, "unit_price": 185, "quantity": 4, "tax1": 1},
+                {"item": "Delivery", "unit_price": 60, "quantity": 1},
+            ],
+        },
+    )
     created = invoice(http, invoice_id)
     subtotal = 185 * 4 + 60
     tax = round(185 * 4 * VAT / 100, 2)
@@ -38,16 +42,29 @@ def test_an_invoice_with_a_taxed_product_then_a_partial_payment(http):
     assert [line["subtotal"] for line in created["InvoiceItem"]] == [740, 60]
     assert created["no"], "numbered in sequence when omitted"
 
-    create(http, "/api2/invoice_payments", {"InvoicePayment": {
-        "invoice_id": int(invoice_id), "payment_method": "cash", "amount": 300, "treasury_id": 1}})
+    create(
+        http,
+        "/api2/invoice_payments",
+        {"InvoicePayment": {"invoice_id": int(invoice_id), "payment_method": "cash", "amount": 300, "treasury_id": 1}},
+    )
     partly = invoice(http, invoice_id)
     assert partly["summary_paid"] == 300
     assert partly["summary_unpaid"] == round(subtotal + tax - 300, 2)
     assert partly["payment_status"] == 1, "partially paid"
     assert [p["amount"] for p in partly["InvoicePayment"]] == [300]
 
-    create(http, "/api2/invoice_payments", {"InvoicePayment": {
-        "invoice_id": int(invoice_id), "payment_method": "cash", "amount": partly["summary_unpaid"], "treasury_id": 1}})
+    create(
+        http,
+        "/api2/invoice_payments",
+        {
+            "InvoicePayment": {
+                "invoice_id": int(invoice_id),
+                "payment_method": "cash",
+                "amount": partly["summary_unpaid"],
+                "treasury_id": 1,
+            }
+        },
+    )
     paid = invoice(http, invoice_id)
     assert paid["summary_unpaid"] == 0 and paid["payment_status"] == 2, "fully paid"
 
@@ -59,10 +76,14 @@ def test_invoice_numbers_follow_each_other(http):
 
 
 def test_references_must_exist_and_errors_name_the_field(http):
-    response = http.post("/api2/invoices", headers=DAFTRA, json={
-        "Invoice": {"client_id": 999},
-        "InvoiceItem": [{"item": "Ghost", "product_id": 999, "unit_price": 1, "quantity": 1}],
-    })
+    response = http.post(
+        "/api2/invoices",
+        headers=DAFTRA,
+        json={
+            "Invoice": {"client_id": 999},
+            "InvoiceItem": [{"item": "Ghost", "product_id": 999, "unit_price": 1, "quantity": 1}],
+        },
+    )
     assert response.status_code == 400
     errors = response.json()["validation_errors"]
     assert "client_id" in errors and "InvoiceItem.0.product_id" in errors
@@ -70,16 +91,25 @@ def test_references_must_exist_and_errors_name_the_field(http):
 
 def test_a_record_others_depend_on_cannot_be_deleted(http):
     product_id = create(http, "/api2/products", {"Product": {"name": "Stapler", "unit_price": 40}})
-    invoice_id = create(http, "/api2/invoices", {
-        "Invoice": {"client_id": 1},
-        "InvoiceItem": [{"item": "Stapler", "product_id": int(product_id), "unit_price": 40, "quantity": 1}],
-    })
+    invoice_id = create(
+        http,
+        "/api2/invoices",
+        {
+            "Invoice": {"client_id": 1},
+            "InvoiceItem": [{"item": "Stapler", "product_id": int(product_id), "unit_price": 40, "quantity": 1}],
+        },
+    )
     refused = http.delete(f"/api2/products/{product_id}", headers=DAFTRA)
     assert refused.status_code == 400
-    assert refused.json() == {"result": "failed", "code": 400, "message": "Can't delete item. Remove its transactions first."}
+    assert refused.json() == {
+        "result": "failed",
+        "code": 400,
+        "message": "Can't delete item. Remove its transactions first.",
+    }
 
     assert http.delete(f"/api2/invoices/{invoice_id}", headers=DAFTRA).status_code == 200
     items = http.get("/__mock/apis/daftra/resources/invoice_items", params={"limit": 100000}).json()["records"]
     assert not [i for i in items if i["invoice_id"] == int(invoice_id)], "the invoice's items went with it"
-    assert http.delete(f"/api2/products/{product_id}", headers=DAFTRA).status_code == 200, \
+    assert http.delete(f"/api2/products/{product_id}", headers=DAFTRA).status_code == 200, (
         "nothing depends on the product any more"
+    )

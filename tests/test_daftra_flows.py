@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from jsonschema import Draft202012Validator
+from seed import DAFTRA, DAFTRA_READ_ONLY, DAFTRA_SEED
 
 from mockserver.config import DEFAULT_SPECS
-from mockserver.spec import load_spec
-from seed import DAFTRA, DAFTRA_READ_ONLY, DAFTRA_SEED
+from mockserver.spec.openapi import load_spec
 
 
 def create(http, **fields):
@@ -97,7 +97,10 @@ def test_site_staff_and_listing(http):
     staff = http.get("/api2/staff", headers=DAFTRA).json()
     assert [row["Staff"]["id"] for row in staff["data"]] == [s["id"] for s in DAFTRA_SEED["staff"]]
     assert all("password" not in row["Staff"] for row in staff["data"])
-    assert http.get("/api2/staff/1.json", headers=DAFTRA).json()["data"]["Staff"]["name"] == DAFTRA_SEED["staff"][0]["name"]
+    assert (
+        http.get("/api2/staff/1.json", headers=DAFTRA).json()["data"]["Staff"]["name"]
+        == DAFTRA_SEED["staff"][0]["name"]
+    )
     listing = http.get("/api2/listing/GroupPrice.json", headers=DAFTRA).json()
     assert listing["data"]["Listing"] == next(x["items"] for x in DAFTRA_SEED["listings"] if x["id"] == "GroupPrice")
     unknown = http.get("/api2/listing/Nonsense", headers=DAFTRA)
@@ -114,22 +117,29 @@ def _fits(operation_id: str, status: int, body: dict) -> list[str]:
 def test_amounts_are_bounded_so_computed_totals_stay_numbers(http):
     # Found by the self-certification: a product of huge amounts overflowed and the totals came back null.
     largest = {"item": "Bulk", "unit_price": 10**15, "quantity": 10**15}
-    created = http.post("/api2/estimates", headers=DAFTRA, json={"Estimate": {"client_id": 1}, "InvoiceItem": [largest]})
+    created = http.post(
+        "/api2/estimates", headers=DAFTRA, json={"Estimate": {"client_id": 1}, "InvoiceItem": [largest]}
+    )
     assert created.status_code == 202, created.text
     shown = http.get(f"/api2/estimates/{created.json()['id']}", headers=DAFTRA).json()
     assert shown["data"]["Estimate"]["summary_total"] == 1e30
     assert _fits("getEstimate", 200, shown) == []
-    too_large = http.post("/api2/estimates", headers=DAFTRA,
-                          json={"Estimate": {"client_id": 1}, "InvoiceItem": [{**largest, "unit_price": 1e200}]})
+    too_large = http.post(
+        "/api2/estimates",
+        headers=DAFTRA,
+        json={"Estimate": {"client_id": 1}, "InvoiceItem": [{**largest, "unit_price": 1e200}]},
+    )
     assert too_large.status_code == 400
     assert too_large.json()["validation_errors"] == {
-        "InvoiceItem.0.unit_price": "InvoiceItem.0.unit_price must be at most 1000000000000000"}
+        "InvoiceItem.0.unit_price": "InvoiceItem.0.unit_price must be at most 1000000000000000"
+    }
 
 
 def test_a_work_order_number_an_edit_clears_reads_back_as_null(http):
     # Found by the self-certification: the answer's schema said the number is always a string.
-    created = http.post("/api2/work_orders", headers=DAFTRA,
-                        json={"WorkOrder": {"title": "Clear me", "start_date": "2026-03-01"}})
+    created = http.post(
+        "/api2/work_orders", headers=DAFTRA, json={"WorkOrder": {"title": "Clear me", "start_date": "2026-03-01"}}
+    )
     assert created.status_code == 202, created.text
     path = f"/api2/work_orders/{created.json()['id']}"
     assert http.put(path, headers=DAFTRA, json={"WorkOrder": {"number": None}}).status_code == 200

@@ -5,14 +5,18 @@ from __future__ import annotations
 import itertools
 
 import pytest
-
 from seed import ADMIN, FACTURACION_SEED, SOUTH
 
 _numbers = itertools.count(70000000)
 
 
 def new_client(**overrides):
-    return {"tipo_documento": "1", "numero_documento": str(next(_numbers)), "razon_social": "CLIENTE PRUEBA", **overrides}
+    return {
+        "tipo_documento": "1",
+        "numero_documento": str(next(_numbers)),
+        "razon_social": "CLIENTE PRUEBA",
+        **overrides,
+    }
 
 
 def test_create_show_list_update_deactivate_show(http):
@@ -29,7 +33,12 @@ def test_create_show_list_update_deactivate_show(http):
     assert [c["id"] for c in listed["data"]] == [client["id"]]
     assert listed["meta"] == {"total": 1, "per_page": 20, "current_page": 1, "last_page": 1}
 
-    update = {"company_id": 1, "tipo_documento": "1", "numero_documento": client["numero_documento"], "razon_social": "NUEVO NOMBRE"}
+    update = {
+        "company_id": 1,
+        "tipo_documento": "1",
+        "numero_documento": client["numero_documento"],
+        "razon_social": "NUEVO NOMBRE",
+    }
     updated = http.put(path, headers=ADMIN, json=update)
     assert updated.status_code == 200
     assert updated.json()["message"] == "Cliente actualizado exitosamente"
@@ -80,7 +89,9 @@ def test_update_into_another_clients_document_is_refused(http):
     clash = {"company_id": 1, "tipo_documento": "1", "numero_documento": first["numero_documento"], "razon_social": "X"}
     response = http.put(f"/api/v1/clients/{second['id']}", headers=ADMIN, json=clash)
     assert response.status_code == 400
-    assert response.json()["message"] == "Ya existe otro cliente con el mismo tipo y número de documento en esta empresa"
+    assert (
+        response.json()["message"] == "Ya existe otro cliente con el mismo tipo y número de documento en esta empresa"
+    )
     own = {**clash, "numero_documento": second["numero_documento"]}
     assert http.put(f"/api/v1/clients/{second['id']}", headers=ADMIN, json=own).status_code == 200
 
@@ -128,7 +139,9 @@ def test_company_clients_are_ordered_by_name_with_company_meta(http):
 def test_list_filters_and_pages(http):
     marker = f"PAGINA{next(_numbers)}"
     for _ in range(23):
-        http.post("/api/v1/clients", headers=ADMIN, json=new_client(company_id=1, razon_social=marker, tipo_documento="7"))
+        http.post(
+            "/api/v1/clients", headers=ADMIN, json=new_client(company_id=1, razon_social=marker, tipo_documento="7")
+        )
     first = http.get("/api/v1/clients", headers=ADMIN, params={"search": marker.lower()}).json()
     assert first["meta"] == {"total": 23, "per_page": 20, "current_page": 1, "last_page": 2}
     second = http.get("/api/v1/clients", headers=ADMIN, params={"search": marker, "page": 2}).json()
@@ -173,10 +186,22 @@ def test_company_create_uses_laravel_envelope_and_unique_ruc(http):
     body = empty.json()
     assert "success" not in body
     assert body["errors"]["ruc"] == ["El RUC es obligatorio"]
-    assert body["message"] == f"El RUC es obligatorio (and {sum(len(v) for v in body['errors'].values()) - 1} more errors)"
+    assert (
+        body["message"] == f"El RUC es obligatorio (and {sum(len(v) for v in body['errors'].values()) - 1} more errors)"
+    )
     taken = FACTURACION_SEED["companies"][0]["ruc"]
-    company = {"ruc": taken, "razon_social": "NUEVA S.A.C.", "direccion": "Calle 1", "ubigeo": "150101", "distrito": "Lima",
-               "provincia": "Lima", "departamento": "Lima", "email": "a@b.pe", "usuario_sol": "U", "clave_sol": "C"}
+    company = {
+        "ruc": taken,
+        "razon_social": "NUEVA S.A.C.",
+        "direccion": "Calle 1",
+        "ubigeo": "150101",
+        "distrito": "Lima",
+        "provincia": "Lima",
+        "departamento": "Lima",
+        "email": "a@b.pe",
+        "usuario_sol": "U",
+        "clave_sol": "C",
+    }
     duplicate = http.post("/api/v1/companies", headers=ADMIN, json=company)
     assert duplicate.status_code == 422 and duplicate.json()["errors"] == {"ruc": ["El RUC ya está registrado"]}
     created = http.post("/api/v1/companies", headers=ADMIN, json={**company, "ruc": "20000000001"})
@@ -186,16 +211,19 @@ def test_company_create_uses_laravel_envelope_and_unique_ruc(http):
     assert http.get(f"/api/v1/companies/{data['id']}", headers=ADMIN).json()["data"]["company"]["ruc"] == "20000000001"
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("ubigeo", "15010A", "The ubigeo must be exactly 6 digits."),
-    ("numero_documento", "1" * 21, "The numero_documento must not be greater than 20 characters."),
-    ("razon_social", "   ", "The razon_social field is required."),
-    ("tipo_documento", "9", "The selected tipo_documento is invalid."),
-    ("tipo_documento", 6, "The tipo_documento must be a string."),
-    ("activo", "yes", "The activo field must be true or false."),
-    ("company_id", "uno", "The company_id must be an integer."),
-    ("telefono", "9" * 21, "The telefono must not be greater than 20 characters."),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("ubigeo", "15010A", "The ubigeo must be exactly 6 digits."),
+        ("numero_documento", "1" * 21, "The numero_documento must not be greater than 20 characters."),
+        ("razon_social", "   ", "The razon_social field is required."),
+        ("tipo_documento", "9", "The selected tipo_documento is invalid."),
+        ("tipo_documento", 6, "The tipo_documento must be a string."),
+        ("activo", "yes", "The activo field must be true or false."),
+        ("company_id", "uno", "The company_id must be an integer."),
+        ("telefono", "9" * 21, "The telefono must not be greater than 20 characters."),
+    ],
+)
 def test_each_documented_rule_has_its_message(http, field, value, message):
     response = http.post("/api/v1/clients", headers=ADMIN, json={**new_client(company_id=1), field: value})
     assert response.status_code == 422

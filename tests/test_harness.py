@@ -13,14 +13,23 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from broken_servers import FAULTS
-from mockserver.contract.target import find_spec, seed_credentials
-from mockserver.process import ServerProcess
 from seed import DAFTRA
 
+from mockserver.harness.target import find_spec, seed_credentials
+from mockserver.server.process import ServerProcess
+
 HERE = Path(__file__).parent
-BROKEN_SERVER = (sys.executable, "-m", "uvicorn", "--factory", "broken_servers:app", "--app-dir", str(HERE), "--no-access-log")
+BROKEN_SERVER = (
+    sys.executable,
+    "-m",
+    "uvicorn",
+    "--factory",
+    "broken_servers:app",
+    "--app-dir",
+    str(HERE),
+    "--no-access-log",
+)
 
 
 def contract(api: str, base_url: str, *options: str) -> subprocess.CompletedProcess[str]:

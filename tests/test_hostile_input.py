@@ -16,9 +16,9 @@ from typing import Any
 
 import httpx
 import pytest
-
 from hostile import APIS, Api, send
-from mockserver.process import ServerProcess
+
+from mockserver.server.process import ServerProcess
 
 JSON = {"Content-Type": "application/json"}
 DEEP = b"[" * 10_000 + b"]" * 10_000
@@ -59,17 +59,34 @@ CASES = [
     Case("JSON string", BODY, b'"text"', says="must be a JSON object"),
     Case("JSON null", BODY, b"null", says="must be a JSON object"),
     Case("JSON number", BODY, b"42", says="must be a JSON object"),
-    Case("text/plain", BODY, b'{"a": 1}', headers={"Content-Type": "text/plain"}, says="must be sent as application/json"),
-    Case("form encoded", BODY, b"a=1", headers={"Content-Type": "application/x-www-form-urlencoded"},
-         says="must be sent as application/json"),
+    Case(
+        "text/plain", BODY, b'{"a": 1}', headers={"Content-Type": "text/plain"}, says="must be sent as application/json"
+    ),
+    Case(
+        "form encoded",
+        BODY,
+        b"a=1",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        says="must be sent as application/json",
+    ),
     Case("no Content-Type", BODY, b'{"a": 1}', headers={}, says="must be sent as application/json"),
     Case("empty body", BODY, b"", says="required"),
-    Case("body over the limit", BODY, b'{"a": "' + b"x" * (2 * 1024 * 1024) + b'"}', status=413,
-         says="larger than 2097152 bytes"),
+    Case(
+        "body over the limit",
+        BODY,
+        b'{"a": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+        status=413,
+        says="larger than 2097152 bytes",
+    ),
     Case("10,000 levels deep", BODY, DEEP, says="nested more than 512 levels"),
-    Case("1 MB string", BODY, lambda api: fields(api, **({"razon_social": MEGABYTE} if api.name == "facturacion"
-                                                           else {"business_name": MEGABYTE})),
-         says={"facturacion": "must not be greater than 255 characters", "daftra": "must be at most 100 characters"}),
+    Case(
+        "1 MB string",
+        BODY,
+        lambda api: fields(
+            api, **({"razon_social": MEGABYTE} if api.name == "facturacion" else {"business_name": MEGABYTE})
+        ),
+        says={"facturacion": "must not be greater than 255 characters", "daftra": "must be at most 100 characters"},
+    ),
     Case("invalid UTF-8", BODY, b'{"razon_social": "\xff\xfe\xc3"}', says="not valid UTF-8"),
     Case("NaN", BODY, b'{"a": NaN}', says="not valid JSON"),
     Case("Infinity", BODY, b'{"a": -Infinity}', says="not valid JSON"),
@@ -78,26 +95,67 @@ CASES = [
     Case("raw NUL byte", BODY, b'{"razon_social": "a\x00b"}', says="not valid JSON"),
     Case("lone surrogate", BODY, b'{"razon_social": "\\ud800"}', says="not valid JSON"),
     # Unicode digits are not digits to either API: "６" is no document type, "１" no staff id.
-    Case("Unicode digits", BODY, lambda api: fields(api, **({"tipo_documento": "６"} if api.name == "facturacion"
-                                                              else {"business_name": "Ok", "staff_id": "١"})),
-         says={"facturacion": "tipo_documento is invalid", "daftra": "staff_id must be an integer"}),
+    Case(
+        "Unicode digits",
+        BODY,
+        lambda api: fields(
+            api, **({"tipo_documento": "６"} if api.name == "facturacion" else {"business_name": "Ok", "staff_id": "١"})
+        ),
+        says={"facturacion": "tipo_documento is invalid", "daftra": "staff_id must be an integer"},
+    ),
     Case("query string of 100 KB", EVERY, query="?search=" + "a" * 100_000, status=414, says="16384 bytes"),
-    Case("5,000 headers", EVERY, extra_headers=[(f"X-Noise-{i}", "v") for i in range(5000)], status=431,
-         says="headers are too large"),
-    Case("one header of 100 KB", EVERY, extra_headers=[("X-Noise", "v" * 100_000)], status=431,
-         says="headers are too large"),
-    Case("Unicode digits in a query", ("list",),
-         query="?company_id=%EF%BC%91&page=%EF%BC%91",
-         says={"facturacion": "company_id must be an integer", "daftra": "page must be an integer"}),
-    Case("words in a query", ("list",), query="?company_id=abc&page=abc",
-         says={"facturacion": "company_id must be an integer", "daftra": "page must be an integer"}),
-    *[Case(f"id {label}", BY_ID, record_id=raw, status=404,
-           says={"facturacion": "No query results for model", "daftra": "Item not found"})
-      for label, raw in [("negative", "-1"), ("zero", "0"), ("huge", "9" * 40), ("of 5,000 digits", "9" * 5000),
-                         ("non-numeric", "abc"), ("fullwidth", "%EF%BC%91"), ("with NUL", "1%00"),
-                         ("dot-dot", "%2e%2e")]],
-    Case("id with path traversal", BY_ID, record_id="..%2F..%2F..%2Fetc%2Fpasswd", status=404,
-         says={"facturacion": "could not be found", "daftra": "Invalid Endpoint"}),
+    Case(
+        "5,000 headers",
+        EVERY,
+        extra_headers=[(f"X-Noise-{i}", "v") for i in range(5000)],
+        status=431,
+        says="headers are too large",
+    ),
+    Case(
+        "one header of 100 KB",
+        EVERY,
+        extra_headers=[("X-Noise", "v" * 100_000)],
+        status=431,
+        says="headers are too large",
+    ),
+    Case(
+        "Unicode digits in a query",
+        ("list",),
+        query="?company_id=%EF%BC%91&page=%EF%BC%91",
+        says={"facturacion": "company_id must be an integer", "daftra": "page must be an integer"},
+    ),
+    Case(
+        "words in a query",
+        ("list",),
+        query="?company_id=abc&page=abc",
+        says={"facturacion": "company_id must be an integer", "daftra": "page must be an integer"},
+    ),
+    *[
+        Case(
+            f"id {label}",
+            BY_ID,
+            record_id=raw,
+            status=404,
+            says={"facturacion": "No query results for model", "daftra": "Item not found"},
+        )
+        for label, raw in [
+            ("negative", "-1"),
+            ("zero", "0"),
+            ("huge", "9" * 40),
+            ("of 5,000 digits", "9" * 5000),
+            ("non-numeric", "abc"),
+            ("fullwidth", "%EF%BC%91"),
+            ("with NUL", "1%00"),
+            ("dot-dot", "%2e%2e"),
+        ]
+    ],
+    Case(
+        "id with path traversal",
+        BY_ID,
+        record_id="..%2F..%2F..%2Fetc%2Fpasswd",
+        status=404,
+        says={"facturacion": "could not be found", "daftra": "Invalid Endpoint"},
+    ),
 ]
 
 
@@ -115,13 +173,18 @@ def _body(api: Api, operation: str, case: Case) -> bytes | None:
     return case.body(api) if callable(case.body) else case.body
 
 
-MATRIX = [pytest.param(api, operation, case, id=f"{api.name}-{operation}-{case.name}")
-          for api in APIS for case in CASES for operation in case.operations]
+MATRIX = [
+    pytest.param(api, operation, case, id=f"{api.name}-{operation}-{case.name}")
+    for api in APIS
+    for case in CASES
+    for operation in case.operations
+]
 
 
 @pytest.mark.parametrize("api,operation,case", MATRIX)
-def test_hostile_request_is_refused_in_the_api_envelope(server: ServerProcess, http: httpx.Client,
-                                                        api: Api, operation: str, case: Case):
+def test_hostile_request_is_refused_in_the_api_envelope(
+    server: ServerProcess, http: httpx.Client, api: Api, operation: str, case: Case
+):
     before = api.records(http)
     method, target = _target(api, operation, case)
     headers = [*{**api.headers, **case.headers}.items(), *case.extra_headers]

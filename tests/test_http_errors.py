@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from seed import ADMIN, DAFTRA
-from mockserver.process import ServerProcess
+
+from mockserver.server.process import ServerProcess
 
 
 def test_unknown_routes(http):
@@ -33,12 +33,15 @@ def test_head_answers_like_get_without_a_body(http):
     assert response.status_code == 200 and response.content == b""
 
 
-@pytest.mark.parametrize("content,content_type,rule_text", [
-    (b'{"razon_social": ', "application/json", "The request body is not valid JSON"),
-    (b"[1, 2]", "application/json", "The request body must be a JSON object."),
-    (b'{"x": 1}', "text/plain", "The request body must be sent as application/json."),
-    (b'{"x": NaN}', "application/json", "The request body is not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "content,content_type,rule_text",
+    [
+        (b'{"razon_social": ', "application/json", "The request body is not valid JSON"),
+        (b"[1, 2]", "application/json", "The request body must be a JSON object."),
+        (b'{"x": 1}', "text/plain", "The request body must be sent as application/json."),
+        (b'{"x": NaN}', "application/json", "The request body is not valid JSON"),
+    ],
+)
 def test_unreadable_bodies_are_422_in_the_envelope(http, content, content_type, rule_text):
     response = http.post("/api/v1/clients", headers={**ADMIN, "Content-Type": content_type}, content=content)
     assert response.status_code == 422

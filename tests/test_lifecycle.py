@@ -12,10 +12,10 @@ import time
 
 import httpx
 import pytest
-
 from seed import DAFTRA
+
 from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS
-from mockserver.process import ServerProcess
+from mockserver.server.process import ServerProcess
 
 
 def create_client(url: str, name: str) -> str:
@@ -35,9 +35,14 @@ def wait_for(check, timeout: float = 10.0) -> None:
 
 # -- options ------------------------------------------------------------------
 
+
 def test_help_names_every_option_and_its_variable():
-    shown = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--help"], capture_output=True, text=True,
-                           env={"COLUMNS": "200", "PATH": ""}).stdout
+    shown = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        env={"COLUMNS": "200", "PATH": ""},
+    ).stdout
     for option in ("--admin-token", "--delay", "--fault", "--session-header", "--state-file", "--reload", "--config"):
         assert option in shown
     for variable in ("MOCKSERVER_ADMIN_TOKEN", "MOCKSERVER_STATE_FILE", "MOCKSERVER_DELAY", "MOCKSERVER_CONFIG"):
@@ -51,27 +56,40 @@ def test_options_from_a_config_file_and_the_environment(tmp_path):
         assert httpx.get(f"{server.url}/__mock/apis").status_code == 401
         assert httpx.get(f"{server.url}/__mock/apis", headers={"X-Mock-Admin-Token": "from-file"}).status_code == 200
         started = time.monotonic()
-        created = httpx.post(f"{server.url}/api2/clients", headers={**DAFTRA, "X-Test-Run": "one"},
-                             json={"Client": {"business_name": "Configured"}})
+        created = httpx.post(
+            f"{server.url}/api2/clients",
+            headers={**DAFTRA, "X-Test-Run": "one"},
+            json={"Client": {"business_name": "Configured"}},
+        )
         assert time.monotonic() - started >= 0.3, "the environment's delay applies"
         path = f"{server.url}/api2/clients/{created.json()['id']}"
         assert httpx.get(path, headers={**DAFTRA, "X-Test-Run": "one"}).status_code == 200
         assert httpx.get(path, headers=DAFTRA).status_code == 404, "the configured header names the session"
-        preflight = httpx.options(f"{server.url}/api2/clients", headers={
-            "Origin": "http://app.test", "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "x-test-run, apikey"})
+        preflight = httpx.options(
+            f"{server.url}/api2/clients",
+            headers={
+                "Origin": "http://app.test",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "x-test-run, apikey",
+            },
+        )
         assert preflight.status_code == 200, "browsers may send the configured session header"
 
 
 def test_a_config_file_with_an_unknown_option_is_refused(tmp_path):
     config = tmp_path / "mock.yaml"
     config.write_text("prot: 9000\n")
-    result = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--config", str(config)],
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 2 and "unknown options prot" in result.stderr
 
 
 # -- state file ----------------------------------------------------------------
+
 
 def test_state_survives_a_restart(tmp_path):
     state = tmp_path / "state.json"
@@ -114,6 +132,7 @@ def test_kill_9_never_leaves_a_broken_state_file(tmp_path):
 
 # -- hot reload ----------------------------------------------------------------
 
+
 @pytest.fixture
 def editable(tmp_path):
     specs, fixtures = tmp_path / "specs", tmp_path / "fixtures"
@@ -128,8 +147,9 @@ def test_an_edited_spec_is_served_without_losing_state(editable):
     created = create_client(server.url, "Survives Reload")
     spec = specs / "daftra.yaml"
     spec.write_text(spec.read_text().replace("message: Invalid Endpoint", "message: No such endpoint here"))
-    wait_for(lambda: httpx.get(f"{server.url}/api2/nowhere", headers=DAFTRA).json().get("message")
-             == "No such endpoint here")
+    wait_for(
+        lambda: httpx.get(f"{server.url}/api2/nowhere", headers=DAFTRA).json().get("message") == "No such endpoint here"
+    )
     client = httpx.get(f"{server.url}/api2/clients/{created}", headers=DAFTRA)
     assert client.status_code == 200 and client.json()["data"]["Client"]["business_name"] == "Survives Reload"
 
@@ -147,6 +167,11 @@ def test_edited_fixtures_are_seeded_and_created_records_stay(editable):
     created = create_client(server.url, "Made Through The API")
     seed = fixtures / "daftra.yaml"
     seed.write_text(seed.read_text().replace("business_name: Nile Supplies", "business_name: Renamed Nile Supplies"))
-    wait_for(lambda: httpx.get(f"{server.url}/api2/clients/1", headers=DAFTRA)
-             .json()["data"]["Client"]["business_name"].startswith("Renamed "))
+    wait_for(
+        lambda: (
+            httpx.get(f"{server.url}/api2/clients/1", headers=DAFTRA)
+            .json()["data"]["Client"]["business_name"]
+            .startswith("Renamed ")
+        )
+    )
     assert httpx.get(f"{server.url}/api2/clients/{created}", headers=DAFTRA).status_code == 200

@@ -24,10 +24,10 @@ import schemathesis.cli  # noqa: F401  (registers every check the CLI offers)
 import tomli_w
 from schemathesis.checks import CHECKS
 
-from mockserver.contract import semantics
-from mockserver.contract.settings import Settings
-from mockserver.contract.target import find_spec, mock_target
-from mockserver.spec import SpecError
+from mockserver.errors import SpecError
+from mockserver.harness import semantics
+from mockserver.harness.settings import Settings
+from mockserver.harness.target import find_spec, mock_target
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "build" / "certification"
@@ -57,10 +57,26 @@ def test_the_mock_passes_schemathesis_on_its_own_spec(api):
         # No `--checks all`: on the command line it would override the spec's per-operation settings.
         # Every check is on by default; the test below shows which ones the spec switched off.
         command = [
-            str(Path(sys.executable).with_name("st")), "--config-file", str(report / "schemathesis.toml"),
-            "run", f"{target.base_url}/{api}/openapi.json",
-            "--phases", ",".join(PHASES), "--mode", "all", "--seed", str(SEED), "--max-examples", str(MAX_EXAMPLES),
-            "--workers", "1", "--report", "junit", "--report-junit-path", str(report / "junit.xml"), "--no-color",
+            str(Path(sys.executable).with_name("st")),
+            "--config-file",
+            str(report / "schemathesis.toml"),
+            "run",
+            f"{target.base_url}/{api}/openapi.json",
+            "--phases",
+            ",".join(PHASES),
+            "--mode",
+            "all",
+            "--seed",
+            str(SEED),
+            "--max-examples",
+            str(MAX_EXAMPLES),
+            "--workers",
+            "1",
+            "--report",
+            "junit",
+            "--report-junit-path",
+            str(report / "junit.xml"),
+            "--no-color",
         ]
         for name, value in target.headers.items():
             if "auth" not in config or name.lower() != "authorization":
@@ -73,7 +89,7 @@ def test_the_mock_passes_schemathesis_on_its_own_spec(api):
     print(f"{api}: certified in {took:.0f}s; report in {report}")
 
     assert result.returncode == 0, output
-    summary = output[output.rindex("Test Phases:"):]
+    summary = output[output.rindex("Test Phases:") :]
     for phase in PHASES:
         assert re.search(rf"✅ {phase}", summary, re.IGNORECASE), f"{phase} did not pass:\n{output}"
     junit = ElementTree.parse(report / "junit.xml").getroot()

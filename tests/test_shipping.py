@@ -21,15 +21,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
 import yaml
 
-from mockserver.process import free_port
+from mockserver.server.process import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
@@ -175,12 +175,18 @@ class Replay:
     def start(self, env: dict[str, str] | None = None, log: Path | None = None) -> subprocess.Popen[bytes]:
         # the child keeps its own copy of the log's descriptor
         with (log or self.workdir / "server.log").open("wb") as out:
-            return subprocess.Popen([*self.entrypoint, *self.cmd], cwd=self.workdir, env={**self.env, **(env or {})},
-                                    stdout=out, stderr=subprocess.STDOUT)
+            return subprocess.Popen(
+                [*self.entrypoint, *self.cmd],
+                cwd=self.workdir,
+                env={**self.env, **(env or {})},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
 
     def health(self, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.healthcheck, cwd=self.workdir, env={**self.env, **env},
-                              capture_output=True, text=True, timeout=30)
+        return subprocess.run(
+            self.healthcheck, cwd=self.workdir, env={**self.env, **env}, capture_output=True, text=True, timeout=30
+        )
 
 
 def replay(dockerfile: Path, context: Path, scratch: Path) -> Replay:
@@ -195,13 +201,16 @@ def replay(dockerfile: Path, context: Path, scratch: Path) -> Replay:
                     name, _, value = pair.partition("=")
                     image_env[name] = expand(value, image_env)
     final_workdir = expand([s.args for s in final.instructions if s.keyword == "WORKDIR"][-1], image_env)
-    roots = {image_env["APP_HOME"]: scratch / "app", image_env["VIRTUAL_ENV"]: scratch / "venv",
-             final_workdir: scratch / "workdir"}
+    roots = {
+        image_env["APP_HOME"]: scratch / "app",
+        image_env["VIRTUAL_ENV"]: scratch / "venv",
+        final_workdir: scratch / "workdir",
+    }
 
     def here(path: str, workdir: Path | None = None) -> Path:
         for container, local in sorted(roots.items(), key=lambda item: -len(item[0])):
             if path == container or path.startswith(container.rstrip("/") + "/"):
-                return local / path[len(container):].lstrip("/")
+                return local / path[len(container) :].lstrip("/")
         assert not path.startswith("/"), f"{path} is outside APP_HOME, VIRTUAL_ENV and the final WORKDIR"
         assert workdir is not None
         return workdir / path
@@ -214,10 +223,20 @@ def replay(dockerfile: Path, context: Path, scratch: Path) -> Replay:
     shim = scratch / "bin"
     shim.mkdir(parents=True)
     (shim / "python").symlink_to(sys.executable)
-    host_env = {key: value for key, value in os.environ.items() if key not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"}}
+    host_env = {
+        key: value for key, value in os.environ.items() if key not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"}
+    }
     host_env["PATH"] = f"{shim}{os.pathsep}{host_env.get('PATH', '')}"
-    result = Replay(env={}, image_env=image_env, workdir=scratch, app_home=roots[image_env["APP_HOME"]],
-                    entrypoint=[], cmd=[], healthcheck=[], exposed=[])
+    result = Replay(
+        env={},
+        image_env=image_env,
+        workdir=scratch,
+        app_home=roots[image_env["APP_HOME"]],
+        entrypoint=[],
+        cmd=[],
+        healthcheck=[],
+        exposed=[],
+    )
     # Every stage in file order, each starting from its base stage's environment
     # and working folder, as `docker build` of the last stage does.
     states: dict[str, tuple[dict[str, str], Path]] = {}
@@ -229,7 +248,9 @@ def replay(dockerfile: Path, context: Path, scratch: Path) -> Replay:
             if step.keyword == "ENV":
                 for pair in shlex.split(step.args):
                     name, _, value = pair.partition("=")
-                    env[name] = str(here(image_env[name])) if name in {"APP_HOME", "VIRTUAL_ENV"} else expand(value, env)
+                    env[name] = (
+                        str(here(image_env[name])) if name in {"APP_HOME", "VIRTUAL_ENV"} else expand(value, env)
+                    )
                 # The image turns pip's cache off to stay small; here the cache
                 # is what keeps a fresh install down to about a minute.
                 env.pop("PIP_NO_CACHE_DIR", None)
@@ -250,8 +271,12 @@ def replay(dockerfile: Path, context: Path, scratch: Path) -> Replay:
                 for source in sources:
                     origin = context / source
                     if origin.is_dir():  # Docker copies a folder's contents
-                        shutil.copytree(origin, target, dirs_exist_ok=True,
-                                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+                        shutil.copytree(
+                            origin,
+                            target,
+                            dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
+                        )
                     else:
                         destination = target / origin.name if dest.endswith("/") or len(sources) > 1 else target
                         destination.parent.mkdir(parents=True, exist_ok=True)
@@ -260,8 +285,9 @@ def replay(dockerfile: Path, context: Path, scratch: Path) -> Replay:
                 if is_final and step.args.split()[0] in {"useradd", "groupadd"}:
                     continue  # the image's account needs root here and changes nothing the server does
                 # shell form: sh expands the variables, as in the image
-                completed = subprocess.run(["sh", "-c", step.args], cwd=workdir, env=env, capture_output=True,
-                                           text=True, timeout=540)
+                completed = subprocess.run(
+                    ["sh", "-c", step.args], cwd=workdir, env=env, capture_output=True, text=True, timeout=540
+                )
                 assert completed.returncode == 0, f"RUN {step.args} failed:\n{completed.stdout}{completed.stderr}"
                 result.log.append(step.args)
             elif step.keyword in {"ENTRYPOINT", "CMD"} and is_final:
@@ -286,8 +312,9 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Replay:
     return replay(DOCKERFILE, ROOT, tmp_path_factory.mktemp("image"))
 
 
-def wait_healthy(image: Replay, env: dict[str, str], process: subprocess.Popen[bytes], log: Path,
-                 timeout: float = 60) -> None:
+def wait_healthy(
+    image: Replay, env: dict[str, str], process: subprocess.Popen[bytes], log: Path, timeout: float = 60
+) -> None:
     """What Docker does: run the image's health check until it passes."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -339,8 +366,9 @@ def test_image_install_and_start_steps_serve_both_mocks(container: tuple[str, su
     # the bundled specs and fixtures answer, credentials included
     clients = httpx.get(f"{url}/api2/clients.json", headers={"APIKEY": "demo-daftra-api-key"}, timeout=10)
     assert clients.status_code == 200, clients.text
-    companies = httpx.get(f"{url}/api/v1/clients", headers={"Authorization": "Bearer 1|sunat_demo_admin_token"},
-                          timeout=10)
+    companies = httpx.get(
+        f"{url}/api/v1/clients", headers={"Authorization": "Bearer 1|sunat_demo_admin_token"}, timeout=10
+    )
     assert companies.status_code == 200, companies.text
 
 
@@ -373,8 +401,9 @@ def test_entrypoint_makes_and_prints_an_admin_token_when_none_is_given(image: Re
 
 def test_entrypoint_keeps_the_admin_token_it_is_given(image: Replay) -> None:
     show = [*image.entrypoint, "python", "-c", "import os; print(os.environ['MOCKSERVER_ADMIN_TOKEN'])"]
-    result = subprocess.run(show, env={**image.env, "MOCKSERVER_ADMIN_TOKEN": "s3cret-token"},
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        show, env={**image.env, "MOCKSERVER_ADMIN_TOKEN": "s3cret-token"}, capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 0
     assert result.stdout.strip() == "s3cret-token"
     assert "s3cret-token" not in result.stderr
@@ -400,7 +429,9 @@ def test_a_folder_mounted_over_the_specs_replaces_the_bundled_ones(image: Replay
 def test_compose_mounts_land_where_the_image_reads_and_writes(image: Replay) -> None:
     compose = yaml.safe_load(COMPOSE.read_text())
     app_home = image.image_env["APP_HOME"]
-    state_dir = [s.args for s in parse_dockerfile(DOCKERFILE.read_text())[-1].instructions if s.keyword == "WORKDIR"][-1]
+    state_dir = [s.args for s in parse_dockerfile(DOCKERFILE.read_text())[-1].instructions if s.keyword == "WORKDIR"][
+        -1
+    ]
     mock, contract = compose["services"]["mock"], compose["services"]["contract"]
 
     def target(volume: str) -> str:  # SOURCE:TARGET[:MODE], where SOURCE may hold ${VAR:-default}

@@ -10,9 +10,11 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from mockserver.app import create_app
-from mockserver.spec import SpecError, load_spec, load_yaml, resolve_refs
-from mockserver.validation import FORMATS
+from mockserver.errors import SpecError
+from mockserver.pipeline.validation import FORMATS
+from mockserver.server.app import create_app
+from mockserver.spec.loader import load_yaml
+from mockserver.spec.openapi import load_spec, resolve_refs
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
@@ -69,7 +71,9 @@ def test_engine_code_names_no_resource_of_either_api():
 
 
 def test_reference_cycles_are_reported():
-    document = {"components": {"schemas": {"A": {"$ref": "#/components/schemas/B"}, "B": {"$ref": "#/components/schemas/A"}}}}
+    document = {
+        "components": {"schemas": {"A": {"$ref": "#/components/schemas/B"}, "B": {"$ref": "#/components/schemas/A"}}}
+    }
     with pytest.raises(SpecError, match="cycle"):
         resolve_refs(document)
 

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.messages import FieldError, Messages
-from mockserver.preferences import PreferenceError, read_preference
-from mockserver.routing import Match, Miss, Router
-from mockserver.spec import Operation
-from mockserver.state import Relation, ResourceConfig, Row, Store
-from mockserver.templates import compile_template, render_text
-from mockserver.validation import RequestValidator, coerce
+from mockserver.errors import BadPreference, FieldError, SpecError
+from mockserver.expressions.templates import compile_template, render_text
+from mockserver.pipeline.messages import Messages
+from mockserver.pipeline.preferences import read_preference
+from mockserver.pipeline.routing import Match, Miss, Router
+from mockserver.pipeline.validation import RequestValidator, coerce
+from mockserver.spec.openapi import Operation
+from mockserver.state.store import Relation, ResourceConfig, Row, Store
 
 
 # -- templates ---------------------------------------------------------------
 def test_whole_placeholder_keeps_type_and_text_interpolates():
-    render = compile_template({"total": "${page.total}", "label": "page ${page.number} of ${page.last}", "id": "${x|string}"})
-    assert render({"page": {"total": 3, "number": 1, "last": 2}, "x": 7}) == {"total": 3, "label": "page 1 of 2", "id": "7"}
+    render = compile_template(
+        {"total": "${page.total}", "label": "page ${page.number} of ${page.last}", "id": "${x|string}"}
+    )
+    assert render({"page": {"total": 3, "number": 1, "last": 2}, "x": 7}) == {
+        "total": 3,
+        "label": "page 1 of 2",
+        "id": "7",
+    }
 
 
 def test_missing_values_render_as_null_or_empty_text():
@@ -25,10 +32,24 @@ def test_missing_values_render_as_null_or_empty_text():
 
 def test_records_are_projected_onto_the_response_schema_with_relations():
     store = Store({"things": ResourceConfig("things", relations={"owner": Relation("people", "owner_id")})})
-    store.load({"people": [{"id": 1, "name": "Ana", "secret": "x"}], "things": [{"id": 5, "owner_id": 1, "hidden": True}]}, {})
-    schema = {"type": "object", "properties": {"data": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "owner": {"oneOf": [{"type": "object", "properties": {"name": {"type": "string"}}}, {"type": "null"}]},
-        "password": {"type": "string", "writeOnly": True}}}}}
+    store.load(
+        {"people": [{"id": 1, "name": "Ana", "secret": "x"}], "things": [{"id": 5, "owner_id": 1, "hidden": True}]}, {}
+    )
+    schema = {
+        "type": "object",
+        "properties": {
+            "data": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "owner": {
+                        "oneOf": [{"type": "object", "properties": {"name": {"type": "string"}}}, {"type": "null"}]
+                    },
+                    "password": {"type": "string", "writeOnly": True},
+                },
+            }
+        },
+    }
     render = compile_template({"data": "${record}"}, schema)
     record = {**store.table("things").get(5), "password": "pw"}
     assert render({"record": Row(store.table("things"), record)}) == {"data": {"id": 5, "owner": {"name": "Ana"}}}
@@ -40,7 +61,10 @@ def test_each_wraps_every_item():
 
 
 def test_render_text():
-    assert render_text("The ${field} must be at least ${limit}.", {"field": "age", "limit": 18}) == "The age must be at least 18."
+    assert (
+        render_text("The ${field} must be at least ${limit}.", {"field": "age", "limit": 18})
+        == "The age must be at least 18."
+    )
 
 
 # -- routing -----------------------------------------------------------------
@@ -87,15 +111,36 @@ def test_sequences_continue_after_the_largest_stored_number():
 
 # -- validation and messages -------------------------------------------------
 def _validator(schema, mock=None, api_input=None):
-    op = Operation("op", "POST", "/x", [], {"required": True, "content": {"application/json": {"schema": schema}}}, {}, [], mock or {})
+    op = Operation(
+        "op",
+        "POST",
+        "/x",
+        [],
+        {"required": True, "content": {"application/json": {"schema": schema}}},
+        {},
+        [],
+        mock or {},
+    )
     return RequestValidator(op, api_input or {})
 
 
 def test_errors_follow_schema_order_and_rule_order():
-    schema = {"type": "object", "required": ["b", "a"], "properties": {
-        "a": {"type": "string"}, "b": {"type": "string", "maxLength": 2, "pattern": "^x"}, "c": {"type": "integer"}}}
+    schema = {
+        "type": "object",
+        "required": ["b", "a"],
+        "properties": {
+            "a": {"type": "string"},
+            "b": {"type": "string", "maxLength": 2, "pattern": "^x"},
+            "c": {"type": "integer"},
+        },
+    }
     errors = _validator(schema).body({"b": "yyy", "c": "no"})
-    assert [(e.field, e.rule) for e in errors] == [("a", "required"), ("b", "maxLength"), ("b", "pattern"), ("c", "type.integer")]
+    assert [(e.field, e.rule) for e in errors] == [
+        ("a", "required"),
+        ("b", "maxLength"),
+        ("b", "pattern"),
+        ("c", "type.integer"),
+    ]
 
 
 def test_null_for_a_required_field_is_missing_and_strings_are_normalised():
@@ -107,7 +152,11 @@ def test_null_for_a_required_field_is_missing_and_strings_are_normalised():
 
 
 def test_wrapped_records_report_fields_without_the_wrapper():
-    schema = {"type": "object", "required": ["Thing"], "properties": {"Thing": {"type": "object", "properties": {"n": {"type": "integer"}}}}}
+    schema = {
+        "type": "object",
+        "required": ["Thing"],
+        "properties": {"Thing": {"type": "object", "properties": {"n": {"type": "integer"}}}},
+    }
     validator = _validator(schema, mock={"body": "/Thing"})
     assert [(e.field, e.rule) for e in validator.body({"Thing": {"n": "x"}})] == [("n", "type.integer")]
     assert validator.record({"Thing": {"n": 1}}) == {"n": 1}
@@ -122,10 +171,18 @@ def test_query_strings_are_read_as_their_declared_type():
 
 
 def test_messages_use_locale_overrides_and_shape():
-    mock = {"locale": "en", "validation_errors": "string", "locales": {
-        "en": {"messages": {"required": "${field} is needed", "invalid": "${field} is odd"}},
-        "es": {"attributes": {"email": "correo"}, "messages": {"required": "Falta ${attribute}"}}}}
-    errors = [FieldError("email", "required"), FieldError("age", "minimum", {"limit": 1}, {"minimum": {"en": "too young"}})]
+    mock = {
+        "locale": "en",
+        "validation_errors": "string",
+        "locales": {
+            "en": {"messages": {"required": "${field} is needed", "invalid": "${field} is odd"}},
+            "es": {"attributes": {"email": "correo"}, "messages": {"required": "Falta ${attribute}"}},
+        },
+    }
+    errors = [
+        FieldError("email", "required"),
+        FieldError("age", "minimum", {"limit": 1}, {"minimum": {"en": "too young"}}),
+    ]
     assert Messages(mock).render(errors) == {"email": "email is needed", "age": "too young"}
     assert Messages(mock, "es").text(FieldError("email", "required")) == "Falta correo"
     assert Messages(mock).text(FieldError("x", "weird")) == "x is odd"
@@ -141,21 +198,26 @@ def test_prefer_header_wins_over_query_and_is_checked():
     assert read_preference("code=404, example=gone", {"__code": "500"}).code == "404"
     assert read_preference(None, {"__code": "500"}).code == "500"
     assert read_preference(None, {}) is None
-    with pytest.raises(PreferenceError):
+    with pytest.raises(BadPreference):
         read_preference("code=20", {})
 
 
 def test_computed_fields_follow_children_and_win_over_stored_values():
-    store = Store({
-        "docs": ResourceConfig.from_spec("docs", {
-            "children": {"Line": {"resource": "lines", "key": "doc_id"}},
-            "computed": {
-                "total": "round(sum(Line, 'subtotal') - discount, 2)",
-                "status": "2 if paid >= total else (1 if paid > 0 else 0)",
-            },
-        }),
-        "lines": ResourceConfig.from_spec("lines", {"computed": {"subtotal": "quantity * unit_price"}}),
-    })
+    store = Store(
+        {
+            "docs": ResourceConfig.from_spec(
+                "docs",
+                {
+                    "children": {"Line": {"resource": "lines", "key": "doc_id"}},
+                    "computed": {
+                        "total": "round(sum(Line, 'subtotal') - discount, 2)",
+                        "status": "2 if paid >= total else (1 if paid > 0 else 0)",
+                    },
+                },
+            ),
+            "lines": ResourceConfig.from_spec("lines", {"computed": {"subtotal": "quantity * unit_price"}}),
+        }
+    )
     doc = store.table("docs").insert({"discount": "1.5", "paid": None, "total": 999})
     store.table("lines").insert({"doc_id": doc["id"], "quantity": 2, "unit_price": "10.25"})
     store.table("lines").insert({"doc_id": doc["id"], "quantity": 1, "unit_price": 5})
@@ -168,17 +230,18 @@ def test_computed_fields_follow_children_and_win_over_stored_values():
 
 @pytest.mark.parametrize("formula", ["__import__('os')", "open('x')", "a.__class__", "[x for x in y]", "lambda: 1"])
 def test_formulas_cannot_run_code(formula):
-    from mockserver.formulas import compile_formula
-    from mockserver.spec import SpecError
+    from mockserver.expressions.formulas import compile_formula
 
     with pytest.raises(SpecError):
         compile_formula(formula, "test")
 
 
 def test_deleting_a_record_deletes_its_own_child_lists_only():
-    store = Store({
-        "docs": ResourceConfig.from_spec("docs", {"children": {"Line": {"resource": "lines", "key": "doc_id"}}}),
-    })
+    store = Store(
+        {
+            "docs": ResourceConfig.from_spec("docs", {"children": {"Line": {"resource": "lines", "key": "doc_id"}}}),
+        }
+    )
     kept, gone = store.table("docs").insert({}), store.table("docs").insert({})
     lines = store.table("lines")
     for doc in (kept, gone, gone):
@@ -188,8 +251,7 @@ def test_deleting_a_record_deletes_its_own_child_lists_only():
 
 
 def test_fixtures_whose_records_are_not_objects_are_refused(tmp_path):
-    from mockserver.engine import load_seed
-    from mockserver.spec import SpecError
+    from mockserver.pipeline.api import load_seed
 
     fixtures = tmp_path / "api.yaml"
     fixtures.write_text("companies: [1]\n")

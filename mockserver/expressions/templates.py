@@ -1,0 +1,154 @@
+"""Response templates: JSON-shaped data with `${...}` placeholders.
+
+A spec writes the envelope an operation answers with as data, for example::
+
+    body: {success: true, data: "${record}", meta: {total: "${page.total}"}}
+
+Rules, kept deliberately small:
+
+* A string that is exactly one placeholder is replaced by the value itself,
+  keeping its JSON type (`"${page.total}"` renders as a number).
+* Placeholders inside longer strings are interpolated as text.
+* `path.to.value|string` renders the value as a string.
+* `{$each: "${records}", item: <template>}` renders one item per element,
+  with the element bound to `item`.
+
+Templates are compiled once, next to the response schema at the same place.
+Where a record lands on an object schema, the record is *projected* onto that
+schema: only the declared properties are rendered, related records are
+embedded where a property names a relation, and write-only fields never leak.
+So the response schema decides what a record looks like in each response.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.spec.openapi import merged_properties
+
+Context = Mapping[str, Any]
+Render = Callable[[Context], Any]
+
+_PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
+MISSING = object()
+
+
+@dataclass(frozen=True)
+class View:
+    """Which properties of a record a response shows (None = everything stored)."""
+
+    fields: tuple[tuple[str, View | None], ...] | None = None
+    items: View | None = None
+
+
+def view_for(schema: Mapping[str, Any] | None) -> View | None:
+    if not isinstance(schema, Mapping):
+        return None
+    properties = merged_properties(schema)
+    if properties:
+        return View(fields=tuple((name, view_for(sub)) for name, sub in properties.items() if not sub.get("writeOnly")))
+    for branch in schema.get("oneOf", []) + schema.get("anyOf", []):
+        view = view_for(branch)
+        if view is not None:
+            return view
+    if isinstance(schema.get("items"), Mapping):
+        return View(items=view_for(schema["items"]))
+    return None
+
+
+def shape(value: Any, view: View | None) -> Any:
+    """Render a value for JSON through a view (records become plain dicts)."""
+    if isinstance(value, Mapping):
+        if view is None or view.fields is None:
+            return {key: shape(item, None) for key, item in value.items()}
+        out = {}
+        for name, sub in view.fields:
+            item = value.get(name, MISSING)
+            if item is not MISSING:
+                out[name] = shape(item, sub)
+        return out
+    if isinstance(value, (list, tuple)):
+        item_view = view.items if view is not None else None
+        return [shape(item, item_view) for item in value]
+    return value
+
+
+def compile_expression(expression: str) -> Render:
+    path, _, filter_name = expression.strip().partition("|")
+    head, *rest = path.strip().split(".")
+    to_string = filter_name.strip() == "string"
+
+    def lookup(context: Context) -> Any:
+        value = context.get(head)
+        for part in rest:
+            if value is None:
+                return None
+            value = value.get(part) if isinstance(value, Mapping) else None
+        if to_string and value is not None:
+            return as_text(value)
+        return value
+
+    return lookup
+
+
+def as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if value is True or value is False:
+        return "true" if value else "false"
+    return str(value)
+
+
+def compile_template(template: Any, schema: Mapping[str, Any] | None = None) -> Render:
+    """Compile a template; `schema` is the response schema at the same place."""
+    if isinstance(template, str):
+        return _compile_string(template, schema)
+    if isinstance(template, Mapping):
+        if "$each" in template:
+            # the raw values, not rendered yet: each item is shaped by its own schema
+            whole = _PLACEHOLDER.fullmatch(template["$each"])
+            source = compile_expression(whole.group(1)) if whole else _compile_string(template["$each"], None)
+            items_schema = schema.get("items") if isinstance(schema, Mapping) else None
+            item = compile_template(template.get("item", "${item}"), items_schema)
+
+            def each(context: Context) -> list[Any]:
+                return [item({**context, "item": element}) for element in source(context) or ()]
+
+            return each
+        properties = merged_properties(schema) if isinstance(schema, Mapping) else {}
+        parts = [(key, compile_template(value, properties.get(key))) for key, value in template.items()]
+        return lambda context: {key: render(context) for key, render in parts}
+    if isinstance(template, list):
+        items_schema = schema.get("items") if isinstance(schema, Mapping) else None
+        parts_list = [compile_template(value, items_schema) for value in template]
+        return lambda context: [render(context) for render in parts_list]
+    return lambda context: template
+
+
+def _compile_string(text: str, schema: Mapping[str, Any] | None) -> Render:
+    whole = _PLACEHOLDER.fullmatch(text)
+    if whole:
+        lookup = compile_expression(whole.group(1))
+        view = view_for(schema)
+        return lambda context: shape(lookup(context), view)
+    pieces = _PLACEHOLDER.split(text)
+    if len(pieces) == 1:
+        return lambda context: text
+    # split() alternates literal text and expressions.
+    renderers = [
+        (lambda context, literal=piece: literal) if index % 2 == 0 else _text_of(compile_expression(piece))
+        for index, piece in enumerate(pieces)
+    ]
+    return lambda context: "".join(render(context) for render in renderers)
+
+
+def _text_of(lookup: Render) -> Render:
+    return lambda context: as_text(lookup(context))
+
+
+def render_text(text: str, context: Context) -> str:
+    """Interpolate a one-off message template (not worth compiling)."""
+    return _PLACEHOLDER.sub(lambda match: as_text(compile_expression(match.group(1))(context)), text)

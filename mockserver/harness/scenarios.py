@@ -1,0 +1,327 @@
+"""Business-rule scenarios derived from what the specs declare.
+
+Every declared unique key, reference, validation constraint and security
+requirement becomes a scenario; a rule added to a spec gets its scenario
+with no new test code. Scenarios only use the spec: against a deployment
+they check the same contract the mock honours.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from jsonschema import Draft202012Validator
+
+from mockserver.harness.report import expect
+from mockserver.harness.semantics import validation_status
+from mockserver.harness.target import Target
+from mockserver.spec.openapi import ApiSpec, Operation, merged_properties, required_names
+
+MARKER = "contract-test"
+_counter = itertools.count(int(time.time()) % 10_000_000)
+
+
+@dataclass
+class Scenario:
+    api: str
+    name: str
+    writes: bool
+    run: Callable[[Target], None]
+
+
+def _wrap(pointer: list[str], record: dict[str, Any]) -> dict[str, Any]:
+    for part in reversed(pointer):
+        record = {part: record}
+    return record
+
+
+def _example(operation: Operation) -> dict[str, Any]:
+    """The documented request example: the starting point of every body the suite sends."""
+    media = operation.request_body["content"]["application/json"]
+    example = media.get("example") or (media.get("schema") or {}).get("example")
+    if example is None:
+        raise LookupError(f"{operation.operation_id}: the spec documents no request example to build bodies from")
+    return example
+
+
+def _fresh(schema: dict[str, Any]) -> Any:
+    """A value unlikely to exist yet that fits a field's type and length."""
+    number = next(_counter)
+    types = schema.get("type") if isinstance(schema.get("type"), list) else [schema.get("type")]
+    if "string" not in types:
+        return 900_000_000 + number
+    length = max(int(schema.get("minLength", 0)), min(int(schema.get("maxLength", 12)), 12))
+    return str(number).rjust(length, "9")[-length:]
+
+
+def _fresh_body(target: Target, operation: Operation) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A new valid body built from the example, and the record inside it (the same dict, to change in place)."""
+    record = dict(_example(operation))
+    for part in operation.record_pointer:
+        record = dict(record[part])
+    properties = merged_properties(operation.record_schema())
+    references = {rule["exists"]["key"] for rule in operation.mock.get("rules") or [] if "exists" in rule}
+    for rule in operation.mock.get("rules") or []:
+        # A new value for each free field of a unique key makes the record new.
+        for name in rule.get("unique") or []:
+            if name not in references and "enum" not in properties.get(name, {}):
+                record[name] = _fresh(properties.get(name, {}))
+        if "exists" in rule and "respond" in rule:
+            found = discover(target, rule["exists"])
+            if found is not None:
+                record[rule["exists"]["key"]] = found
+    for name, sub in properties.items():  # mark what the suite creates
+        free_text = not (sub.get("enum") or sub.get("format") or str(sub.get("pattern", "")).startswith("^"))
+        if name in record and sub.get("type") == "string" and free_text and int(sub.get("maxLength", 255)) >= 40:
+            record[name] = f"{MARKER} {record[name]}"[: int(sub.get("maxLength", 255))]
+            break
+    return _wrap(operation.record_pointer, record), record
+
+
+def discover(target: Target, exists: dict[str, Any]) -> Any:
+    """The id of a record the rule accepts, found through the resource's list operation."""
+    lister = next(
+        (
+            op
+            for op in target.spec.operations
+            if op.mock.get("action") == "list" and op.mock.get("resource") == exists["resource"] and "{" not in op.path
+        ),
+        None,
+    )
+    if lister is None:
+        return None
+    body = target.request("GET", lister.path).json()
+    rows = next((v for v in body.values() if isinstance(v, list)), []) if isinstance(body, dict) else []
+    where = exists.get("where") or {}
+    for row in rows:
+        if isinstance(row, dict) and len(row) == 1 and isinstance(next(iter(row.values())), dict):
+            row = next(iter(row.values()))  # rows wrapped in their model name
+        if all(row.get(k) == v for k, v in where.items()):
+            return row.get("id")
+    return None
+
+
+def _check_schema(operation: Operation, response: httpx.Response) -> None:
+    schema = operation.response_schema(response.status_code)
+    if schema is not None:
+        errors = [e.message for e in Draft202012Validator(schema).iter_errors(_json(response))]
+        expect(
+            not errors,
+            "response_schema_conformance",
+            f"a body that fits the documented {response.status_code} schema ({'; '.join(errors)})",
+            response,
+        )
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _names_field(body: Any, field: str) -> bool:
+    if isinstance(body, dict):
+        return field in body or any(_names_field(v, field) for v in body.values())
+    return False
+
+
+def _success_status(operation: Operation) -> int:
+    return int(operation.mock["response"]["status"])
+
+
+def _violations(schema: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """(field, rule, value) for every constraint a field declares; None means "leave it out"."""
+    required = required_names(schema)
+    for name, sub in merged_properties(schema).items():
+        if sub.get("readOnly"):
+            continue
+        types = sub.get("type") if isinstance(sub.get("type"), list) else [sub.get("type")]
+        if name in required:
+            yield name, "required", None
+        if "string" in types:
+            if "maxLength" in sub:
+                yield name, "maxLength", "x" * (int(sub["maxLength"]) + 1)
+            if sub.get("format") == "email":
+                yield name, "format", "not an e-mail"
+            if sub.get("pattern", "").startswith("^"):
+                yield name, "pattern", "not valid!"
+            if "null" not in types:
+                yield name, "type", 12345
+        elif "integer" in types or "boolean" in types:
+            yield name, "type", "not-a-" + ("number" if "integer" in types else "boolean")
+        if "enum" in sub:
+            yield name, "enum", "__not_allowed__"
+
+
+def build(spec: ApiSpec) -> list[Scenario]:
+    scenarios: list[Scenario] = []
+    for operation in spec.operations:
+        label = f"{operation.method} {operation.path}"
+        secured = operation.security and all(requirement for requirement in operation.security)
+        if secured:
+            scenarios.append(
+                Scenario(
+                    spec.name,
+                    f"{label}: refuses missing and bad credentials with 401",
+                    False,
+                    _credentials_scenario(operation),
+                )
+            )
+        if operation.mock.get("action") != "create" or "{" in operation.path:
+            continue
+        scenarios.append(
+            Scenario(spec.name, f"{label}: creates with the documented answer", True, _create_scenario(operation))
+        )
+        for rule in operation.mock.get("rules") or []:
+            if "unique" in rule:
+                scenarios.append(
+                    Scenario(
+                        spec.name,
+                        f"{label}: unique {'+'.join(rule['unique'])}",
+                        True,
+                        _unique_scenario(spec, operation, rule),
+                    )
+                )
+            if "exists" in rule and "respond" in rule:
+                scenarios.append(
+                    Scenario(
+                        spec.name,
+                        f"{label}: {rule['exists']['key']} must name an existing record",
+                        True,
+                        _missing_reference_scenario(operation, rule),
+                    )
+                )
+        for field, rule, value in _violations(operation.record_schema()):
+            scenarios.append(
+                Scenario(
+                    spec.name, f"{label}: {field} {rule}", True, _validation_scenario(spec, operation, field, value)
+                )
+            )
+    return scenarios
+
+
+def _path(operation: Operation) -> str:
+    """The operation's path with every parameter set to 1."""
+    return re.sub(r"\{[^}]+\}", "1", operation.path)
+
+
+def _credentials_scenario(operation: Operation) -> Callable[[Target], None]:
+    def run(target: Target) -> None:
+        bogus = {
+            name: "Bearer not-a-real-credential" if name.lower() == "authorization" else "not-a-real-credential"
+            for name in target.headers
+        }
+        for headers in ({}, bogus):
+            response = httpx.request(
+                operation.method,
+                target.base_url + _path(operation),
+                headers=headers,
+                json={} if operation.request_body else None,
+                timeout=10,
+            )
+            expect(
+                response.status_code == 401,
+                "auth_required",
+                f"401 for {'missing' if not headers else 'bad'} credentials",
+                response,
+            )
+            _check_schema(operation, response)
+
+    return run
+
+
+def _create_scenario(operation: Operation) -> Callable[[Target], None]:
+    def run(target: Target) -> None:
+        response = target.request(operation.method, operation.path, json=_fresh_body(target, operation)[0])
+        expect(
+            response.status_code == _success_status(operation),
+            "create_response",
+            f"{_success_status(operation)} for a new valid record",
+            response,
+        )
+        _check_schema(operation, response)
+        documented = operation.examples(response.status_code)
+        if documented:
+            keys = list(next(iter(documented.values())))
+            expect(list(_json(response)) == keys, "create_response", f"the documented keys {keys}", response)
+
+    return run
+
+
+def _unique_scenario(spec: ApiSpec, operation: Operation, rule: dict[str, Any]) -> Callable[[Target], None]:
+    def run(target: Target) -> None:
+        body, _ = _fresh_body(target, operation)
+        first = target.request(operation.method, operation.path, json=body)
+        expect(
+            first.status_code == _success_status(operation),
+            "create_response",
+            f"{_success_status(operation)} for a new valid record",
+            first,
+        )
+        again = target.request(operation.method, operation.path, json=body)
+        key = "+".join(rule["unique"])
+        if "respond" in rule:
+            status = int(rule["respond"]["status"])
+            expect(
+                again.status_code == status,
+                "unique_key",
+                f"{status}: a second record with the same {key} is refused",
+                again,
+            )
+            documented = operation.examples(status)
+            if documented and "example" not in rule["respond"]:
+                example = next(iter(documented.values()))
+                expect(_json(again) == example, "unique_key", f"the documented answer {example}", again)
+        else:
+            status = validation_status(spec, operation)
+            field = rule["error"]["field"]
+            expect(
+                again.status_code == status and _names_field(_json(again), field),
+                "unique_key",
+                f"{status} naming {field}: a second record with the same {key} is refused",
+                again,
+            )
+
+    return run
+
+
+def _missing_reference_scenario(operation: Operation, rule: dict[str, Any]) -> Callable[[Target], None]:
+    def run(target: Target) -> None:
+        body, record = _fresh_body(target, operation)
+        record[rule["exists"]["key"]] = 2_147_000_000
+        response = target.request(operation.method, operation.path, json=body)
+        status = int(rule["respond"]["status"])
+        key = rule["exists"]["key"]
+        expect(response.status_code == status, "reference_exists", f"{status}: {key} names no record", response)
+        documented = operation.examples(status)
+        if documented:
+            example = next(iter(documented.values()))
+            expect(_json(response) == example, "reference_exists", f"the documented answer {example}", response)
+
+    return run
+
+
+def _validation_scenario(spec: ApiSpec, operation: Operation, field: str, value: Any) -> Callable[[Target], None]:
+    def run(target: Target) -> None:
+        body, record = _fresh_body(target, operation)
+        if value is None:
+            record.pop(field, None)
+        else:
+            record[field] = value
+        response = target.request(operation.method, operation.path, json=body)
+        status = validation_status(spec, operation)
+        expect(
+            response.status_code == status and _names_field(_json(response), field),
+            "validation_rule",
+            f"{status} naming {field} ({'left out' if value is None else repr(value)})",
+            response,
+        )
+
+    return run

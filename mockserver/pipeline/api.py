@@ -1,0 +1,276 @@
+"""One API served from its spec: the story of a request.
+
+match the operation -> authenticate -> honour a forced response ->
+validate path, query, headers and body -> run the behaviour on the state ->
+render the API's envelope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from mockserver.config import ServerConfig
+from mockserver.errors import BadPreference, BodyError, FieldError, Invalid, Refusal, SpecError, StateError
+from mockserver.pipeline import behaviours
+from mockserver.pipeline.auth import Authenticator, secret_headers
+from mockserver.pipeline.controls import TRANSPORT_FAULTS, Controls, request_transport_fault
+from mockserver.pipeline.dynamic import DataGenerator
+from mockserver.pipeline.limits import Limits
+from mockserver.pipeline.messages import Messages
+from mockserver.pipeline.preferences import Preference, read_preference
+from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template, to_response
+from mockserver.pipeline.routing import Match, Router
+from mockserver.pipeline.validation import RequestValidator
+from mockserver.spec.loader import load_yaml
+from mockserver.spec.openapi import ApiSpec, Operation
+from mockserver.state.sessions import Sessions
+from mockserver.state.store import Record, ResourceConfig, Store, check_tables
+
+log = logging.getLogger("mockserver")
+
+_FALLBACK_ERRORS = {
+    "validation": {"status": 422, "body": {"message": "Invalid request", "errors": "${errors}"}},
+    "unauthenticated": {"status": 401, "body": {"message": "Unauthenticated"}},
+    "forbidden": {"status": 403, "body": {"message": "Forbidden"}},
+    "route_not_found": {"status": 404, "body": {"message": "Not found: ${request.path}"}},
+    "method_not_allowed": {"status": 405, "body": {"message": "Method ${request.method} not allowed; use ${allowed}"}},
+    "bad_preference": {"status": 400, "body": {"message": "${detail}"}},
+    "payload_too_large": {"status": 413, "body": {"message": "The request body is larger than ${limit} bytes"}},
+    "uri_too_long": {"status": 414, "body": {"message": "The request path and query are longer than ${limit} bytes"}},
+    "headers_too_large": {"status": 431, "body": {"message": "The request headers are too large"}},
+    "internal": {"status": 500, "body": {"message": "The mock failed to answer: ${detail}"}},
+}
+
+
+class CompiledOperation:
+    """An operation with its validator, behaviour and error envelopes built once."""
+
+    def __init__(self, operation: Operation, api: MockApi) -> None:
+        self.operation = operation
+        self.validator = RequestValidator(operation, api.spec.mock.get("input") or {})
+        self.behaviour = behaviours.build(operation, api.environment)
+        overrides = operation.mock.get("errors") or {}
+        self.errors = {**api.errors, **{name: reply_template(t, operation) for name, t in overrides.items()}}
+        self.documented = sorted(operation.responses)
+        self.examples = {status: operation.examples(status) for status in self.documented}
+        # one generator per operation, so a seed gives each operation the same answers in every run
+        self.dynamic = DataGenerator(f"{api.seed_value}:{operation.operation_id}")
+
+    def forced(self, preference: Preference) -> Reply:
+        """The documented response a caller asked for with `Prefer` or `__code`."""
+        status = preference.code or next((s for s in self.documented if s.startswith("2")), self.documented[0])
+        if status not in self.operation.responses:
+            raise BadPreference(
+                f"Response {status} is not documented for {self.operation.operation_id}; "
+                f"documented: {', '.join(self.documented)}"
+            )
+        examples = self.examples[status]
+        if preference.example is not None:
+            if preference.example not in examples:
+                names = ", ".join(examples) or "none"
+                raise BadPreference(
+                    f"No example named {preference.example!r} for response {status}; available: {names}"
+                )
+            return Reply(int(status), examples[preference.example])
+        if preference.dynamic:
+            schema = self.operation.response_schema(int(status))
+            return Reply(int(status), self.dynamic.generate(schema) if schema else None)
+        if not examples:
+            raise BadPreference(f"Response {status} of {self.operation.operation_id} has no documented example")
+        return Reply(int(status), next(iter(examples.values())))
+
+    def injected(self, status: str, context: dict[str, Any]) -> Reply:
+        """A fault given as an HTTP status: its documented example, else the API's error envelope."""
+        examples = self.examples.get(status)
+        if examples:
+            return Reply(int(status), next(iter(examples.values())))
+        reply = self.errors["internal"]({**context, "status": int(status), "detail": f"fault {status} injected"})
+        reply.status = int(status)
+        return reply
+
+
+@dataclass
+class Outcome:
+    """A handled request: the answer, and for the journal what answered it (or why nothing did)."""
+
+    response: Response
+    operation: str | None = None
+    miss: dict[str, Any] | None = None
+    #: the data the response body was rendered from
+    body: Any = None
+
+
+class MockApi:
+    def __init__(
+        self, spec: ApiSpec, fixtures_dir: Path, config: ServerConfig, controls: Controls, limits: Limits
+    ) -> None:
+        self.spec = spec
+        self.name = spec.name
+        mock = spec.mock
+        self.prefix = "/" + str(mock.get("prefix", "")).strip("/")
+        self.timestamp_format = mock.get("timestamp_format", "%Y-%m-%dT%H:%M:%SZ")
+        self.messages = Messages(mock, config.locale)
+        self.controls = controls
+        self.session_header = config.session_header
+        self.seed_value = config.seed
+        self.limits = limits
+        self.errors: dict[str, ReplyTemplate] = {
+            name: reply_template(t) for name, t in {**_FALLBACK_ERRORS, **(mock.get("errors") or {})}.items()
+        }
+        self.resources = {
+            name: ResourceConfig.from_spec(name, data or {}) for name, data in (mock.get("resources") or {}).items()
+        }
+        self.auth = Authenticator(spec.security_schemes)
+        self.secret_headers = secret_headers(self.auth.secret_headers())
+        self.environment = behaviours.Environment(
+            resources=self.resources,
+            auth=self.auth,
+            not_found={name: reply_template(c.not_found) for name, c in self.resources.items() if c.not_found},
+        )
+        self.router: Router[CompiledOperation] = Router(tuple(mock.get("path_suffixes") or ()))
+        indexes: dict[str, set[tuple[str, ...]]] = self.auth.index_fields()
+        for resource in self.resources.values():  # every read of a parent lists its children
+            for child in resource.children.values():
+                indexes.setdefault(child.resource, set()).add((child.key,))
+        for operation in spec.operations:
+            if not operation.mock:
+                raise SpecError(f"{spec.source}: {operation.method} {operation.path} has no x-mock behaviour")
+            compiled = CompiledOperation(operation, self)
+            self.router.add(operation.method, operation.path, compiled)
+            for resource, field_sets in compiled.behaviour.index_fields().items():
+                indexes.setdefault(resource, set()).update(field_sets)
+        self.indexes = indexes
+        self.fixtures_path = fixtures_dir / f"{mock.get('fixtures', spec.name)}.yaml"
+        self.seed = load_seed(self.fixtures_path)
+        self.sessions = Sessions(self.fresh_store, config.session_limit, config.session_idle_seconds)
+
+    def fresh_store(self, records: Mapping[str, list[Record]] | None = None) -> Store:
+        """A state holding the fixtures, or the given records."""
+        store = Store(self.resources)
+        store.load(self.seed if records is None else records, self.indexes)
+        return store
+
+    def owns(self, path: str) -> bool:
+        return path == self.prefix or path.startswith(self.prefix + "/")
+
+    async def handle(self, request: Request) -> Outcome:
+        method = request.method
+        path = request.url.path
+        context: dict[str, Any] = {"request": {"method": method, "path": path, "route": path.lstrip("/")}}
+        outcome = Outcome(Response())
+        try:
+            self.limits.check_head(request)
+            reply = await self._answer(request, method, path, context, outcome)
+        except Reply as raised:
+            reply = raised
+        except Refusal as refusal:  # refused before any operation was matched
+            reply = self.refused(self.errors, refusal, context)
+        except ClientDisconnect:  # the caller hung up mid-body: nobody is left to answer
+            log.info("caller disconnected during %s %s", method, path)
+            reply = Reply(400)
+        except Exception as exc:  # a bug in the mock: log it, never leak a traceback
+            log.exception("unexpected error on %s %s", method, path)
+            reply = self.errors["internal"]({**context, "status": 500, "detail": type(exc).__name__})
+        outcome.response = to_response(reply, head_only=method == "HEAD")
+        outcome.body = reply.body
+        return outcome
+
+    async def _answer(
+        self, request: Request, method: str, path: str, context: dict[str, Any], outcome: Outcome
+    ) -> Reply:
+        found = self.router.match(method, path)
+        if not isinstance(found, Match):
+            outcome.miss = self.router.explain(method, path, found)
+            if not found.allowed:
+                return self.errors["route_not_found"](context)
+            allowed = ", ".join(found.allowed)
+            if method == "OPTIONS":
+                return Reply(200, None, {"Allow": allowed})
+            reply = self.errors["method_not_allowed"]({**context, "allowed": allowed})
+            reply.headers["Allow"] = allowed
+            return reply
+        operation: CompiledOperation = found.target
+        outcome.operation = operation.operation.operation_id
+        try:
+            return await self._serve(request, operation, found, context)
+        except Refusal as refusal:
+            return self.refused(operation.errors, refusal, context)
+
+    async def _serve(
+        self, request: Request, operation: CompiledOperation, found: Match[CompiledOperation], context: dict[str, Any]
+    ) -> Reply:
+        query = request.query_params
+        preference = read_preference(request.headers.get("prefer"), query) or Preference()
+        store = self.sessions.get(request.headers.get(self.session_header))
+        decision = self.controls.decide(self.name, operation.operation.operation_id, preference.control)
+        if decision.delay_seconds:
+            await asyncio.sleep(decision.delay_seconds)
+        if decision.fault in TRANSPORT_FAULTS:
+            request_transport_fault(request.scope, decision.fault)
+            return Reply(200)
+        if decision.fault is not None:
+            return operation.injected(decision.fault, context)
+
+        identity = self.auth.authenticate(operation.operation.security, store, request.headers, query, request.cookies)
+        context["principal"] = identity.principal
+        context["credential"] = identity.credential
+
+        if preference.forces_answer:
+            return operation.forced(preference)
+
+        validator = operation.validator
+        path_values = validator.path(found.params)
+        if path_values is None:  # a path parameter that cannot name anything
+            return operation.behaviour.missing_from_path(context, next(iter(found.params.values()), None))
+        context["path"] = path_values
+        query_values, errors = validator.query(query)
+        context["query"] = query_values
+        errors += validator.headers(request.headers)
+        body: Any = None
+        if validator.body_schema is not None:
+            try:
+                raw = await self.limits.read_body(request)
+                body = validator.parse_body(raw, request.headers.get("content-type"))
+                errors += validator.body(body, sent=bool(raw.strip()))
+            except BodyError as exc:
+                errors.append(FieldError("body", exc.rule, {"detail": exc.detail, "limit": exc.limit}))
+        context["body"] = body if isinstance(body, dict) else {}
+        if errors:
+            raise Invalid(errors)
+
+        context["now"] = datetime.now(UTC).strftime(self.timestamp_format)
+        call = behaviours.Call(
+            store=store,
+            identity=identity,
+            context=context,
+            fields=validator.record(body),
+            query_string=list(query.multi_items()),
+        )
+        return operation.behaviour(call)
+
+    def refused(self, errors: Mapping[str, ReplyTemplate], refusal: Refusal, context: dict[str, Any]) -> Reply:
+        """The one place a refusal becomes its envelope: the operation's own, else the API's."""
+        if isinstance(refusal, Invalid):
+            rendered = self.messages.render(refusal.errors)
+            return errors["validation"]({**context, "errors": rendered, "summary": self.messages.summary(rendered)})
+        return errors[refusal.kind]({**context, **refusal.values})
+
+
+def load_seed(path: Path) -> dict[str, list[Record]]:
+    if not path.exists():
+        return {}
+    seed = load_yaml(path) or {}
+    try:
+        check_tables(seed)
+    except StateError:
+        raise SpecError(f"{path}: fixtures must map each resource name to a list of records") from None
+    return seed

@@ -1,0 +1,178 @@
+"""Authentication against the spec's security schemes, by value.
+
+A scheme's `x-mock` names the table holding its credentials and the field
+compared with what the caller presents; a credential may point at a
+principal (the account acting) through `principal: {resource, key}`. A presented value
+that is not stored is refused like a missing one: shape alone never passes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.errors import AuthFailure, SpecError
+from mockserver.expressions.templates import compile_template
+from mockserver.state.store import Row, Store
+
+_ALPHABET = string.ascii_letters + string.digits
+#: headers that carry credentials whatever the spec says (the admin token is the mock's own)
+_SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-mock-admin-token"}
+
+
+@dataclass
+class Identity:
+    credential: Row | None = None
+    principal: Row | None = None
+
+
+ANONYMOUS = Identity()
+
+
+@dataclass
+class Scheme:
+    name: str
+    kind: str  # "bearer" or "apiKey"
+    location: str  # header, query or cookie
+    parameter: str
+    table: str
+    key: str
+    principal: Mapping[str, str] | None
+    issue: dict[str, Any]
+    reject_headers: list[str]
+    #: the credential field that holds the scopes it grants (checked against operations' `security` scopes)
+    scopes: str
+
+    @classmethod
+    def from_spec(cls, name: str, scheme: Mapping[str, Any]) -> Scheme:
+        mock = scheme.get("x-mock") or {}
+        if "credentials" not in mock or "key" not in mock:
+            raise SpecError(
+                f"security scheme {name!r} needs x-mock.credentials (a resource) and x-mock.key (its field)"
+            )
+        if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
+            kind, location, parameter = "bearer", "header", "authorization"
+        elif scheme.get("type") == "apiKey":
+            kind, location, parameter = "apiKey", scheme.get("in", "header"), scheme["name"]
+        else:
+            raise SpecError(f"security scheme {name!r}: only http bearer and apiKey are supported")
+        return cls(
+            name=name,
+            kind=kind,
+            location=location,
+            parameter=parameter,
+            table=mock["credentials"],
+            key=mock["key"],
+            principal=mock.get("principal"),
+            issue={field: compile_template(value) for field, value in (mock.get("issue") or {}).items()},
+            reject_headers=list(mock.get("reject_headers") or []),
+            scopes=mock.get("scopes", "scopes"),
+        )
+
+    def presented(self, headers: Mapping[str, str], query: Mapping[str, str], cookies: Mapping[str, str]) -> str | None:
+        source = {"header": headers, "query": query, "cookie": cookies}[self.location]
+        value = source.get(self.parameter)
+        if value is None:
+            return None
+        if self.kind == "bearer":
+            scheme, _, presented = value.partition(" ")
+            if scheme.lower() != "bearer":
+                return None
+            value = presented
+        value = value.strip()
+        return value or None
+
+
+class Authenticator:
+    def __init__(self, schemes: Mapping[str, Mapping[str, Any]]) -> None:
+        self.schemes = {name: Scheme.from_spec(name, scheme) for name, scheme in schemes.items()}
+
+    def key_headers(self) -> list[str]:
+        """Headers that carry an API key (a browser must be allowed to send them)."""
+        return [s.parameter for s in self.schemes.values() if s.location == "header" and s.kind == "apiKey"]
+
+    def secret_headers(self) -> list[str]:
+        """Headers that carry credentials, to be masked wherever requests are recorded."""
+        return [scheme.parameter for scheme in self.schemes.values() if scheme.location == "header"]
+
+    def index_fields(self) -> dict[str, set[tuple[str, ...]]]:
+        """Credential lookups the store should index."""
+        wanted: dict[str, set[tuple[str, ...]]] = {}
+        for scheme in self.schemes.values():
+            wanted.setdefault(scheme.table, set()).add((scheme.key,))
+        return wanted
+
+    def authenticate(
+        self,
+        requirements: list[Mapping[str, list[str]]],
+        store: Store,
+        headers: Mapping[str, str],
+        query: Mapping[str, str],
+        cookies: Mapping[str, str],
+    ) -> Identity:
+        if not requirements or any(not requirement for requirement in requirements):
+            return ANONYMOUS
+        failure = "unauthenticated"
+        for requirement in requirements:
+            identity: Identity | None = None
+            for name, scopes in requirement.items():
+                scheme = self.schemes[name]
+                if any(header in headers for header in scheme.reject_headers):
+                    identity = None
+                    break
+                identity = self._identify(scheme, store, scheme.presented(headers, query, cookies))
+                if identity is None:
+                    break
+                granted = identity.credential.get(scheme.scopes) if identity.credential is not None else None
+                if scopes and granted is not None and not set(scopes) <= set(granted):
+                    failure, identity = "forbidden", None
+                    break
+            if identity is not None:
+                return identity
+        raise AuthFailure(failure)
+
+    def issue(self, scheme_name: str, store: Store, principal: Row) -> Row:
+        """Store a new credential for a principal (a login) and return it."""
+        scheme = self.schemes[scheme_name]
+        table = store.table(scheme.table)
+        record: dict[str, Any] = {}
+        if scheme.principal:
+            record[scheme.principal["key"]] = principal.get("id")
+        record = table.insert(record)
+        context = {
+            "credential": record,
+            "principal": principal,
+            "random": "".join(secrets.choice(_ALPHABET) for _ in range(40)),
+        }
+        table.update(record["id"], {field: render(context) for field, render in scheme.issue.items()})
+        return Row(table, record)
+
+    @staticmethod
+    def revoke(identity: Identity) -> None:
+        credential = identity.credential
+        if credential is not None and credential.data.get("id") in credential.table.records:
+            credential.table.delete(credential.data["id"])
+
+    @staticmethod
+    def _identify(scheme: Scheme, store: Store, value: str | None) -> Identity | None:
+        if value is None:
+            return None
+        table = store.table(scheme.table)
+        found = next(iter(table.find({scheme.key: value})), None)
+        if found is None:
+            return None
+        credential = Row(table, found)
+        if not scheme.principal:
+            return Identity(credential, credential)
+        principal = store.table(scheme.principal["resource"]).row(found.get(scheme.principal["key"]))
+        if principal is None:
+            return None
+        return Identity(credential, principal)
+
+
+def secret_headers(names: Iterable[str] = ()) -> frozenset[str]:
+    """The headers to mask: credentials everywhere, plus an API's own (worked out once per API)."""
+    return frozenset(_SECRET_HEADERS | {name.lower() for name in names})

@@ -1,0 +1,451 @@
+"""What an operation does to the state, as declared by its `x-mock.action`.
+
+Each behaviour is built once from the spec and then called per request with
+a `Call`. The same handful of behaviours serves every resource of every API:
+
+* `create`: build a record from the body, defaults, sequences and timestamps.
+* `list`: filter, order and page records; `parent` scopes them to a record.
+* `read`: one record by `id` or by `match`.
+* `update`: merge the body (and fixed `set` values) into a record.
+* `delete`: remove a record, or with `soft` just set fields (deactivate).
+* `login` / `logout`: issue or revoke a credential of a security scheme.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlencode
+
+from mockserver.errors import FieldError, Invalid, SpecError
+from mockserver.expressions.templates import Render, compile_template
+from mockserver.pipeline import rules as business_rules
+from mockserver.pipeline.auth import Authenticator, Identity
+from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template
+from mockserver.spec.openapi import Operation, merged_properties, pointer_parts, value_at
+from mockserver.state.store import Record, Relation, ResourceConfig, Row, Store, Table
+
+
+@dataclass
+class Call:
+    """One request, as the behaviours see it."""
+
+    store: Store
+    identity: Identity
+    context: dict[str, Any]  # template context: request, path, query, body, principal, ...
+    fields: dict[str, Any] = field(default_factory=dict)  # the record part of the body
+    query_string: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Environment:
+    """What behaviours need from their API beyond the operation itself."""
+
+    resources: Mapping[str, ResourceConfig]
+    auth: Authenticator
+    not_found: Mapping[str, ReplyTemplate]  # per resource
+
+
+def _compile_mapping(data: Mapping[str, Any] | None) -> dict[str, Render]:
+    return {key: compile_template(value) for key, value in (data or {}).items()}
+
+
+def _evaluate(compiled: Mapping[str, Render], context: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: render(context) for key, render in compiled.items()}
+
+
+def _stamp(config: ResourceConfig, record: Record, now: str, *, created: bool) -> None:
+    stamps = config.timestamps
+    if created and "created" in stamps:
+        record[stamps["created"]] = now
+    if "updated" in stamps:
+        record[stamps["updated"]] = now
+
+
+def _draft(field_names: Iterable[str], config: ResourceConfig, sent: Mapping[str, Any]) -> Record:
+    """A new record: every declared field, the resource's defaults, then what the request sent for those fields."""
+    record: Record = {name: None for name in field_names}
+    record.update(config.defaults)
+    record.update({k: v for k, v in sent.items() if k in record})
+    return record
+
+
+def _insert(table: Table, record: Record, now: str) -> Record:
+    """Store a new record: numbered fields filled in, timestamps set, the id the server's to assign."""
+    for name, render in table.config.sequences.items():
+        if record.get(name) in (None, ""):
+            record[name] = render({"n": table.next_in_sequence(name)})
+    _stamp(table.config, record, now, created=True)
+    record.pop("id", None)  # ids are the server's to assign, even where a spec lets one be sent
+    return table.insert(record)
+
+
+@dataclass(frozen=True)
+class _ChildList:
+    name: str
+    pointer: list[str]
+    relation: Relation
+    fields: list[str]
+    rules: list[business_rules.Rule]
+
+
+class ChildLists:
+    """Lists of child records a body carries next to its record (`x-mock.children`), written with it.
+
+    `children: {Line: /Line}` maps a child list the resource declares to
+    where it sits in the body; `{from: /Lines, rules: [...]}` adds rules each
+    element must pass (their field errors name the element, e.g.
+    `Line.0.part_id`).
+    """
+
+    def __init__(self, operation: Operation, config: ResourceConfig) -> None:
+        self.lists: list[_ChildList] = []
+        for name, declared in (operation.mock.get("children") or {}).items():
+            relation = config.children.get(name)
+            if relation is None:
+                raise SpecError(
+                    f"{operation.operation_id}: x-mock.children.{name} is not a child list of {config.name}"
+                )
+            declared = {"from": declared} if isinstance(declared, str) else declared
+            pointer = pointer_parts(declared["from"])
+            item_schema = operation.body_schema_at(pointer).get("items") or {}
+            rules = business_rules.compile_rules(declared.get("rules") or [], operation)
+            self.lists.append(_ChildList(name, pointer, relation, list(merged_properties(item_schema)), rules))
+
+    def _items(self, call: Call, pointer: list[str]) -> list[Any] | None:
+        value = value_at(call.context.get("body"), pointer)
+        return value if isinstance(value, list) else None
+
+    def check(self, call: Call) -> list[FieldError]:
+        errors = []
+        for child in self.lists:
+            table = call.store.table(child.relation.resource)
+            for index, item in enumerate(self._items(call, child.pointer) or []):
+                if isinstance(item, dict):
+                    for error in business_rules.check(child.rules, call.store, table, item, None, call.context):
+                        errors.append(replace(error, field=f"{child.name}.{index}.{error.field}"))
+        return errors
+
+    def write(self, call: Call, parent_id: Any) -> None:
+        """Store the lists the body carries; a list that is sent replaces the stored one."""
+        for child in self.lists:
+            items = self._items(call, child.pointer)
+            if items is None:
+                continue
+            key = child.relation.key
+            table = call.store.table(child.relation.resource)
+            for old in list(table.find({key: parent_id})):
+                table.delete(old["id"])
+            for item in items:
+                record = _draft(child.fields, table.config, item if isinstance(item, dict) else {})
+                record[key] = parent_id
+                _insert(table, record, call.context["now"])
+
+
+class _Base:
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        mock = operation.mock
+        self.env = env
+        self.resource = mock.get("resource")
+        self.config = env.resources.get(self.resource) or ResourceConfig(self.resource or "")
+        self.response = reply_template({"status": 200, **mock["response"]}, operation)
+        self.rules = business_rules.compile_rules(mock.get("rules") or [], operation)
+        self.not_found = reply_template(mock["not_found"], operation) if "not_found" in mock else None
+        self.counts = {
+            name: (
+                spec.get("resource"),
+                _compile_mapping(spec.get("where")) if "resource" in spec else _compile_mapping(spec),
+            )
+            for name, spec in (mock.get("counts") or {}).items()
+        }
+        self.record_fields = list(merged_properties(operation.record_schema()))
+        self.children = ChildLists(operation, self.config)
+        #: field tuples this behaviour looks records up by, for the store to index
+        self.lookups: list[tuple[str, ...]] = business_rules.unique_keys(self.rules)
+
+    def table(self, call: Call) -> Table:
+        return call.store.table(self.resource)
+
+    def missing(self, context: Mapping[str, Any], record_id: Any, resource: str | None = None) -> Reply:
+        """The 404 for a record that does not exist (the operation's own, else the resource's)."""
+        template = self.not_found if resource is None else None
+        template = template or self.env.not_found.get(resource or self.resource)
+        if template is None:
+            return Reply(404, None)
+        return template({**context, "id": record_id})
+
+    def missing_from_path(self, context: Mapping[str, Any], record_id: Any) -> Reply:
+        """The 404 for a path parameter that cannot name any record."""
+        return self.missing(context, record_id)
+
+    def answer(self, call: Call, listed: Iterable[Record] = (), **values: Any) -> Reply:
+        call.context.update(values)
+        if self.counts:
+            call.context["counts"] = self.count(call, listed)
+        return self.response(call.context)
+
+    def count(self, call: Call, listed: Iterable[Record]) -> dict[str, int]:
+        counts = {}
+        for name, (resource, where) in self.counts.items():
+            if resource is None:  # counted over the records listed
+                criteria = _evaluate(where, call.context)
+                counts[name] = sum(1 for r in listed if all(r.get(k) == v for k, v in criteria.items()))
+            else:
+                counts[name] = len(list(call.store.table(resource).find(_evaluate(where, call.context))))
+        return counts
+
+    def check_rules(self, call: Call, candidate: Record, own_id: Any) -> None:
+        errors = business_rules.check(self.rules, call.store, self.table(call), candidate, own_id, call.context)
+        errors += self.children.check(call)
+        if errors:
+            raise Invalid(errors)
+
+    def index_fields(self) -> dict[str, set[tuple[str, ...]]]:
+        fields = business_rules.foreign_keys(self.rules)
+        if self.resource:
+            fields.setdefault(self.resource, set()).update(self.lookups)
+        return fields
+
+
+class _Targeted(_Base):
+    """Behaviours that act on one existing record (by id or by match)."""
+
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        super().__init__(operation, env)
+        mock = operation.mock
+        self.id = compile_template(mock["id"]) if "id" in mock else None
+        self.match = _compile_mapping(mock.get("match"))
+        if self.id is None and not self.match:
+            raise SpecError(f"{operation.operation_id}: {mock.get('action')} needs `id` or `match`")
+        if self.match:
+            self.lookups.append(tuple(self.match))
+
+    def target(self, call: Call) -> Record:
+        table = self.table(call)
+        if self.id is not None:
+            record_id = self.id(call.context)
+            record = table.get(record_id)
+        else:
+            record_id = None
+            record = next(iter(table.find(_evaluate(self.match, call.context))), None)
+        if record is None:
+            raise self.missing(call.context, record_id)
+        return record
+
+    def change(self, call: Call, record: Record, changes: Record) -> None:
+        """Write changes to a record, with its update timestamp."""
+        _stamp(self.config, changes, call.context["now"], created=False)
+        self.table(call).update(record["id"], changes)
+
+
+class Create(_Base):
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        super().__init__(operation, env)
+        self.defaults = _compile_mapping(operation.mock.get("defaults"))
+
+    def __call__(self, call: Call) -> Reply:
+        record = _draft(self.record_fields, self.config, call.fields)
+        for name, render in self.defaults.items():
+            if record.get(name) is None:
+                record[name] = render(call.context)
+        table = self.table(call)
+        self.check_rules(call, record, own_id=None)
+        _insert(table, record, call.context["now"])
+        self.children.write(call, record["id"])
+        return self.answer(call, record=Row(table, record))
+
+
+class ListRecords(_Base):
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        super().__init__(operation, env)
+        mock = operation.mock
+        self.where = _compile_mapping(mock.get("where"))
+        if self.where:
+            self.lookups.append(tuple(self.where))
+        self.filters = mock.get("filters") or {}
+        self.order = list(mock.get("order") or ["id"])
+        self.paging = mock.get("paging")
+        parent = mock.get("parent")
+        self.parent = (parent["resource"], compile_template(parent["id"])) if parent else None
+
+    def __call__(self, call: Call) -> Reply:
+        if self.parent is not None:
+            resource, id_template = self.parent
+            record_id = id_template(call.context)
+            parent = call.store.table(resource).row(record_id)
+            if parent is None:
+                raise self.missing(call.context, record_id, resource)
+            call.context["parent"] = parent
+        table = self.table(call)
+        query = call.context.get("query", {})
+        criteria = _evaluate(self.where, call.context)
+        searches = []
+        for param, spec in self.filters.items():
+            if param not in query:
+                continue
+            if "equals" in spec:
+                criteria[spec["equals"]] = query[param]
+            elif "contains" in spec:
+                searches.append((str(query[param]).casefold(), spec["contains"]))
+        plain = not criteria and not searches and self.order == ["id"]
+        rows: Any = table if plain else self._select(table, criteria, searches)
+        total = len(rows)
+        number, size = self._page(query)
+        if size is None:
+            chosen = list(rows)
+        else:
+            start = (number - 1) * size
+            chosen = list(itertools.islice(iter(rows), start, start + size)) if start < total else []
+        last = max(math.ceil(total / size), 1) if size else 1
+        call.context["page"] = {
+            "number": number,
+            "size": size if size is not None else total,
+            "total": total,
+            "last": last,
+            "prev_url": self._url(call, number - 1) if 1 < number else None,
+            "next_url": self._url(call, number + 1) if number < last else None,
+        }
+        return self.answer(call, listed=rows, records=[Row(table, record) for record in chosen])
+
+    def missing_from_path(self, context: Mapping[str, Any], record_id: Any) -> Reply:
+        return self.missing(context, record_id, self.parent[0] if self.parent else None)
+
+    def _select(self, table: Table, criteria: dict[str, Any], searches: list[tuple[str, list[str]]]) -> list[Record]:
+        rows = table.find(criteria)
+        for needle, names in searches:
+            rows = [r for r in rows if any(needle in str(r.get(n) or "").casefold() for n in names)]
+        rows = list(rows)
+        if self.order != ["id"]:
+            rows.sort(key=lambda r: tuple(_sort_key(r.get(name)) for name in self.order))
+        return rows
+
+    def _page(self, query: Mapping[str, Any]) -> tuple[int, int | None]:
+        if not self.paging:
+            return 1, None
+        number = _positive_int(query.get(self.paging.get("page", "page")), 1)
+        size = int(self.paging.get("size", 20))
+        if self.paging.get("size_param") in query:
+            size = _positive_int(query[self.paging["size_param"]], size)
+        return number, size
+
+    def _url(self, call: Call, number: int) -> str:
+        page_param = self.paging.get("page", "page") if self.paging else "page"
+        pairs = [(k, v) for k, v in call.query_string if k != page_param] + [(page_param, str(number))]
+        return f"{call.context['request']['path']}?{urlencode(pairs)}"
+
+
+class Read(_Targeted):
+    def __call__(self, call: Call) -> Reply:
+        return self.answer(call, record=Row(self.table(call), self.target(call)))
+
+
+class Update(_Targeted):
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        super().__init__(operation, env)
+        self.set = _compile_mapping(operation.mock.get("set"))
+
+    def __call__(self, call: Call) -> Reply:
+        record = self.target(call)
+        changes = {k: v for k, v in call.fields.items() if k in self.record_fields}
+        changes.update(_evaluate(self.set, call.context))
+        self.check_rules(call, {**record, **changes}, own_id=record["id"])
+        self.change(call, record, changes)
+        self.children.write(call, record["id"])
+        return self.answer(call, record=Row(self.table(call), record))
+
+
+class Delete(_Targeted):
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        super().__init__(operation, env)
+        self.soft = _compile_mapping(operation.mock.get("soft"))
+
+    def __call__(self, call: Call) -> Reply:
+        record = self.target(call)
+        table = self.table(call)
+        self.check_rules(call, record, own_id=record["id"])
+        if self.soft:
+            self.change(call, record, _evaluate(self.soft, call.context))
+        else:
+            table.delete(record["id"])
+        return self.answer(call, record=Row(table, record))
+
+
+class Login(_Base):
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        super().__init__(operation, env)
+        mock = operation.mock
+        self.identity = _compile_mapping(mock["identity"])
+        self.lookups.append(tuple(self.identity))
+        self.secret = _compile_mapping(mock["secret"])
+        self.failure = reply_template(mock["failure"], operation)
+        self.set = _compile_mapping(mock.get("set"))
+        self.scheme = mock["credential"]
+        if self.scheme not in env.auth.schemes:
+            raise SpecError(f"{operation.operation_id}: unknown security scheme {self.scheme!r}")
+
+    def __call__(self, call: Call) -> Reply:
+        table = self.table(call)
+        record = next(iter(table.find(_evaluate(self.identity, call.context))), None)
+        secret = _evaluate(self.secret, call.context)
+        if record is None or any(record.get(k) != v for k, v in secret.items()):
+            raise self.failure(call.context)
+        self.check_rules(call, record, own_id=record.get("id"))
+        if self.set:
+            table.update(record["id"], _evaluate(self.set, call.context))
+        account = Row(table, record)
+        credential = self.env.auth.issue(self.scheme, call.store, account)
+        return self.answer(call, record=account, credential=credential)
+
+
+class Logout(_Base):
+    def __call__(self, call: Call) -> Reply:
+        self.env.auth.revoke(call.identity)
+        return self.answer(call)
+
+
+BEHAVIOURS: dict[str, type[_Base]] = {
+    "create": Create,
+    "list": ListRecords,
+    "read": Read,
+    "update": Update,
+    "delete": Delete,
+    "login": Login,
+    "logout": Logout,
+}
+
+
+def build(operation: Operation, env: Environment) -> _Base:
+    action = operation.mock.get("action")
+    if action not in BEHAVIOURS:
+        known = ", ".join(BEHAVIOURS)
+        raise SpecError(f"{operation.operation_id}: x-mock.action must be one of {known}, got {action!r}")
+    if action not in ("logout",) and not operation.mock.get("resource"):
+        raise SpecError(f"{operation.operation_id}: x-mock.resource is required for {action}")
+    if "response" not in operation.mock:
+        raise SpecError(f"{operation.operation_id}: x-mock.response is required")
+    return BEHAVIOURS[action](operation, env)
+
+
+def _positive_int(value: Any, default: int) -> int:
+    # ASCII digits only: int() also reads "٢", " 2" and "2_0" as numbers
+    if (
+        not isinstance(value, (int, str))
+        or isinstance(value, bool)
+        or not str(value).isdigit()
+        or not str(value).isascii()
+    ):
+        return default
+    try:
+        number = int(value)
+    except ValueError:  # beyond Python's 4300 digits
+        return default
+    return number if number >= 1 else default
+
+
+def _sort_key(value: Any) -> tuple[bool, Any]:
+    if isinstance(value, str):
+        return (False, value.casefold())
+    return (value is None, value if value is not None else 0)

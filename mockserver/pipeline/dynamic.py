@@ -1,0 +1,137 @@
+"""Made-up answers that fit a response schema (`Prefer: dynamic=true`).
+
+Strings follow the schema's pattern (rstr), format or, failing those, the
+property's name (Faker: a `name` looks like a name, an `email` like an
+address). The generator is seeded, so a seed gives the same answers in
+every run. A value is checked against its schema before it is returned.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import rstr
+from jsonschema import Draft202012Validator
+
+#: deeper than this, objects keep only their required properties and lists stay short
+_DEEP = 4
+#: Faker providers worth using when a string property is named like them
+_BY_NAME = ("email", "name", "first_name", "last_name", "phone_number", "city", "address", "company", "country", "url")
+
+
+def _merge(schemas: list[dict[str, Any]]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for part in schemas:
+        part = _flatten(part)
+        for key, value in part.items():
+            if key == "properties":
+                merged.setdefault("properties", {}).update(value)
+            elif key == "required":
+                merged["required"] = sorted(set(merged.get("required", [])) | set(value))
+            else:
+                merged[key] = value
+    return merged
+
+
+def _flatten(schema: dict[str, Any]) -> dict[str, Any]:
+    if "allOf" not in schema:
+        return schema
+    rest = {k: v for k, v in schema.items() if k != "allOf"}
+    return _merge([*schema["allOf"], rest])
+
+
+class DataGenerator:
+    def __init__(self, seed: str) -> None:
+        self.rng = random.Random(seed)
+        self.strings = rstr.Rstr(self.rng)
+        self._faker: Any = None
+
+    def generate(self, schema: dict[str, Any]) -> Any:
+        validator = Draft202012Validator(schema)
+        value = None
+        for _ in range(5):  # a pattern and a length limit can disagree; try again
+            value = self._value(schema, "", 0)
+            if validator.is_valid(value):
+                return value
+        return value
+
+    @property
+    def faker(self) -> Any:
+        if self._faker is None:  # Faker takes a moment to import; only dynamic answers need it
+            from faker import Faker
+
+            self._faker = Faker()
+            self._faker.seed_instance(self.rng.getrandbits(32))
+        return self._faker
+
+    def _value(self, schema: Any, name: str, depth: int) -> Any:
+        if not isinstance(schema, dict):
+            return None
+        schema = _flatten(schema)
+        if "const" in schema:
+            return schema["const"]
+        if schema.get("enum"):
+            return self.rng.choice(schema["enum"])
+        options = schema.get("oneOf") or schema.get("anyOf")
+        if options:
+            return self._value(
+                _merge([{k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}, self.rng.choice(options)]),
+                name,
+                depth,
+            )
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            kinds = [k for k in kind if k != "null"] or ["null"]
+            kind = self.rng.choice(kinds)
+        if kind is None:
+            kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
+        return getattr(self, f"_{kind}", lambda *_: None)(schema, name, depth)
+
+    def _object(self, schema: dict[str, Any], name: str, depth: int) -> dict[str, Any]:
+        required = set(schema.get("required", []))
+        result = {}
+        for key, sub in (schema.get("properties") or {}).items():
+            if key in required or (depth < _DEEP and self.rng.random() < 0.7):
+                result[key] = self._value(sub, key, depth + 1)
+        return result
+
+    def _array(self, schema: dict[str, Any], name: str, depth: int) -> list[Any]:
+        low = int(schema.get("minItems", 0))
+        high = min(int(schema.get("maxItems", low + 3)), low + (3 if depth < _DEEP else 0))
+        return [
+            self._value(schema.get("items", {}), name, depth + 1) for _ in range(self.rng.randint(low, max(low, high)))
+        ]
+
+    def _string(self, schema: dict[str, Any], name: str, depth: int) -> str:
+        if "pattern" in schema:
+            text = self.strings.xeger(schema["pattern"])
+        elif schema.get("format") == "date-time":
+            text = self.faker.date_time().strftime("%Y-%m-%dT%H:%M:%SZ")
+        elif schema.get("format") == "date":
+            text = self.faker.date()
+        elif schema.get("format") == "uuid":
+            text = str(self.faker.uuid4())
+        else:
+            provider = next((p for p in _BY_NAME if p in name.lower()), None)
+            text = str(getattr(self.faker, provider)()) if provider else self.faker.word()
+        low, high = int(schema.get("minLength", 0)), schema.get("maxLength")
+        if len(text) < low:
+            text += "x" * (low - len(text))
+        return text[:high] if high is not None else text
+
+    def _integer(self, schema: dict[str, Any], name: str, depth: int) -> int:
+        low = int(schema.get("minimum", 1 if "id" in name else 0))
+        high = int(schema.get("maximum", low + 1000))
+        return self.rng.randint(low, max(low, high))
+
+    def _number(self, schema: dict[str, Any], name: str, depth: int) -> float:
+        low = float(schema.get("minimum", 0))
+        high = float(schema.get("maximum", low + 1000))
+        return round(self.rng.uniform(low, max(low, high)), 2)
+
+    def _boolean(self, schema: dict[str, Any], name: str, depth: int) -> bool:
+        return self.rng.random() < 0.5
+
+    def _null(self, schema: dict[str, Any], name: str, depth: int) -> None:
+        return None

@@ -1,0 +1,77 @@
+"""Bounds on what one request may make the mock hold in memory.
+
+A request over a bound is refused in its API's envelope (the spec's
+`x-mock.errors`: `uri_too_long` 414, `headers_too_large` 431,
+`payload_too_large` 413), with `${limit}` in the template context, before
+any of it is parsed. Only a request head larger than `HEAD_BYTES` never
+reaches an API: the HTTP layer refuses it with its own plain 400, so a
+caller cannot make the server buffer an unbounded head.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from mockserver.errors import TooLarge
+
+#: the HTTP layer's cap on a request head (request line and headers together)
+HEAD_BYTES = 1024 * 1024
+#: where a request's scope keeps its body once read (or the refusal of it)
+_READ = "mockserver.body"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int
+    # nginx answers 414 past its 8 KiB header buffers; the mock allows more,
+    # as some callers put long filters in query strings.
+    max_target_bytes: int = 16 * 1024
+    # Apache's LimitRequestFields default; browsers send about twenty.
+    max_headers: int = 100
+    max_header_bytes: int = 64 * 1024
+
+    def check_head(self, request: Request) -> None:
+        scope = request.scope
+        target = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+        if target > self.max_target_bytes:
+            raise TooLarge("uri_too_long", self.max_target_bytes)
+        headers = scope.get("headers") or []
+        if len(headers) > self.max_headers:
+            raise TooLarge("headers_too_large", self.max_headers)
+        if sum(len(name) + len(value) for name, value in headers) > self.max_header_bytes:
+            raise TooLarge("headers_too_large", self.max_header_bytes)
+
+    async def read_body(self, request: Request) -> bytes:
+        """The body, read no further than the limit: a declared or streamed excess is refused unread.
+
+        The outcome is kept in the request's scope, so a second reader (the
+        journal) gets the same body, or the same refusal, without reading again.
+        """
+        kept = request.scope.get(_READ)
+        if isinstance(kept, TooLarge):
+            raise kept
+        if kept is not None:
+            return kept
+        try:
+            body = await self._read(request)
+        except TooLarge as exc:
+            request.scope[_READ] = exc
+            raise
+        request.scope[_READ] = body
+        return body
+
+    async def _read(self, request: Request) -> bytes:
+        limit = self.max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
+            raise TooLarge("payload_too_large", limit)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:  # chunked bodies declare no length
+                raise TooLarge("payload_too_large", limit)
+            chunks.append(chunk)
+        return b"".join(chunks)

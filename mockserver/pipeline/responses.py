@@ -1,0 +1,79 @@
+"""What the mock answers: replies, their templates, and JSON rendering."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from mockserver.errors import SpecError
+from mockserver.expressions.templates import Context, Render, compile_template
+from mockserver.spec.openapi import Operation
+
+
+class Reply(Exception):
+    """A finished answer. Raised from anywhere in the pipeline to stop it there."""
+
+    def __init__(self, status: int, body: Any = None, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content)
+        except TypeError:  # integers beyond 64 bits, echoed from a request
+            return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def to_response(reply: Reply, head_only: bool = False) -> Response:
+    if reply.body is None:
+        return Response(status_code=reply.status, headers=reply.headers)
+    response = JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)
+    if head_only:
+        response.body = b""
+    return response
+
+
+@dataclass
+class ReplyTemplate:
+    """A status, headers and a compiled body template."""
+
+    status: int
+    body: Render
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, context: Context) -> Reply:
+        return Reply(self.status, self.body(context), self.headers)
+
+
+def reply_template(declared: Mapping[str, Any], operation: Operation | None = None) -> ReplyTemplate:
+    """Build a reply from `{status, body?, example?, headers?}`.
+
+    Without a `body`, the reply is the operation's documented example for that
+    status (the named one, or the first), so documented messages are written
+    once, in the spec's examples.
+    """
+    status = int(declared["status"])
+    headers = {str(k): str(v) for k, v in (declared.get("headers") or {}).items()}
+    if "body" in declared:
+        schema = operation.response_schema(status) if operation else None
+        return ReplyTemplate(status, compile_template(declared["body"], schema), headers)
+    if operation is None:
+        raise SpecError(f"a reply with status {status} needs a body")
+    examples = operation.examples(status)
+    name = declared.get("example")
+    if not examples or (name is not None and name not in examples):
+        wanted = f"example {name!r}" if name else "an example"
+        raise SpecError(f"{operation.operation_id}: responds {status} with {wanted}, but the spec documents none")
+    value = examples[name] if name is not None else next(iter(examples.values()))
+    return ReplyTemplate(status, lambda context: value, headers)

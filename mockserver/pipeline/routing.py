@@ -1,0 +1,117 @@
+"""Matching a request's method and path to a spec operation.
+
+Paths without parameters are found with one dict lookup; templated paths are
+tried as precompiled regular expressions, literal segments first so that
+`/things/search` wins over `/things/{id}`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from mockserver.spec.openapi import HTTP_METHODS
+
+T = TypeVar("T")
+
+ALL_METHODS = [method.upper() for method in HTTP_METHODS]
+
+_PARAM = re.compile(r"\{([^}/]+)\}")
+
+
+@dataclass
+class Match(Generic[T]):
+    target: T
+    params: dict[str, str]
+
+
+@dataclass
+class Miss:
+    """No operation answers; `allowed` lists the methods of a matching path, if any."""
+
+    allowed: list[str]
+
+
+class Router(Generic[T]):
+    def __init__(self, suffixes: tuple[str, ...] = ()) -> None:
+        self.suffixes = suffixes
+        self.static: dict[str, dict[str, T]] = {}
+        self.dynamic: list[tuple[re.Pattern[str], int, dict[str, T]]] = []
+        self.templates: dict[str, list[str]] = {}  # path template -> methods, for explaining misses
+
+    def add(self, method: str, template: str, target: T) -> None:
+        self.templates.setdefault(template, []).append(method)
+        if "{" not in template:
+            self.static.setdefault(template, {})[method] = target
+            return
+        pattern = re.compile(
+            "^"
+            + _PARAM.sub(
+                lambda m: f"(?P<{m.group(1)}>[^/]+)", re.escape(template).replace(r"\{", "{").replace(r"\}", "}")
+            )
+            + "$"
+        )
+        for existing, _, methods in self.dynamic:
+            if existing.pattern == pattern.pattern:
+                methods[method] = target
+                return
+        literal_weight = -len(_PARAM.sub("", template))
+        self.dynamic.append((pattern, literal_weight, {method: target}))
+        self.dynamic.sort(key=lambda entry: entry[1])
+
+    def match(self, method: str, path: str) -> Match[T] | Miss:
+        for candidate in self._candidates(path):
+            methods, params = self._methods_for(candidate)
+            if methods is None:
+                continue
+            lookup = "GET" if method == "HEAD" and "HEAD" not in methods else method
+            if lookup in methods:
+                return Match(methods[lookup], params)
+            return Miss(allowed=self.allowed(methods))
+        return Miss(allowed=[])
+
+    def explain(self, method: str, path: str, miss: Miss) -> dict[str, str | None]:
+        """Why no operation answered, and the operation the request came closest to."""
+        if miss.allowed:
+            return {"reason": f"{path} does not allow {method}; it allows {', '.join(miss.allowed)}", "nearest": None}
+        nearest = max(self.templates, key=lambda template: _likeness(template, path), default=None)
+        if nearest is None:
+            return {"reason": "the spec has no operations", "nearest": None}
+        methods = self.templates[nearest]
+        wanted = method if method in methods else methods[0]
+        return {
+            "reason": f"no operation has the path {path}; the closest is {nearest} ({', '.join(methods)})",
+            "nearest": f"{wanted} {nearest}",
+        }
+
+    @staticmethod
+    def allowed(methods: dict[str, T]) -> list[str]:
+        names = list(methods)
+        if "GET" in names and "HEAD" not in names:
+            names.insert(names.index("GET") + 1, "HEAD")
+        return names
+
+    def _candidates(self, path: str) -> list[str]:
+        # The suffixed form is tried without its suffix first, so that
+        # `/things/5.json` reads thing 5 rather than a thing named "5.json".
+        stripped = [path[: -len(s)] for s in self.suffixes if path.endswith(s) and len(path) > len(s)]
+        return stripped + [path]
+
+    def _methods_for(self, path: str) -> tuple[dict[str, T] | None, dict[str, str]]:
+        methods = self.static.get(path)
+        if methods is not None:
+            return methods, {}
+        for pattern, _, dynamic_methods in self.dynamic:
+            found = pattern.match(path)
+            if found:
+                return dynamic_methods, found.groupdict()
+        return None, {}
+
+
+def _likeness(template: str, path: str) -> float:
+    """How close a path is to a template; a parameter takes the path's segment in its place."""
+    wanted, given = template.strip("/").split("/"), path.strip("/").split("/")
+    filled = [given[i] if _PARAM.fullmatch(part) and i < len(given) else part for i, part in enumerate(wanted)]
+    return difflib.SequenceMatcher(None, "/".join(filled), "/".join(given)).ratio()

@@ -1,0 +1,281 @@
+"""The Starlette application: every spec in a folder, each under its own prefix.
+
+`MockServer` owns what the APIs share: the request journal, the latency and
+fault controls, and whole-server state operations (snapshot, restore, reload).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+
+from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS, PROJECT_ROOT, ServerConfig
+from mockserver.errors import SpecError, StateError, TooLarge
+from mockserver.pipeline.api import MockApi, Outcome, load_seed
+from mockserver.pipeline.auth import secret_headers
+from mockserver.pipeline.controls import Controls, Rule, TransportFaults
+from mockserver.pipeline.limits import Limits
+from mockserver.pipeline.responses import JSONResponse
+from mockserver.pipeline.routing import ALL_METHODS
+from mockserver.server import admin, docs
+from mockserver.server.journal import Entry, Journal, mask_body, mask_headers, mask_query, shorten
+from mockserver.server.persistence import StateFile
+from mockserver.spec.loader import discover_specs
+from mockserver.spec.openapi import load_spec
+from mockserver.state.store import check_tables
+
+__all__ = ["DEFAULT_FIXTURES", "DEFAULT_SPECS", "PROJECT_ROOT", "MockServer", "create_app"]
+
+log = logging.getLogger("mockserver")
+GENERIC_SECRETS = secret_headers()
+
+
+class AnyPath(Convertor[str]):
+    """Every path, control characters included: unknown paths are the APIs' to answer."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anypath", AnyPath())
+
+
+class MockServer:
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.controls = Controls(Rule.parse(config.delay, config.fault, config.fault_rate), config.seed)
+        self.journal = Journal(config.journal_size)
+        self.limits = Limits(max_body_bytes=config.max_body_bytes)
+        self.apis = self._sorted(self._build(path) for path in discover_specs(Path(config.specs_dir)))
+
+    def _build(self, spec_path: Path) -> MockApi:
+        return MockApi(load_spec(spec_path), Path(self.config.fixtures_dir), self.config, self.controls, self.limits)
+
+    @staticmethod
+    def _sorted(apis: Any) -> list[MockApi]:
+        # Longest prefix first, so /api2 is not taken for /api.
+        return sorted(apis, key=lambda api: len(api.prefix), reverse=True)
+
+    def api(self, name: str) -> MockApi | None:
+        return next((api for api in self.apis if api.name == name), None)
+
+    # -- requests ----------------------------------------------------------
+    async def dispatch(self, request: Request) -> Response:
+        started = time.perf_counter()
+        path = request.url.path
+        api = next((api for api in self.apis if api.owns(path)), None)
+        outcome = await api.handle(request) if api is not None else self._no_api(path)
+        await self._write_journal(request, api, outcome, started)
+        return outcome.response
+
+    def _no_api(self, path: str) -> Outcome:
+        prefixes = ", ".join(api.prefix for api in self.apis)
+        body = {
+            "message": f"No API is served at {path}",
+            "apis": [
+                {
+                    "name": api.name,
+                    "prefix": api.prefix,
+                    "title": api.spec.raw["info"]["title"],
+                    "docs": f"/{api.name}/docs",
+                }
+                for api in self.apis
+            ],
+            "admin": "/__mock/",
+        }
+        return Outcome(
+            JSONResponse(body, status_code=200 if path == "/" else 404),
+            miss={"reason": f"no API is served under {path}; prefixes: {prefixes}", "nearest": None},
+        )
+
+    async def _write_journal(self, request: Request, api: MockApi | None, outcome: Outcome, started: float) -> None:
+        secret = api.secret_headers if api is not None else GENERIC_SECRETS
+        response = outcome.response
+        self.journal.record(
+            Entry(
+                method=request.method,
+                path=request.url.path,
+                query=shorten(mask_query(request.url.query), 4096),
+                status=response.status_code,
+                api=api.name if api is not None else None,
+                operation=outcome.operation,
+                session=request.headers.get(self.config.session_header),
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                request_headers=mask_headers(request.headers.items(), secret),
+                request_body=await self._journal_body(request),
+                response_body=mask_body(getattr(response, "body", b""), outcome.body),
+                miss=outcome.miss,
+            )
+        )
+
+    async def _journal_body(self, request: Request) -> Any:
+        """The request body as the journal keeps it; one over the limit is not read at all."""
+        try:
+            return mask_body(await self.limits.read_body(request))
+        except TooLarge as exc:
+            return f"<more than {exc.limit} bytes, not read>"
+        except ClientDisconnect:
+            return None
+
+    # -- whole state -------------------------------------------------------
+    def snapshot(self, session: str | None = None) -> dict[str, Any]:
+        """The records of every API (of one session), as JSON-ready data."""
+        apis = {}
+        for api in self.apis:
+            store = api.sessions.peek(session)
+            if store is not None:
+                apis[api.name] = store.dump()
+        return {"apis": apis}
+
+    def restore(self, snapshot: Any, session: str | None = None) -> None:
+        """Replace the state of the APIs a snapshot names; all are checked before any is changed."""
+        if not isinstance(snapshot, Mapping) or not isinstance(snapshot.get("apis"), Mapping):
+            raise StateError('a snapshot is {"apis": {"<api>": {"<resource>": [records]}}}')
+        stores = {}
+        for name, tables in snapshot["apis"].items():
+            api = self.api(name)
+            if api is None:
+                raise StateError(f"no API named {name!r}")
+            try:
+                check_tables(tables)
+                stores[name] = api.fresh_store(tables)
+            except (ValueError, TypeError) as exc:  # StateError included
+                raise StateError(f"{name}: {exc}") from None
+        for name, store in stores.items():
+            self.api(name).sessions.replace(session, store)  # type: ignore[union-attr]
+
+    @property
+    def generation(self) -> tuple[tuple[int, int], ...]:
+        """Changes whenever the default state does: a write, a restore or a reload."""
+        return tuple((api.sessions.default.number, api.sessions.default.generation) for api in self.apis)
+
+    # -- hot reload --------------------------------------------------------
+    def reload(self, changed: set[Path]) -> None:
+        """Rebuild the APIs whose spec changed and re-seed those whose fixtures changed.
+
+        Records survive a spec change; a spec that fails to load leaves the
+        old one serving.
+        """
+        apis = {api.spec.source.resolve(): api for api in self.apis}
+        for path in sorted(changed):
+            path = path.resolve()
+            if path in apis and not path.exists():
+                log.warning("%s was removed; its API is no longer served", path)
+                del apis[path]
+            elif path.suffix in (".yaml", ".yml", ".json") and path.parent == Path(self.config.specs_dir).resolve():
+                try:
+                    fresh = self._build(path)
+                except (SpecError, OSError, ValueError) as exc:
+                    log.error("%s did not load, the previous version keeps serving: %s", path, exc)
+                    continue
+                old = apis.get(path)
+                if old is not None:
+                    for name, store in old.sessions.stores():
+                        fresh.sessions.replace(name, fresh.fresh_store(store.dump()))
+                apis[path] = fresh
+                log.warning("%s reloaded", path)
+        for api in apis.values():
+            if api.fixtures_path.resolve() in {p.resolve() for p in changed}:
+                self._reseed(api)
+        self.apis = self._sorted(apis.values())
+
+    @staticmethod
+    def _reseed(api: MockApi) -> None:
+        """New fixtures: seeded records are replaced by their new versions; others stay."""
+        try:
+            seed = load_seed(api.fixtures_path)
+            reseeded = []
+            for name, store in api.sessions.stores():
+                tables = store.dump()
+                for resource, records in seed.items():
+                    kept = {record.get("id"): record for record in tables.get(resource, [])}
+                    kept.update({record.get("id"): record for record in records})
+                    tables[resource] = list(kept.values())
+                reseeded.append((name, api.fresh_store(tables)))
+        except (SpecError, OSError, ValueError, TypeError) as exc:
+            log.error("%s did not load, the previous fixtures stay: %s", api.fixtures_path, exc)
+            return
+        # only fixtures that loaded everywhere replace the old ones
+        api.seed = seed
+        for name, store in reseeded:
+            api.sessions.replace(name, store)
+        log.warning("%s reloaded", api.fixtures_path)
+
+
+class MockApp(Starlette):
+    """Starlette, with transport faults outside everything (they need the server's own connection)."""
+
+    def build_middleware_stack(self) -> Any:
+        return TransportFaults(super().build_middleware_stack())
+
+
+def create_app(config: ServerConfig | None = None, **options: Any) -> MockApp:
+    """The ASGI app; `create_app(specs_dir=..., locale=...)` sets single options."""
+    config = config or ServerConfig(**options)
+    server = MockServer(config)
+    state_file = StateFile(Path(config.state_file), server) if config.state_file else None
+    if state_file is not None:
+        state_file.load()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        tasks = []
+        if state_file is not None:
+            tasks.append(asyncio.create_task(state_file.save_every(config.state_interval_seconds)))
+        if config.reload:
+            from mockserver.server.reload import watch
+
+            tasks.append(asyncio.create_task(watch(server, [Path(config.specs_dir), Path(config.fixtures_dir)])))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            if state_file is not None:
+                state_file.save()
+
+    middleware = []
+    if config.cors:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(config.cors_origins),
+                allow_methods=ALL_METHODS,
+                allow_headers=[
+                    *config.cors_headers,
+                    config.session_header,
+                    *(name for api in server.apis for name in api.auth.key_headers()),
+                ],
+                allow_credentials=True,
+                expose_headers=["Location", "Allow"],
+            )
+        )
+    app = MockApp(
+        routes=[
+            Mount("/__mock", routes=admin.routes(server)),
+            *docs.routes(server),
+            Route("/{path:anypath}", server.dispatch, methods=ALL_METHODS),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    app.state.server = server
+    return app

@@ -1,0 +1,161 @@
+"""The request journal: what callers sent and what they got, newest first.
+
+Bounded (the oldest entries fall off), and credentials never enter it:
+secret headers, and JSON fields and query parameters whose names say
+password, token, secret or key, are masked before an entry is stored; a body
+that is not JSON but names such a field is not kept at all. The same query
+masking applies to the server's access log.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import unquote_plus
+
+import orjson
+
+MASK = "[masked]"
+#: bodies are kept up to this size, so a huge request cannot fill the memory
+BODY_LIMIT = 16 * 1024
+_SECRET_FIELD = re.compile(r"pass(word)?|token|secret|api_?key|credential", re.IGNORECASE)
+
+
+@dataclass
+class Entry:
+    method: str
+    path: str
+    query: str
+    status: int
+    api: str | None
+    operation: str | None
+    session: str | None
+    duration_ms: float
+    request_headers: dict[str, str]
+    request_body: Any
+    response_body: Any
+    #: for a request no operation answered: why, and the operation it came closest to
+    miss: dict[str, Any] | None = None
+    id: int = 0
+    time: float = field(default_factory=time.time)
+
+    def to_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def mask_body(raw: bytes, parsed: Any = None) -> Any:
+    """A body as the journal keeps it: JSON with secrets masked, or text cut to size.
+
+    `parsed` is the data the bytes were rendered from, when the caller has it: no need to parse them back.
+    """
+    if not raw:
+        return None
+    if len(raw) > BODY_LIMIT:
+        return f"<{len(raw)} bytes, not kept>"
+    if parsed is not None:
+        return _mask(parsed)
+    try:
+        return _mask(orjson.loads(raw))
+    except orjson.JSONDecodeError:
+        text = raw.decode("utf-8", errors="replace")
+        # Unparsed text cannot be masked field by field (a broken login body, a form).
+        return f"<{len(raw)} bytes naming a secret field, not kept>" if _SECRET_FIELD.search(text) else text
+
+
+def mask_query(query: str) -> str:
+    """A query string with the values of secret-named parameters masked, the rest as sent."""
+    if not _SECRET_FIELD.search(unquote_plus(query)):
+        return query
+    pairs = (pair.split("=", 1) for pair in query.split("&"))
+    return "&".join(
+        f"{parts[0]}={MASK}" if _SECRET_FIELD.search(unquote_plus(parts[0])) else "=".join(parts) for parts in pairs
+    )
+
+
+class MaskedAccessLog(logging.Filter):
+    """Masks secret query parameters in uvicorn's access log (its third argument is the path and query)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) > 2 and isinstance(args[2], str) and "?" in args[2]:
+            path, _, query = args[2].partition("?")
+            record.args = (*args[:2], f"{path}?{mask_query(query)}", *args[3:])
+        return True
+
+
+#: field name -> whether it names a secret. The case-insensitive search cost
+#: more than the rest of the walk together (a list page of 20 records took
+#: ~40 µs to mask, bench/results.md), and bodies repeat the same few names.
+_SECRET_NAMES: dict[str, bool] = {}
+#: names remembered at most; past that, names are searched every time
+_SECRET_NAMES_LIMIT = 4096
+
+
+def _is_secret(name: str) -> bool:
+    known = _SECRET_NAMES.get(name)
+    if known is None:
+        known = _SECRET_FIELD.search(name) is not None
+        if len(_SECRET_NAMES) < _SECRET_NAMES_LIMIT:
+            _SECRET_NAMES[name] = known
+    return known
+
+
+def _mask(value: Any) -> Any:
+    # keys become text, as they were on the wire, so entries always render as JSON
+    if isinstance(value, dict):
+        return {str(key): MASK if _is_secret(str(key)) else _mask(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask(item) for item in value]
+    return value
+
+
+def mask_headers(headers: Iterable[tuple[str, str]], secret: frozenset[str]) -> dict[str, str]:
+    return {name: MASK if name.lower() in secret else shorten(value) for name, value in headers}
+
+
+def shorten(text: str, limit: int = 1024) -> str:
+    """Long header values are cut, so an entry stays small whatever a caller sends."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
+class Journal:
+    def __init__(self, limit: int = 1000) -> None:
+        self.entries: deque[Entry] = deque(maxlen=max(limit, 0))
+        self._ids = itertools.count(1)
+
+    def record(self, entry: Entry) -> None:
+        entry.id = next(self._ids)
+        self.entries.append(entry)
+
+    def select(self, filters: Mapping[str, str]) -> list[Entry]:
+        """Entries matching `api`, `operation`, `status` (or `4xx`), `matched` (true/false), newest first."""
+        status = filters.get("status")
+        matched = filters.get("matched")
+        chosen = []
+        for entry in reversed(self.entries):
+            if filters.get("api") and entry.api != filters["api"]:
+                continue
+            if filters.get("operation") and entry.operation != filters["operation"]:
+                continue
+            if status and not _status_matches(entry.status, status):
+                continue
+            if matched in ("true", "false") and (entry.miss is None) != (matched == "true"):
+                continue
+            chosen.append(entry)
+        return chosen
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
+def _status_matches(status: int, wanted: str) -> bool:
+    wanted = wanted.lower()
+    if len(wanted) == 3 and wanted.endswith("xx"):
+        return str(status)[0] == wanted[0]
+    return str(status) == wanted

@@ -1,0 +1,65 @@
+"""`--state-file`: the default state saved on shutdown and at an interval, loaded at start-up.
+
+Writes go to a temporary file in the same folder, are flushed to disk, and
+then replace the old file in one rename, so a crash at any moment leaves
+either the old or the new state, never half of one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import orjson
+
+if TYPE_CHECKING:
+    from mockserver.server.app import MockServer
+
+log = logging.getLogger("mockserver")
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with temporary.open("wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:  # the rename itself is durable only once the folder is synced
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+class StateFile:
+    def __init__(self, path: Path, server: MockServer) -> None:
+        self.path = path
+        self.server = server
+        self.saved_generation: object = None
+
+    def load(self) -> None:
+        if not self.path.exists():
+            return
+        self.server.restore(orjson.loads(self.path.read_bytes()))
+        self.saved_generation = self.server.generation
+        log.warning("state loaded from %s", self.path)
+
+    def save(self) -> None:
+        generation = self.server.generation
+        if generation == self.saved_generation:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(self.path, orjson.dumps(self.server.snapshot(), option=orjson.OPT_INDENT_2))
+        self.saved_generation = generation
+
+    async def save_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                self.save()
+            except OSError as exc:  # a full disk must not stop the mock; the next round retries
+                log.error("could not save the state to %s: %s", self.path, exc)

@@ -1,0 +1,267 @@
+"""In-memory state: one table of records per resource, with indexes.
+
+Every write happens synchronously inside one request handler, with no await
+between the checks and the write, so on the single event loop a check-then-
+insert is atomic: two concurrent creates of the same unique key cannot both
+pass.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockserver.errors import StateError
+from mockserver.expressions.formulas import Formula, compile_formula
+from mockserver.expressions.templates import Render, compile_template
+
+Record = dict[str, Any]
+#: what Row.get answers for a field a record does not have
+_ABSENT = object()
+
+
+_STORE_NUMBERS = itertools.count(1)
+
+
+def check_tables(tables: Any) -> None:
+    """Tables as fixtures, snapshots and state files hold them: resource name -> list of records."""
+    if not isinstance(tables, Mapping) or not all(
+        isinstance(records, list) and all(isinstance(r, Mapping) for r in records) for records in tables.values()
+    ):
+        raise StateError("each resource must hold a list of records")
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, (list, dict)):
+        return repr(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Relation:
+    resource: str
+    key: str
+
+
+@dataclass
+class ResourceConfig:
+    """What a spec's `x-mock.resources.<name>` declares about a resource."""
+
+    name: str
+    relations: dict[str, Relation] = field(default_factory=dict)
+    timestamps: dict[str, str] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    #: numbered fields: a template of `n`, compiled once
+    sequences: dict[str, Render] = field(default_factory=dict)
+    not_found: dict[str, Any] | None = None
+    #: lists of records of another resource that point at this one (e.g. line items)
+    children: dict[str, Relation] = field(default_factory=dict)
+    #: read-only figures computed from the record whenever it is read
+    computed: dict[str, Formula] = field(default_factory=dict)
+
+    @classmethod
+    def from_spec(cls, name: str, data: Mapping[str, Any]) -> ResourceConfig:
+        return cls(
+            name=name,
+            relations={key: Relation(**value) for key, value in (data.get("relations") or {}).items()},
+            timestamps=dict(data.get("timestamps") or {}),
+            defaults=dict(data.get("defaults") or {}),
+            sequences={key: compile_template(text) for key, text in (data.get("sequences") or {}).items()},
+            not_found=data.get("not_found"),
+            children={key: Relation(**value) for key, value in (data.get("children") or {}).items()},
+            computed={
+                key: compile_formula(text, f"x-mock.resources.{name}.computed.{key}")
+                for key, text in (data.get("computed") or {}).items()
+            },
+        )
+
+
+class Row(Mapping[str, Any]):
+    """A read view of a stored record that also resolves relations, children and computed fields.
+
+    Computed fields win over stored values, so a request cannot overwrite them.
+    """
+
+    __slots__ = ("table", "data")
+
+    def __init__(self, table: Table, data: Record) -> None:
+        self.table = table
+        self.data = data
+
+    def __getitem__(self, key: str) -> Any:
+        value = self.get(key, _ABSENT)
+        if value is _ABSENT:
+            raise KeyError(key)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        # Mapping.get would go through __getitem__ and catch a KeyError for
+        # every field a record lacks; responses ask for many such fields, and
+        # the raise and catch showed up in the profile (bench/results.md).
+        config = self.table.config
+        formula = config.computed.get(key)
+        if formula is not None:
+            return formula(self)
+        if key in self.data:
+            return self.data[key]
+        relation = config.relations.get(key)
+        if relation is not None:
+            return self.table.store.table(relation.resource).row(self.data.get(relation.key))
+        children = config.children.get(key)
+        if children is not None:
+            table = self.table.store.table(children.resource)
+            return [Row(table, record) for record in table.find({children.key: self.data.get("id")})]
+        return default
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key, _ABSENT) is not _ABSENT
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.data
+        yield from (key for key in self.table.config.computed if key not in self.data)
+
+    def __len__(self) -> int:
+        return len(set(self.data) | set(self.table.config.computed))
+
+
+class Table:
+    """The records of one resource, keyed by id, in id order."""
+
+    def __init__(self, store: Store, config: ResourceConfig) -> None:
+        self.store = store
+        self.config = config
+        self.records: dict[Any, Record] = {}
+        self.next_id = 1
+        self.counters: dict[str, int] = {}
+        # fields tuple -> value tuple -> ids; kept current on every write.
+        self.indexes: dict[tuple[str, ...], dict[tuple[Any, ...], set[Any]]] = {}
+
+    # -- reading -----------------------------------------------------------
+    def get(self, record_id: Any) -> Record | None:
+        try:
+            return self.records.get(record_id)
+        except TypeError:  # an unhashable id names nothing
+            return None
+
+    def row(self, record_id: Any) -> Row | None:
+        record = self.get(record_id)
+        return Row(self, record) if record is not None else None
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(self.records.values())
+
+    def find(self, criteria: Mapping[str, Any]) -> Iterable[Record]:
+        """Records whose fields equal the criteria, through an index when one fits."""
+        if not criteria:
+            return self.records.values()
+        fields = tuple(criteria)
+        index = self.indexes.get(fields)
+        if index is not None:
+            ids = index.get(tuple(_hashable(criteria[f]) for f in fields), ())
+            return [self.records[i] for i in sorted(ids)]
+        return [r for r in self.records.values() if all(r.get(k) == v for k, v in criteria.items())]
+
+    def ensure_index(self, fields: Iterable[str]) -> None:
+        fields = tuple(fields)
+        if fields in self.indexes:
+            return
+        index: dict[tuple[Any, ...], set[Any]] = {}
+        for record_id, record in self.records.items():
+            index.setdefault(self._key(fields, record), set()).add(record_id)
+        self.indexes[fields] = index
+
+    # -- writing -----------------------------------------------------------
+    def insert(self, record: Record) -> Record:
+        if record.get("id") is None:
+            record["id"] = self.next_id
+        record_id = record["id"]
+        if record_id in self.records:
+            raise ValueError(f"{self.config.name}: duplicate id {record_id!r}")
+        if isinstance(record_id, int):
+            self.next_id = max(self.next_id, record_id + 1)
+        self.records[record_id] = record
+        self.store.generation += 1
+        for fields, index in self.indexes.items():
+            index.setdefault(self._key(fields, record), set()).add(record_id)
+        return record
+
+    def update(self, record_id: Any, changes: Mapping[str, Any]) -> Record:
+        record = self.records[record_id]
+        touched = [f for f in self.indexes if any(name in changes for name in f)]
+        for fields in touched:
+            self._unindex(fields, record)
+        record.update(changes)
+        self.store.generation += 1
+        for fields in touched:
+            self.indexes[fields].setdefault(self._key(fields, record), set()).add(record_id)
+        return record
+
+    def delete(self, record_id: Any) -> None:
+        record = self.records.pop(record_id)
+        self.store.generation += 1
+        for fields in self.indexes:
+            self._unindex(fields, record)
+        # a record's own child lists (its line items, say) go with it
+        for child in self.config.children.values():
+            table = self.store.table(child.resource)
+            for item in list(table.find({child.key: record_id})):
+                table.delete(item["id"])
+
+    def next_in_sequence(self, name: str) -> int:
+        """Next number of a per-table sequence, starting after the largest stored one."""
+        if name not in self.counters:
+            numbers = [int(r[name]) for r in self.records.values() if str(r.get(name) or "").isdigit()]
+            self.counters[name] = max(numbers, default=0)
+        self.counters[name] += 1
+        return self.counters[name]
+
+    @staticmethod
+    def _key(fields: tuple[str, ...], record: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(_hashable(record.get(f)) for f in fields)
+
+    def _unindex(self, fields: tuple[str, ...], record: Record) -> None:
+        bucket = self.indexes[fields].get(self._key(fields, record))
+        if bucket is not None:
+            bucket.discard(record["id"])
+            if not bucket:
+                del self.indexes[fields][self._key(fields, record)]
+
+
+class Store:
+    """All tables of one API."""
+
+    def __init__(self, resources: Mapping[str, ResourceConfig]) -> None:
+        self.resources = resources
+        self.tables: dict[str, Table] = {}
+        #: which store this is, and how many writes it has seen: a saver can tell whether anything changed
+        self.number = next(_STORE_NUMBERS)
+        self.generation = 0
+
+    def table(self, name: str) -> Table:
+        table = self.tables.get(name)
+        if table is None:
+            config = self.resources.get(name) or ResourceConfig(name=name)
+            table = self.tables[name] = Table(self, config)
+        return table
+
+    def load(self, seed: Mapping[str, list[Record]], indexes: Mapping[str, set[tuple[str, ...]]]) -> None:
+        """Replace every table with a private copy of the seed records."""
+        self.tables = {}
+        for name, records in seed.items():
+            table = self.table(name)
+            for record in sorted(copy.deepcopy(records), key=lambda r: (str(type(r.get("id"))), r.get("id"))):
+                table.insert(record)
+        for name, field_sets in indexes.items():
+            for fields in field_sets:
+                self.table(name).ensure_index(fields)
+        self.generation += 1
+
+    def dump(self) -> dict[str, list[Record]]:
+        """Every record of every table, as plain data (snapshots, the state file)."""
+        return {name: copy.deepcopy(list(table)) for name, table in self.tables.items() if len(table)}
