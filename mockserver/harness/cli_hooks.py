@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 import schemathesis
 
 
 @schemathesis.hook
-def after_call(context: schemathesis.HookContext, case: schemathesis.Case, response: schemathesis.Response) -> None:
+def after_call(
+    context: schemathesis.HookContext, case: schemathesis.Case[Any], response: schemathesis.Response
+) -> None:
     log = os.environ.get("CONTRACT_CALL_LOG")
     if log and 200 <= response.status_code < 300:
         entry = {

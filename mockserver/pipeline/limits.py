@@ -52,7 +52,7 @@ class Limits:
         kept = request.scope.get(_READ)
         if isinstance(kept, TooLarge):
             raise kept
-        if kept is not None:
+        if isinstance(kept, bytes):
             return kept
         try:
             body = await self._read(request)

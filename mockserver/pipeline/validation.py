@@ -49,6 +49,11 @@ def _is_email(value: object) -> bool:
     return not isinstance(value, str) or bool(_EMAIL.match(value))
 
 
+def _either(quick: Callable[[Any], bool], full: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """Valid when the quick check says so, else as the full validator decides."""
+    return lambda value: quick(value) or full(value)
+
+
 def _quick_check(schema: Mapping[str, Any]) -> Callable[[Any], bool]:
     """A compiled yes/no check of the schema, used only to skip the full validator.
 
@@ -156,10 +161,7 @@ class RequestValidator:
             if param["in"] == "path":
                 full = Draft202012Validator(schema, format_checker=FORMATS)
                 quick = _quick_check(schema)
-                self.path_params[param["name"]] = (
-                    schema,
-                    lambda value, quick=quick, full=full: quick(value) or full.is_valid(value),
-                )
+                self.path_params[param["name"]] = (schema, _either(quick, full.is_valid))
             elif param["in"] == "query":
                 full = Draft202012Validator(schema, format_checker=FORMATS)
                 self.query_params.append((param["name"], schema, _quick_check(schema), full, required))
@@ -294,17 +296,19 @@ class RequestValidator:
         keyword = failure.validator
         if keyword == "required":
             instance = failure.instance if isinstance(failure.instance, dict) else {}
-            return [(path + [name], "required", {}) for name in failure.validator_value if name not in instance]
+            names: list[str] = failure.validator_value  # type: ignore[assignment]
+            return [(path + [name], "required", {}) for name in names if name not in instance]
         if keyword == "type":
             key = ".".join("*" if isinstance(p, int) else str(p) for p in path)
             if failure.instance is None and key in self.fields.required:
                 return [(path, "required", {})]
             if not path and in_body:
                 return [(path, "body.not_object", {})]
-            wanted = [t for t in _types(failure.schema) if t != "null"] or ["null"]
+            schema = failure.schema if isinstance(failure.schema, Mapping) else {}
+            wanted = [t for t in _types(schema) if t != "null"] or ["null"]
             return [(path, f"type.{wanted[0]}", {})]
         if keyword in ("enum", "const"):
-            allowed = failure.validator_value if keyword == "enum" else [failure.validator_value]
+            allowed: list[Any] = failure.validator_value if keyword == "enum" else [failure.validator_value]  # type: ignore[assignment]
             return [(path, "enum", {"allowed": ", ".join("null" if a is None else str(a) for a in allowed)})]
         if keyword == "format":
             return [(path, f"format.{failure.validator_value}", {})]
