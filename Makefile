@@ -5,7 +5,7 @@ PORT   ?= 8000
 SOAK_SECONDS ?= 600
 BIN     = $(VENV)/bin
 
-.PHONY: serve test install browser bench clean
+.PHONY: serve test install browser image-test bench clean
 
 # The stamp file is rebuilt whenever pyproject.toml changes, so a fresh clone
 # (or a new dependency) installs exactly once.
@@ -28,6 +28,16 @@ browser:
 
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# docker/Dockerfile built and run for real (tests/test_image.py), with podman
+# on a Debian base that debootstrap makes from Debian's packages; all three
+# come from Debian, installed once like chromium above. Not part of `test`:
+# the first build takes minutes.
+image-test: install
+	@command -v podman >/dev/null 2>&1 && command -v runc >/dev/null 2>&1 && command -v debootstrap >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq podman runc debootstrap; }
+	$(BIN)/python -m pytest -m image tests/test_image.py -s $(PYTEST_ARGS)
 
 # The performance benchmark (bench/run.py writes bench/results.md). Not part
 # of `test`: timings are not tests. wrk comes from Debian, like chromium

@@ -2,26 +2,27 @@
 
 By default every suite starts the mock as a uvicorn process on a free
 loopback port (a fresh one per test module). Point the suites at a
-deployment with `--contract-base-url` and `--contract-header`, or run
+deployment with `--contract-base-url` and `--contract-header` (or
+MOCKSERVER_CONTRACT_BASE_URL and MOCKSERVER_CONTRACT_HEADER), or run
 `mockserver contract API --base-url ... --header ...`.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
 import pytest
 
 from mockserver.harness.report import Finding, findings
-from mockserver.harness.settings import Settings
+from mockserver.harness.settings import NAMES, Settings
 from mockserver.harness.target import Target, mock_target, remote_target
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("contract", "contract suites (each option can also be set as CONTRACT_<NAME>)")
+    group = parser.getgroup("contract", "contract suites (each option can also be set as MOCKSERVER_CONTRACT_<NAME>)")
     group.addoption("--contract-api", action="append", help="API (spec name) to test; repeatable. Default: every spec.")
+    group.addoption("--contract-spec", help="OpenAPI document to test instead of the bundled spec of the API's name.")
     group.addoption("--contract-base-url", help="A deployment to test instead of a freshly started mock.")
     group.addoption("--contract-header", action="append", help="'Name: value' sent with every request; repeatable.")
     group.addoption("--contract-login", help="JSON body for the spec's login operation (throw-away credentials).")
@@ -31,22 +32,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # Test modules build their schemathesis schemas at import time from the
-    # environment; options given on the command line win over it.
-    for name in ("api", "base_url", "header", "login", "read_only", "seed", "max_examples"):
-        value = config.getoption(f"contract_{name}")
-        if value is None:
-            continue
-        if isinstance(value, list):
-            value = ("\n" if name == "header" else ",").join(value)
-        os.environ[f"CONTRACT_{name.upper()}"] = "1" if value is True else str(value)
+    # Test modules build their schemathesis schemas at import time from these
+    # settings, so they are resolved before collection.
+    Settings.activate(Settings.resolve({name: config.getoption(f"contract_{name}") for name in NAMES}))
     config.addinivalue_line(
         "markers", "writes: the test changes the target's state (left out with --contract-read-only)"
     )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not Settings.from_env().read_only:
+    if not Settings.active().read_only:
         return
     dropped = [item for item in items if item.get_closest_marker("writes")]
     if dropped:
@@ -79,7 +74,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
 @pytest.fixture(scope="module")
 def targets() -> Iterator[Callable[[str], Target]]:
     """Targets by API name, started on first use and stopped with the module."""
-    settings = Settings.from_env()
+    settings = Settings.active()
     opened: dict[str, Target] = {}
     with ExitStack() as stack:
 

@@ -8,8 +8,8 @@ from mockserver.harness import scenarios
 from mockserver.harness.settings import Settings
 from mockserver.harness.target import find_spec
 
-SETTINGS = Settings.from_env()
-SCENARIOS = [s for api in SETTINGS.apis for s in scenarios.build(find_spec(api))]
+SETTINGS = Settings.active()
+SCENARIOS = [s for api in SETTINGS.apis for s in scenarios.build(find_spec(api, SETTINGS.spec))]
 
 
 @pytest.mark.parametrize(

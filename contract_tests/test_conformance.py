@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, settings
 from mockserver.harness import semantics
 from mockserver.harness.settings import Settings
 
-SETTINGS = Settings.from_env()
+SETTINGS = Settings.active()
 SCHEMAS = {name: semantics.load_schema(name, SETTINGS) for name in SETTINGS.apis}
 
 

@@ -11,7 +11,7 @@ import pytest
 from mockserver.harness import report, semantics
 from mockserver.harness.settings import Settings
 
-SETTINGS = Settings.from_env()
+SETTINGS = Settings.active()
 
 
 @pytest.mark.writes

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
-import os
 import secrets
 import sys
+import tempfile
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +17,7 @@ import click
 import uvicorn
 import yaml
 
-from mockserver.config import PROJECT_ROOT, ServerConfig
+from mockserver.config import ServerConfig, bundled
 from mockserver.errors import ControlError, SpecError, StateError
 from mockserver.pipeline.limits import HEAD_BYTES
 from mockserver.server.app import create_app
@@ -182,28 +182,50 @@ CONTRACT_LAYERS = {
 }
 
 
+class Header(click.ParamType[str]):
+    """'Name: value'; MOCKSERVER_CONTRACT_HEADER holds one per line."""
+
+    name = "header"
+    envvar_list_splitter = "\n"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if ":" not in str(value):
+            self.fail("takes 'Name: value'", param, ctx)
+        return str(value)
+
+
+def contract_option(*names: str, **kwargs: Any) -> Callable[[Any], Any]:
+    """A contract option that can also come from MOCKSERVER_CONTRACT_<NAME>, as the suites' --contract-<name> can."""
+    long_name = next(n for n in names if n.startswith("--")).lstrip("-")
+    return click.option(
+        *names, envvar=f"MOCKSERVER_CONTRACT_{long_name.upper().replace('-', '_')}", show_envvar=True, **kwargs
+    )
+
+
 @main.command()
 @click.argument("api")
-@click.option("--base-url", default=None, help="A deployment to test; without it a fresh mock is started.")
-@click.option(
-    "--header", "headers", multiple=True, help="'Name: value' sent with every request (credentials); repeatable."
+@contract_option("--spec", default=None, help="OpenAPI document (path or URL) to test instead of the bundled spec.")
+@contract_option("--base-url", default=None, help="A deployment to test; without it a fresh mock is started.")
+@contract_option(
+    "--header", "headers", multiple=True, type=Header(), help="'Name: value' sent with every request; repeatable."
 )
-@click.option("--login", default=None, help="JSON body for the login operation, for throw-away credentials.")
-@click.option("--read-only", is_flag=True, help="Only safe methods, for deployments where writes are not allowed.")
-@click.option("--seed", type=int, default=None, help="Generation seed (fixed by default, so runs repeat).")
-@click.option("--max-examples", type=int, default=None, help="Generated cases per operation.")
-@click.option(
+@contract_option("--login", default=None, help="JSON body for the login operation, for throw-away credentials.")
+@contract_option("--read-only", is_flag=True, help="Only safe methods, for deployments where writes are not allowed.")
+@contract_option("--seed", type=int, default=None, help="Generation seed (fixed by default, so runs repeat).")
+@contract_option("--max-examples", type=int, default=None, help="Generated cases per operation.")
+@contract_option(
     "--layer",
     "layers",
     multiple=True,
     type=click.Choice(sorted(CONTRACT_LAYERS)),
     help="Run only this layer of the suite; repeatable. Default: every layer.",
 )
-@click.option(
+@contract_option(
     "--junit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write a JUnit XML report here."
 )
 def contract(
     api: str,
+    spec: str | None,
     base_url: str | None,
     headers: tuple[str, ...],
     login: str | None,
@@ -218,49 +240,61 @@ def contract(
     Exit status: 0 when every contract holds, 1 when one fails, 2 on a usage
     or connection error.
     """
-    # The harness needs the test extras; import them only when it runs.
+    # The harness needs the contract extras; import them only when it runs.
     import httpx
     import pytest
 
     from mockserver.harness.settings import Settings
 
-    known = Settings.all_apis()
-    if api not in known:
-        raise click.UsageError(f"unknown API {api!r}; known: {', '.join(known)}")
-    if any(":" not in header for header in headers):
-        raise click.UsageError("--header takes 'Name: value'")
+    if spec is None and api not in (known := Settings.all_apis()):
+        raise click.UsageError(f"unknown API {api!r}; known: {', '.join(known)} (or give its --spec)")
     if base_url is not None:
         try:
             httpx.get(base_url, timeout=10)
         except httpx.HTTPError as exc:
             click.echo(f"cannot reach {base_url}: {exc}", err=True)
             sys.exit(2)
-    env = {
-        "CONTRACT_API": api,
-        "CONTRACT_BASE_URL": base_url,
-        "CONTRACT_HEADER": "\n".join(headers) or None,
-        "CONTRACT_LOGIN": login,
-        "CONTRACT_READ_ONLY": "1" if read_only else None,
-        "CONTRACT_SEED": seed,
-        "CONTRACT_MAX_EXAMPLES": max_examples,
-    }
-    for name, value in env.items():
-        if value is not None:
-            os.environ[name] = str(value)
-    suite = PROJECT_ROOT / "contract_tests"
-    paths = [str(suite / CONTRACT_LAYERS[layer]) for layer in layers] or [str(suite)]
-    args = [
-        *paths,
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "-rf",
-        "--tb=short",
-        # pytest's own note that httpx imported anyio before the run began
-        "-W",
-        "ignore::pytest.PytestAssertRewriteWarning",
-    ]
-    if junit is not None:
-        args.append(f"--junitxml={junit}")
-    code = pytest.main(args)
+    suite = bundled("contract_tests")
+    with tempfile.TemporaryDirectory(prefix="mockserver-contract-") as scratch:
+        # The suite is given its settings as its own pytest options (see
+        # mockserver/harness/settings.py), none through the environment.
+        given: list[tuple[str, object]] = [("api", api), ("base-url", base_url), ("login", login), ("seed", seed)]
+        given += [("spec", _local_spec(spec, Path(scratch)) if spec else None), ("max-examples", max_examples)]
+        given += [("header", header) for header in headers]
+        args = [str(suite / CONTRACT_LAYERS[layer]) for layer in layers] or [str(suite)]
+        args += [f"--contract-{name}={value}" for name, value in given if value is not None]
+        args += ["--contract-read-only"] if read_only else []
+        args += [
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-rf",
+            "--tb=short",
+            # pytest's own note that httpx imported anyio before the run began
+            "-W",
+            "ignore::pytest.PytestAssertRewriteWarning",
+        ]
+        if junit is not None:
+            args.append(f"--junitxml={junit}")
+        code = pytest.main(args)
     sys.exit(0 if code == 0 else 1 if code == 1 else 2)
+
+
+def _local_spec(spec: str, scratch: Path) -> Path:
+    """The --spec document as a file: a path as it is, a URL downloaded into `scratch` under its own name."""
+    if "://" not in spec:
+        if not Path(spec).is_file():
+            raise click.BadParameter(f"{spec} is not a file", param_hint="--spec")
+        return Path(spec).resolve()
+    import httpx
+
+    try:
+        response = httpx.get(spec, timeout=30, follow_redirects=True)
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        click.echo(f"cannot download {spec}: {exc}", err=True)
+        sys.exit(2)
+    # the file name's suffix tells the loader the format; a bare URL is JSON or YAML, which YAML reads both
+    path = scratch / (Path(httpx.URL(spec).path).name or "openapi.yaml")
+    path.write_bytes(response.content)
+    return path

@@ -7,11 +7,19 @@ the application reads nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPECS = PROJECT_ROOT / "specs"
-DEFAULT_FIXTURES = PROJECT_ROOT / "fixtures"
+
+def bundled(folder: str) -> Path:
+    """A folder the package carries: `specs`, `fixtures` or `contract_tests` (see setup.py)."""
+    # Installed from a wheel or in place, the package is a folder on disk, so
+    # its resources are real paths the server can list and watch.
+    return Path(str(files(f"mockserver.bundled.{folder}")))
+
+
+DEFAULT_SPECS = bundled("specs")
+DEFAULT_FIXTURES = bundled("fixtures")
 
 
 @dataclass

@@ -119,7 +119,7 @@ def parse_dockerfile(text: str) -> list[Stage]:
             words = args.split()
             stages.append(Stage(base=words[0], name=words[2] if len(words) == 3 and words[1].upper() == "AS" else None))
         elif keyword == "ARG" and not stages:
-            continue  # build arguments for FROM lines: none are used here
+            continue  # build arguments for FROM lines: only the base image, which the replay does not use
         else:
             assert stages, f"{keyword} before the first FROM"
             stages[-1].instructions.append(Instruction(keyword, args))
@@ -222,7 +222,8 @@ def replay(dockerfile: Path, context: Path, scratch: Path) -> Replay:
     # running these tests (the same minor version: the image and requires-python agree).
     shim = scratch / "bin"
     shim.mkdir(parents=True)
-    (shim / "python").symlink_to(sys.executable)
+    for name in ("python", "python3"):
+        (shim / name).symlink_to(sys.executable)
     host_env = {
         key: value for key, value in os.environ.items() if key not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"}
     }
@@ -327,10 +328,12 @@ def wait_healthy(
 
 
 @contextlib.contextmanager
-def started(image: Replay, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+def started(
+    image: Replay, tmp_path: Path, extra: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
     """The image's default command, healthy on a free loopback port instead of 0.0.0.0:8000."""
     port = str(free_port())
-    env = {"MOCKSERVER_HOST": "127.0.0.1", "MOCKSERVER_PORT": port}
+    env = {"MOCKSERVER_HOST": "127.0.0.1", "MOCKSERVER_PORT": port, **(extra or {})}
     log = tmp_path / "server.log"
     process = image.start(env, log)
     try:
@@ -409,18 +412,30 @@ def test_entrypoint_keeps_the_admin_token_it_is_given(image: Replay) -> None:
     assert "s3cret-token" not in result.stderr
 
 
-def test_a_folder_mounted_over_the_specs_replaces_the_bundled_ones(image: Replay, tmp_path: Path) -> None:
-    bundled = image.app_home / "specs"
-    kept = image.app_home / "specs.bundled"
-    bundled.rename(kept)  # what `-v ./my-specs:/opt/mockserver/specs` does to the image's folder
+def test_image_serves_the_data_of_the_installed_wheel(image: Replay) -> None:
+    show = "import mockserver.config as c; print(c.DEFAULT_SPECS)"
+    result = subprocess.run(
+        [*image.entrypoint, "python", "-c", show],
+        cwd=image.workdir,  # not the checkout, whose mockserver/ `python -c` would import first
+        env=image.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    # inside the virtual environment, not a source tree at APP_HOME
+    assert Path(result.stdout.strip()).is_relative_to(image.env["VIRTUAL_ENV"]), result.stdout
+
+
+def test_a_mounted_folder_named_by_mockserver_specs_replaces_the_bundled_ones(image: Replay, tmp_path: Path) -> None:
+    mounted = image.app_home / "mounted-specs"  # what `-v ./my-specs:/opt/mockserver/...` adds to the image
+    mounted.mkdir()
     try:
-        bundled.mkdir()
-        shutil.copy2(kept / "daftra.yaml", bundled / "daftra.yaml")
-        with started(image, tmp_path) as (url, _, _):
+        shutil.copy2(ROOT / "specs" / "daftra.yaml", mounted / "daftra.yaml")
+        with started(image, tmp_path, {"MOCKSERVER_SPECS": str(mounted)}) as (url, _, _):
             assert httpx.get(f"{url}/__mock/health", timeout=10).json()["apis"] == ["daftra"]
     finally:
-        shutil.rmtree(bundled)
-        kept.rename(bundled)
+        shutil.rmtree(mounted)
 
 
 # -- the compose file agrees with the image --------------------------------------------------------
@@ -428,7 +443,6 @@ def test_a_folder_mounted_over_the_specs_replaces_the_bundled_ones(image: Replay
 
 def test_compose_mounts_land_where_the_image_reads_and_writes(image: Replay) -> None:
     compose = yaml.safe_load(COMPOSE.read_text())
-    app_home = image.image_env["APP_HOME"]
     state_dir = [s.args for s in parse_dockerfile(DOCKERFILE.read_text())[-1].instructions if s.keyword == "WORKDIR"][
         -1
     ]
@@ -437,9 +451,13 @@ def test_compose_mounts_land_where_the_image_reads_and_writes(image: Replay) -> 
     def target(volume: str) -> str:  # SOURCE:TARGET[:MODE], where SOURCE may hold ${VAR:-default}
         return re.search(r":(/[^:]+)(?::r[ow])?$", volume).group(1)
 
-    assert {f"{app_home}/specs", f"{app_home}/fixtures", state_dir} <= {target(v) for v in mock["volumes"]}
-    # the contract suite checks the specs the mock serves, not the bundled ones
-    assert set(contract["volumes"]) == {v for v in mock["volumes"] if target(v) != state_dir}
+    # the mounted specs and fixtures are the folders the server is told to read
+    environment = mock["environment"]
+    assert {environment["MOCKSERVER_SPECS"], environment["MOCKSERVER_FIXTURES"], state_dir} <= {
+        target(v) for v in mock["volumes"]
+    }
+    # the contract suite checks the specs the mock serves (fetched with --spec), not the bundled ones
+    assert "volumes" not in contract
     assert mock["ports"] == [f"${{MOCKSERVER_PORT:-8000}}:{image.exposed[0]}"]
     assert "MOCKSERVER_ADMIN_TOKEN" in mock["environment"]
     assert contract["depends_on"]["mock"]["condition"] == "service_healthy"
@@ -448,9 +466,12 @@ def test_compose_mounts_land_where_the_image_reads_and_writes(image: Replay) -> 
 def test_compose_contract_run_uses_credentials_the_seed_data_has() -> None:
     script = yaml.safe_load(COMPOSE.read_text())["services"]["contract"]["command"][-1]
     fixtures = (ROOT / "fixtures" / "facturacion.yaml").read_text() + (ROOT / "fixtures" / "daftra.yaml").read_text()
-    runs = re.findall(r"mockserver contract (\w+) --base-url (\S+)\s*\\?\s*--header '([^']+)'", script)
-    assert sorted(api for api, _, _ in runs) == ["daftra", "facturacion"]
-    for api, base_url, header in runs:
+    runs = re.findall(
+        r"mockserver contract (\w+) --base-url (\S+)\s*\\?\s*--header '([^']+)'\s*\\?\s*--spec (\S+)", script
+    )
+    assert sorted(api for api, _, _, _ in runs) == ["daftra", "facturacion"]
+    for api, base_url, header, spec in runs:
         assert base_url == "http://mock:8000"
+        assert spec == f"{base_url}/{api}/openapi.json"
         credential = header.split(":", 1)[1].strip().removeprefix("Bearer ")
         assert f" {credential}\n" in fixtures, f"{api}: {credential} is not in the fixtures"

@@ -125,7 +125,7 @@ def schemathesis_config(spec: ApiSpec, seed: int, max_examples: int) -> dict[str
 
 def load_schema(name: str, settings: Settings) -> BaseSchema:
     """The schemathesis schema of one API, configured from its spec's declarations."""
-    spec = find_spec(name)
+    spec = find_spec(name, settings.spec)
     config = SchemathesisConfig.from_dict(schemathesis_config(spec, settings.seed, settings.max_examples))
     schema = schemathesis.openapi.from_path(spec.source, config=config)
     if settings.read_only:

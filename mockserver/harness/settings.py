@@ -1,24 +1,36 @@
-"""The contract suites' settings, read from `CONTRACT_*` environment variables.
+"""The contract suites' settings: one scheme, whichever way the suites are started.
 
-The `mockserver contract` command and the pytest options both write them,
-so the suites see one set of settings however they were started.
+Each setting is a pytest option of the suites, `--contract-<name>`, that
+falls back to the environment variable `MOCKSERVER_CONTRACT_<NAME>`; the
+`mockserver contract` command reads the same variables for its options and
+hands its values to pytest as those options. The suites' conftest resolves
+them once (`Settings.resolve`) and `activate`s the result, which the test
+modules read at import time with `Settings.active()`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 from mockserver.config import DEFAULT_SPECS
 from mockserver.spec.loader import discover_specs
 from mockserver.spec.openapi import load_spec
 
+ENV_PREFIX = "MOCKSERVER_CONTRACT_"
+#: every setting's name: `--contract-<name>` and MOCKSERVER_CONTRACT_<NAME>, dashes as underscores
+NAMES = ("api", "spec", "base_url", "header", "login", "read_only", "seed", "max_examples")
+
 
 @dataclass
 class Settings:
     apis: list[str]
+    #: the OpenAPI document to test instead of the bundled spec of the API's name
+    spec: Path | None = None
     base_url: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     login_body: dict[str, Any] | None = None
@@ -26,25 +38,50 @@ class Settings:
     seed: int = 20261122
     max_examples: int = 25
 
+    _active: ClassVar[Settings | None] = None
+
     @staticmethod
     def all_apis() -> list[str]:
         return [load_spec(path).name for path in discover_specs(DEFAULT_SPECS)]
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if env is None else env)
+    def resolve(cls, options: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the pytest options by NAMES (None or [] when not given), each falling back to its variable."""
+        env = os.environ if env is None else env
+
+        def values(name: str, separator: str) -> list[str]:
+            given = options.get(name)
+            if given not in (None, []):
+                return [str(v) for v in given] if isinstance(given, list) else [str(given)]
+            return [v for v in env.get(ENV_PREFIX + name.upper(), "").split(separator) if v.strip()]
+
+        def value(name: str) -> str | None:
+            found = values(name, "\0")
+            return found[0] if found else None
+
         headers = {}
-        for line in env.get("CONTRACT_HEADER", "").splitlines():
+        for line in values("header", "\n"):  # one 'Name: value' per line in the variable
             if ":" in line:
-                name, value = line.split(":", 1)
-                headers[name.strip()] = value.strip()
-        login = env.get("CONTRACT_LOGIN")
+                name, header = line.split(":", 1)
+                headers[name.strip()] = header.strip()
+        spec, login = value("spec"), value("login")
+        read_only = value("read_only")
         return cls(
-            apis=[a for a in env.get("CONTRACT_API", "").split(",") if a] or cls.all_apis(),
-            base_url=(env.get("CONTRACT_BASE_URL") or "").rstrip("/") or None,
+            apis=values("api", ",") or ([load_spec(Path(spec)).name] if spec else cls.all_apis()),
+            spec=Path(spec) if spec else None,
+            base_url=(value("base_url") or "").rstrip("/") or None,
             headers=headers,
             login_body=json.loads(login) if login else None,
-            read_only=env.get("CONTRACT_READ_ONLY") == "1",
-            seed=int(env.get("CONTRACT_SEED") or cls.seed),
-            max_examples=int(env.get("CONTRACT_MAX_EXAMPLES") or cls.max_examples),
+            read_only=read_only is not None and read_only.lower() in ("1", "true", "yes", "on"),
+            seed=int(value("seed") or cls.seed),
+            max_examples=int(value("max_examples") or cls.max_examples),
         )
+
+    @classmethod
+    def activate(cls, settings: Settings) -> None:
+        cls._active = settings
+
+    @classmethod
+    def active(cls) -> Settings:
+        """The settings of this run; from the environment alone when no conftest resolved them."""
+        return cls._active or cls.resolve({})

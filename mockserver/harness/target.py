@@ -91,8 +91,11 @@ def _resolve(body: Any, expression: str) -> Any:
     return body
 
 
-def find_spec(name: str, specs_dir: Path = DEFAULT_SPECS) -> ApiSpec:
-    specs = {s.name: s for s in (load_spec(p) for p in discover_specs(specs_dir))}
+def find_spec(name: str, source: Path | None = None) -> ApiSpec:
+    """The API's bundled spec, or the document at `source` (given with --spec) whatever its name."""
+    if source is not None:
+        return load_spec(source)
+    specs = {s.name: s for s in (load_spec(p) for p in discover_specs(DEFAULT_SPECS))}
     if name not in specs:
         raise LookupError(f"no spec named {name!r}; known: {', '.join(sorted(specs))}")
     return specs[name]
@@ -141,10 +144,10 @@ def seed_credentials(
 
 @contextlib.contextmanager
 def mock_target(name: str, settings: Settings) -> Iterator[Target]:
-    """A fresh mock server process, with the seeded credentials."""
-    spec = find_spec(name)
+    """A fresh mock server process, with the seeded credentials; it serves the folder of a --spec document."""
+    spec = find_spec(name, settings.spec)
     headers, login_body = seed_credentials(spec)
-    with ServerProcess() as server:
+    with ServerProcess(*(["--specs", str(settings.spec.parent)] if settings.spec else [])) as server:
         yield Target(spec=spec, base_url=server.url, headers={**headers, **settings.headers}, login_body=login_body)
 
 
@@ -153,7 +156,10 @@ def remote_target(name: str, settings: Settings) -> Iterator[Target]:
     """A deployment, with the credentials the caller gave."""
     assert settings.base_url is not None
     target = Target(
-        spec=find_spec(name), base_url=settings.base_url, headers=settings.headers, login_body=settings.login_body
+        spec=find_spec(name, settings.spec),
+        base_url=settings.base_url,
+        headers=settings.headers,
+        login_body=settings.login_body,
     )
     try:
         yield target

@@ -22,7 +22,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS, PROJECT_ROOT, ServerConfig
+from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS, ServerConfig
 from mockserver.errors import SpecError, StateError, TooLarge
 from mockserver.pipeline.api import MockApi, Outcome, load_seed
 from mockserver.pipeline.auth import secret_headers
@@ -37,7 +37,7 @@ from mockserver.spec.loader import discover_specs
 from mockserver.spec.openapi import load_spec
 from mockserver.state.store import check_tables
 
-__all__ = ["DEFAULT_FIXTURES", "DEFAULT_SPECS", "PROJECT_ROOT", "MockServer", "create_app"]
+__all__ = ["DEFAULT_FIXTURES", "DEFAULT_SPECS", "MockServer", "create_app"]
 
 log = logging.getLogger("mockserver")
 GENERIC_SECRETS = secret_headers()

@@ -33,9 +33,11 @@ class ServerProcess:
         startup_timeout: float = 20,
         launcher: tuple[str, ...] = MOCKSERVER,
         env: dict[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> None:
         self.launcher = launcher
         self.env = env
+        self.cwd = cwd
         self.host = host
         self.port = port or free_port(host)
         self.args = list(args)
@@ -53,6 +55,7 @@ class ServerProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=None if self.env is None else {**os.environ, **self.env},
+            cwd=self.cwd,
         )
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
