@@ -19,8 +19,6 @@ from jsonschema.exceptions import ValidationError, best_match
 from mockserver.spec.context import escape
 
 SCHEMA_PATH = Path(__file__).with_name("x-mock.schema.json")
-#: the parts of a spec the schema describes, by their name under `$defs`
-PARTS = ("api", "operation", "resource", "scheme", "certification")
 
 
 @functools.cache
@@ -35,7 +33,10 @@ def _validator(part: str) -> Draft202012Validator:
 
 
 def shape_problems(data: Any, part: str, at: str) -> Iterator[tuple[str, str]]:
-    """(JSON pointer, reason) for every way `data`, found at pointer `at`, breaks `$defs/<part>`."""
+    """(JSON pointer, reason) for every way `data`, found at pointer `at`, breaks `$defs/<part>`.
+
+    The parts are `api` (the document's `x-mock`), `operation`, `scheme` and `certification`.
+    """
     for error in sorted(_validator(part).iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         for path, reason in _describe(error):
             yield at + "".join(f"/{escape(str(p))}" for p in path), reason
