@@ -158,16 +158,16 @@ def load_spec(path: Path) -> ApiSpec:
     except SpecError as exc:
         raise exc.at(file=path) from None
     _refuse(path, _shape_problems(resolved))
+    mock = parse_api(resolved.get("x-mock") or {}, path.stem)
     spec = ApiSpec(
-        name="",
+        name=mock.name,
         source=path,
         raw=raw,
         resolved=resolved,
-        mock=parse_api(resolved.get("x-mock") or {}, path.stem),
+        mock=mock,
         scheme_mocks={name: parse_scheme(scheme["x-mock"]) for name, scheme in _schemes(resolved).items()},
         certification=parse_certification(resolved.get("x-certification")),
     )
-    spec.name = spec.mock.name
     default_security = resolved.get("security", [])
     for template, method, item, op in _operations(resolved):
         params = {(p["in"], p["name"]): p for p in item.get("parameters", [])}
