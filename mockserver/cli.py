@@ -11,7 +11,7 @@ import tempfile
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 import uvicorn
@@ -71,6 +71,13 @@ def option(*names: str, **kwargs: Any) -> Callable[[Any], Any]:
         show_default=True,
         **kwargs,
     )
+
+
+def refuse_spec(exc: SpecError) -> NoReturn:
+    """A spec that cannot be served: each problem on its own line (file, JSON pointer, reason), exit status 2."""
+    for problem in exc.problems:
+        click.echo(f"error: {problem.located()}", err=True)
+    sys.exit(2)
 
 
 CONFIG_DEFAULTS = {field.name: field.default for field in dataclasses.fields(ServerConfig)}
@@ -148,7 +155,9 @@ def serve(host: str, port: int, log_level: str, access_log: bool, **options: Any
         click.echo(f"admin API token (set --admin-token to choose one): {config.admin_token}")
     try:
         app = create_app(config)
-    except (SpecError, StateError, ControlError, ValueError) as exc:
+    except SpecError as exc:
+        refuse_spec(exc)
+    except (StateError, ControlError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     for api in app.state.server.apis:
         click.echo(

@@ -2,7 +2,8 @@
 
     MockError
     ├── SpecError        a spec, fixture or declaration the engine cannot serve:
-    │                    the file, the JSON pointer inside it, and the reason
+    │   │                the file, the JSON pointer inside it, and the reason
+    │   └── SpecErrors       every problem found in one spec, reported together
     ├── Refusal          a request the API refuses; `kind` names the envelope in
     │   │                the spec's `x-mock.errors` that answers it, `values` fill
     │   │                that envelope's template
@@ -70,6 +71,30 @@ class SpecError(MockError):
         return SpecError(
             self.reason, file=self.file or file, pointer=self.pointer if self.pointer is not None else pointer
         )
+
+    @property
+    def problems(self) -> list[SpecError]:
+        """Each problem on its own (one, unless this is a `SpecErrors`)."""
+        return [self]
+
+
+class SpecErrors(SpecError):
+    """Several problems of one spec: a reader fixes them all in one go rather than one per start-up."""
+
+    def __init__(self, problems: list[SpecError]) -> None:
+        self._problems = list(problems)
+        first = self._problems[0]
+        super().__init__(first.reason, file=first.file, pointer=first.pointer)
+
+    def located(self) -> str:
+        return "\n".join(problem.located() for problem in self._problems)
+
+    def at(self, file: object = None, pointer: str | None = None) -> SpecErrors:
+        return SpecErrors([problem.at(file, pointer) for problem in self._problems])
+
+    @property
+    def problems(self) -> list[SpecError]:
+        return list(self._problems)
 
 
 class Refusal(MockError):

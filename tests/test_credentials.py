@@ -73,8 +73,8 @@ VALID = {
 
 def expected_401(spec: ApiSpec, op: Operation) -> tuple[dict[str, Any], dict[str, str]]:
     """The unauthenticated answer the spec declares for this operation: its own, else the API's."""
-    declared = (op.mock.get("errors") or {}).get("unauthenticated") or spec.mock["errors"]["unauthenticated"]
-    return declared["body"], {k.lower(): str(v) for k, v in (declared.get("headers") or {}).items()}
+    declared = op.mock.errors.get("unauthenticated") or spec.mock.errors["unauthenticated"]
+    return declared.body, {k.lower(): v for k, v in declared.headers.items()}
 
 
 def call(http: httpx.Client, op: Operation, headers: dict[str, Any]) -> httpx.Response:

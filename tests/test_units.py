@@ -10,6 +10,7 @@ from mockserver.pipeline.messages import Messages
 from mockserver.pipeline.preferences import read_preference
 from mockserver.pipeline.routing import Match, Miss, Router
 from mockserver.pipeline.validation import RequestValidator, coerce
+from mockserver.spec.model import OperationMock, ReplyDecl, parse_api, parse_resource
 from mockserver.spec.openapi import Operation
 from mockserver.state.store import Relation, ResourceConfig, Row, Store
 
@@ -110,7 +111,7 @@ def test_sequences_continue_after_the_largest_stored_number():
 
 
 # -- validation and messages -------------------------------------------------
-def _validator(schema, mock=None, api_input=None):
+def _validator(schema, body="", **api_input):
     op = Operation(
         "op",
         "POST",
@@ -119,9 +120,9 @@ def _validator(schema, mock=None, api_input=None):
         {"required": True, "content": {"application/json": {"schema": schema}}},
         {},
         [],
-        mock or {},
+        OperationMock(action="create", response=ReplyDecl(201), resource="things", body=body),
     )
-    return RequestValidator(op, api_input or {})
+    return RequestValidator(op, **api_input)
 
 
 def test_errors_follow_schema_order_and_rule_order():
@@ -145,7 +146,7 @@ def test_errors_follow_schema_order_and_rule_order():
 
 def test_null_for_a_required_field_is_missing_and_strings_are_normalised():
     schema = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
-    validator = _validator(schema, api_input={"trim_strings": True, "empty_strings_to_null": True})
+    validator = _validator(schema, trim_strings=True, empty_strings_to_null=True)
     body = validator.parse_body(b'{"name": "   "}', "application/json")
     assert body == {"name": None}
     assert [(e.field, e.rule) for e in validator.body(body)] == [("name", "required")]
@@ -157,7 +158,7 @@ def test_wrapped_records_report_fields_without_the_wrapper():
         "required": ["Thing"],
         "properties": {"Thing": {"type": "object", "properties": {"n": {"type": "integer"}}}},
     }
-    validator = _validator(schema, mock={"body": "/Thing"})
+    validator = _validator(schema, body="/Thing")
     assert [(e.field, e.rule) for e in validator.body({"Thing": {"n": "x"}})] == [("n", "type.integer")]
     assert validator.record({"Thing": {"n": 1}}) == {"n": 1}
 
@@ -171,14 +172,17 @@ def test_query_strings_are_read_as_their_declared_type():
 
 
 def test_messages_use_locale_overrides_and_shape():
-    mock = {
-        "locale": "en",
-        "validation_errors": "string",
-        "locales": {
-            "en": {"messages": {"required": "${field} is needed", "invalid": "${field} is odd"}},
-            "es": {"attributes": {"email": "correo"}, "messages": {"required": "Falta ${attribute}"}},
+    mock = parse_api(
+        {
+            "locale": "en",
+            "validation_errors": "string",
+            "locales": {
+                "en": {"messages": {"required": "${field} is needed", "invalid": "${field} is odd"}},
+                "es": {"attributes": {"email": "correo"}, "messages": {"required": "Falta ${attribute}"}},
+            },
         },
-    }
+        "api",
+    )
     errors = [
         FieldError("email", "required"),
         FieldError("age", "minimum", {"limit": 1}, {"minimum": {"en": "too young"}}),
@@ -189,7 +193,7 @@ def test_messages_use_locale_overrides_and_shape():
 
 
 def test_summary_counts_the_other_messages():
-    mock = {"locales": {"en": {"messages": {"required": "r", "more_many": "${first} (+${count})"}}}}
+    mock = parse_api({"locales": {"en": {"messages": {"required": "r", "more_many": "${first} (+${count})"}}}}, "api")
     assert Messages(mock).summary({"a": ["one", "two"], "b": ["three"]}) == "one (+2)"
 
 
@@ -207,15 +211,19 @@ def test_computed_fields_follow_children_and_win_over_stored_values():
         {
             "docs": ResourceConfig.from_spec(
                 "docs",
-                {
-                    "children": {"Line": {"resource": "lines", "key": "doc_id"}},
-                    "computed": {
-                        "total": "round(sum(Line, 'subtotal') - discount, 2)",
-                        "status": "2 if paid >= total else (1 if paid > 0 else 0)",
-                    },
-                },
+                parse_resource(
+                    {
+                        "children": {"Line": {"resource": "lines", "key": "doc_id"}},
+                        "computed": {
+                            "total": "round(sum(Line, 'subtotal') - discount, 2)",
+                            "status": "2 if paid >= total else (1 if paid > 0 else 0)",
+                        },
+                    }
+                ),
             ),
-            "lines": ResourceConfig.from_spec("lines", {"computed": {"subtotal": "quantity * unit_price"}}),
+            "lines": ResourceConfig.from_spec(
+                "lines", parse_resource({"computed": {"subtotal": "quantity * unit_price"}})
+            ),
         }
     )
     doc = store.table("docs").insert({"discount": "1.5", "paid": None, "total": 999})
@@ -239,7 +247,9 @@ def test_formulas_cannot_run_code(formula):
 def test_deleting_a_record_deletes_its_own_child_lists_only():
     store = Store(
         {
-            "docs": ResourceConfig.from_spec("docs", {"children": {"Line": {"resource": "lines", "key": "doc_id"}}}),
+            "docs": ResourceConfig.from_spec(
+                "docs", parse_resource({"children": {"Line": {"resource": "lines", "key": "doc_id"}}})
+            ),
         }
     )
     kept, gone = store.table("docs").insert({}), store.table("docs").insert({})

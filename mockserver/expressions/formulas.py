@@ -92,11 +92,11 @@ Formula = Callable[[Mapping[str, Any]], Any]
 
 
 def compile_formula(text: str, where: str) -> Formula:
-    """A function of the record (a mapping) that evaluates the formula."""
+    """A function of the record (a mapping) that evaluates the formula; `where` is its JSON pointer in the spec."""
     try:
         tree = ast.parse(text, mode="eval").body
     except SyntaxError as exc:
-        raise SpecError(f"{where}: formula {text!r} does not parse: {exc.msg}") from None
+        raise SpecError(f"formula {text!r} does not parse: {exc.msg}", pointer=where) from None
     return _compile(tree, text, where)
 
 
@@ -145,4 +145,4 @@ def _compile(node: ast.AST, text: str, where: str) -> Formula:
     ):
         function, arguments = FUNCTIONS[node.func.id], [sub(argument) for argument in node.args]
         return lambda record: function(*(argument(record) for argument in arguments))
-    raise SpecError(f"{where}: formula {text!r} uses {ast.dump(node)[:60]}, which formulas do not allow")
+    raise SpecError(f"formula {text!r} uses {ast.dump(node)[:60]}, which formulas do not allow", pointer=where)

@@ -22,17 +22,15 @@ So the response schema decides what a record looks like in each response.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.spec.openapi import merged_properties
+from mockserver.spec.context import PLACEHOLDER as _PLACEHOLDER
+from mockserver.spec.schemas import merged_properties
 
 Context = Mapping[str, Any]
 Render = Callable[[Context], Any]
-
-_PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 MISSING = object()
 
 

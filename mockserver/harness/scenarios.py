@@ -21,7 +21,9 @@ from jsonschema import Draft202012Validator
 from mockserver.harness.report import expect
 from mockserver.harness.semantics import validation_status
 from mockserver.harness.target import Target
-from mockserver.spec.openapi import ApiSpec, Operation, merged_properties, required_names
+from mockserver.spec.model import ExistsDecl, ReplyDecl, RuleDecl
+from mockserver.spec.openapi import ApiSpec, Operation
+from mockserver.spec.schemas import merged_properties, required_names
 
 MARKER = "contract-test"
 _counter = itertools.count(int(time.time()) % 10_000_000)
@@ -66,16 +68,16 @@ def _fresh_body(target: Target, operation: Operation) -> tuple[dict[str, Any], d
     for part in operation.record_pointer:
         record = dict(record[part])
     properties = merged_properties(operation.record_schema())
-    references = {rule["exists"]["key"] for rule in operation.mock.get("rules") or [] if "exists" in rule}
-    for rule in operation.mock.get("rules") or []:
+    references = {rule.exists.key for rule in operation.mock.rules if rule.exists is not None}
+    for rule in operation.mock.rules:
         # A new value for each free field of a unique key makes the record new.
-        for name in rule.get("unique") or []:
+        for name in rule.unique:
             if name not in references and "enum" not in properties.get(name, {}):
                 record[name] = _fresh(properties.get(name, {}))
-        if "exists" in rule and "respond" in rule:
-            found = discover(target, rule["exists"])
+        if rule.exists is not None and rule.respond is not None:
+            found = discover(target, rule.exists)
             if found is not None:
-                record[rule["exists"]["key"]] = found
+                record[rule.exists.key] = found
     for name, sub in properties.items():  # mark what the suite creates
         free_text = not (sub.get("enum") or sub.get("format") or str(sub.get("pattern", "")).startswith("^"))
         if name in record and sub.get("type") == "string" and free_text and int(sub.get("maxLength", 255)) >= 40:
@@ -84,13 +86,13 @@ def _fresh_body(target: Target, operation: Operation) -> tuple[dict[str, Any], d
     return _wrap(operation.record_pointer, record), record
 
 
-def discover(target: Target, exists: dict[str, Any]) -> Any:
+def discover(target: Target, exists: ExistsDecl) -> Any:
     """The id of a record the rule accepts, found through the resource's list operation."""
     lister = next(
         (
             op
             for op in target.spec.operations
-            if op.mock.get("action") == "list" and op.mock.get("resource") == exists["resource"] and "{" not in op.path
+            if op.mock.action == "list" and op.mock.resource == exists.resource and "{" not in op.path
         ),
         None,
     )
@@ -98,7 +100,7 @@ def discover(target: Target, exists: dict[str, Any]) -> Any:
         return None
     body = target.request("GET", lister.path).json()
     rows = next((v for v in body.values() if isinstance(v, list)), []) if isinstance(body, dict) else []
-    where = exists.get("where") or {}
+    where = exists.where
     for row in rows:
         if isinstance(row, dict) and len(row) == 1 and isinstance(next(iter(row.values())), dict):
             row = next(iter(row.values()))  # rows wrapped in their model name
@@ -133,7 +135,7 @@ def _names_field(body: Any, field: str) -> bool:
 
 
 def _success_status(operation: Operation) -> int:
-    return int(operation.mock["response"]["status"])
+    return operation.mock.response.status
 
 
 def _violations(schema: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
@@ -174,28 +176,28 @@ def build(spec: ApiSpec) -> list[Scenario]:
                     _credentials_scenario(operation),
                 )
             )
-        if operation.mock.get("action") != "create" or "{" in operation.path:
+        if operation.mock.action != "create" or "{" in operation.path:
             continue
         scenarios.append(
             Scenario(spec.name, f"{label}: creates with the documented answer", True, _create_scenario(operation))
         )
-        for rule in operation.mock.get("rules") or []:
-            if "unique" in rule:
+        for declared in operation.mock.rules:
+            if declared.unique:
                 scenarios.append(
                     Scenario(
                         spec.name,
-                        f"{label}: unique {'+'.join(rule['unique'])}",
+                        f"{label}: unique {'+'.join(declared.unique)}",
                         True,
-                        _unique_scenario(spec, operation, rule),
+                        _unique_scenario(spec, operation, declared),
                     )
                 )
-            if "exists" in rule and "respond" in rule:
+            if declared.exists is not None and declared.respond is not None:
                 scenarios.append(
                     Scenario(
                         spec.name,
-                        f"{label}: {rule['exists']['key']} must name an existing record",
+                        f"{label}: {declared.exists.key} must name an existing record",
                         True,
-                        _missing_reference_scenario(operation, rule),
+                        _missing_reference_scenario(operation, declared.exists, declared.respond),
                     )
                 )
         for field, rule, value in _violations(operation.record_schema()):
@@ -255,7 +257,7 @@ def _create_scenario(operation: Operation) -> Callable[[Target], None]:
     return run
 
 
-def _unique_scenario(spec: ApiSpec, operation: Operation, rule: dict[str, Any]) -> Callable[[Target], None]:
+def _unique_scenario(spec: ApiSpec, operation: Operation, rule: RuleDecl) -> Callable[[Target], None]:
     def run(target: Target) -> None:
         body, _ = _fresh_body(target, operation)
         first = target.request(operation.method, operation.path, json=body)
@@ -266,9 +268,9 @@ def _unique_scenario(spec: ApiSpec, operation: Operation, rule: dict[str, Any]) 
             first,
         )
         again = target.request(operation.method, operation.path, json=body)
-        key = "+".join(rule["unique"])
-        if "respond" in rule:
-            status = int(rule["respond"]["status"])
+        key = "+".join(rule.unique)
+        if rule.respond is not None:
+            status = rule.respond.status
             expect(
                 again.status_code == status,
                 "unique_key",
@@ -276,12 +278,13 @@ def _unique_scenario(spec: ApiSpec, operation: Operation, rule: dict[str, Any]) 
                 again,
             )
             documented = operation.examples(status)
-            if documented and "example" not in rule["respond"]:
+            if documented and rule.respond.example is None:
                 example = next(iter(documented.values()))
                 expect(_json(again) == example, "unique_key", f"the documented answer {example}", again)
         else:
+            assert rule.error is not None  # a rule either responds or adds a field error
             status = validation_status(spec, operation)
-            field = rule["error"]["field"]
+            field = rule.error.field
             expect(
                 again.status_code == status and _names_field(_json(again), field),
                 "unique_key",
@@ -292,13 +295,15 @@ def _unique_scenario(spec: ApiSpec, operation: Operation, rule: dict[str, Any]) 
     return run
 
 
-def _missing_reference_scenario(operation: Operation, rule: dict[str, Any]) -> Callable[[Target], None]:
+def _missing_reference_scenario(
+    operation: Operation, exists: ExistsDecl, respond: ReplyDecl
+) -> Callable[[Target], None]:
     def run(target: Target) -> None:
         body, record = _fresh_body(target, operation)
-        record[rule["exists"]["key"]] = 2_147_000_000
+        record[exists.key] = 2_147_000_000
         response = target.request(operation.method, operation.path, json=body)
-        status = int(rule["respond"]["status"])
-        key = rule["exists"]["key"]
+        status = respond.status
+        key = exists.key
         expect(response.status_code == status, "reference_exists", f"{status}: {key} names no record", response)
         documented = operation.examples(status)
         if documented:

@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,9 @@ from schemathesis import Case
 from schemathesis.config import SchemathesisConfig
 from schemathesis.schemas import BaseSchema
 
-from mockserver.errors import SpecError
 from mockserver.harness.settings import Settings
 from mockserver.harness.target import Target, find_spec, login_route
+from mockserver.spec.model import CertificationCheck, parse_api
 from mockserver.spec.openapi import ApiSpec, Operation
 
 # schemathesis' own defaults for positive_data_acceptance and negative_data_rejection
@@ -42,29 +43,27 @@ SIZE_LIMITS = {"payload_too_large": 413, "uri_too_long": 414, "headers_too_large
 
 
 def validation_status(spec: ApiSpec, operation: Operation) -> int:
-    declared = (
-        (operation.mock.get("errors") or {}).get("validation") or spec.mock.get("errors", {}).get("validation") or {}
-    )
-    return int(declared.get("status", 422))
+    declared = operation.mock.errors.get("validation") or spec.mock.errors.get("validation")
+    return declared.status if declared is not None else 422
 
 
 def refusals(spec: ApiSpec, operation: Operation) -> set[int]:
     """Statuses with which the operation's declared rules refuse a schema-valid request."""
     statuses = set()
-    for rule in operation.mock.get("rules") or []:
-        if "respond" in rule:
-            statuses.add(int(rule["respond"]["status"]))
-        elif "error" in rule:
+    for rule in operation.mock.rules:
+        if rule.respond is not None:
+            statuses.add(rule.respond.status)
+        else:
             statuses.add(validation_status(spec, operation))
-    if operation.mock.get("action") == "login":
-        statuses.add(int(operation.mock["failure"]["status"]))
+    if operation.mock.action == "login" and operation.mock.failure is not None:
+        statuses.add(operation.mock.failure.status)
     return statuses
 
 
 def size_refusals(spec: ApiSpec, operation: Operation) -> set[int]:
     """The size-limit statuses the operation documents: a valid or invalid request alike gets one when too large."""
-    errors = spec.mock.get("errors") or {}
-    statuses = {int((errors.get(name) or {}).get("status", status)) for name, status in SIZE_LIMITS.items()}
+    errors = spec.mock.errors
+    statuses = {errors[name].status if name in errors else status for name, status in SIZE_LIMITS.items()}
     return {status for status in statuses if str(status) in operation.responses}
 
 
@@ -73,22 +72,16 @@ def with_extra(defaults: list[str], extra: set[int]) -> list[str]:
 
 
 def soft_deleted_paths(spec: ApiSpec) -> list[str]:
-    return [op.path for op in spec.operations if op.mock.get("action") == "delete" and op.mock.get("soft")]
+    return [op.path for op in spec.operations if op.mock.action == "delete" and op.mock.soft]
 
 
 def revokes_credentials(operation: Operation) -> bool:
-    return operation.mock.get("action") == "logout"
+    return operation.mock.action == "logout"
 
 
-def certification_checks(node: dict[str, Any], where: str) -> dict[str, dict[str, Any]]:
-    """Check settings declared under a node's `x-certification`; each must say why."""
-    checks = {}
-    for name, declared in ((node.get("x-certification") or {}).get("checks") or {}).items():
-        settings = dict(declared or {})
-        if not str(settings.pop("reason", "") or "").strip():
-            raise SpecError(f"{where}: x-certification of {name} gives no reason")
-        checks[name] = settings
-    return checks
+def certification_checks(declared: Mapping[str, CertificationCheck]) -> dict[str, dict[str, Any]]:
+    """Check settings declared under `x-certification` (the loader has checked each gives a reason)."""
+    return {name: dict(check.settings) for name, check in declared.items()}
 
 
 def schemathesis_config(spec: ApiSpec, seed: int, max_examples: int) -> dict[str, Any]:
@@ -105,19 +98,18 @@ def schemathesis_config(spec: ApiSpec, seed: int, max_examples: int) -> dict[str
         if any(op.path == path or op.path.startswith(path + "/") for path in soft):
             # The record stays readable after its DELETE: a soft delete by declaration.
             checks["use_after_free"] = {"enabled": False}
-        node = spec.resolved["paths"][op.path][op.method.lower()]
-        for name, settings in certification_checks(node, f"{op.method} {op.path}").items():
+        for name, settings in certification_checks(op.certification).items():
             checks.setdefault(name, {}).update(settings)
         if checks:
             operations.append({"include-name": f"{op.method} {op.path}", "checks": checks})
     return {
         "seed": seed,
-        "checks": certification_checks(spec.resolved, spec.name),
+        "checks": certification_checks(spec.certification),
         "generation": {
             "max-examples": max_examples,
             "mode": "all",
             # An API that ignores unknown query parameters rightly accepts them.
-            "allow-extra-parameters": spec.mock.get("unknown_parameters") != "ignored",
+            "allow-extra-parameters": spec.mock.unknown_parameters != "ignored",
         },
         "operations": operations,
     }
@@ -140,7 +132,7 @@ def load_schema(name: str, settings: Settings) -> BaseSchema:
 def api_of(case: Case) -> str:
     """The API (spec name) a generated case belongs to."""
     raw = case.operation.schema.raw_schema
-    return (raw.get("x-mock") or {}).get("name") or raw["info"]["title"]
+    return parse_api(raw.get("x-mock") or {}, raw["info"]["title"]).name
 
 
 def link_count(spec: ApiSpec) -> int:

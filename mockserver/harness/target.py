@@ -42,7 +42,7 @@ class Target:
     def remember(self, method: str, path: str, status: int, content: bytes) -> None:
         """Note the undo of a successful create, found through the spec's link from it to a DELETE."""
         operation = self._by_route.get((method.upper(), path))
-        if operation is None or operation.mock.get("action") != "create" or not 200 <= status < 300:
+        if operation is None or operation.mock.action != "create" or not 200 <= status < 300:
             return
         for link in (operation.responses.get(str(status), {}).get("links") or {}).values():
             undo = self._by_id.get(link.get("operationId"))
@@ -103,9 +103,9 @@ def find_spec(name: str, source: Path | None = None) -> ApiSpec:
 
 def login_route(spec: ApiSpec) -> tuple[Operation, str]:
     """The spec's login operation and the answer's field that carries the new credential."""
-    login = next(op for op in spec.operations if op.mock.get("action") == "login")
-    scheme_key = next(iter(spec.security_schemes.values()))["x-mock"]["key"]
-    field_name = next(k for k, v in login.mock["response"]["body"].items() if v == f"${{credential.{scheme_key}}}")
+    login = next(op for op in spec.operations if op.mock.action == "login")
+    scheme_key = next(iter(spec.scheme_mocks.values())).key
+    field_name = next(k for k, v in login.mock.response.body.items() if v == f"${{credential.{scheme_key}}}")
     return login, field_name
 
 
@@ -121,23 +121,19 @@ def seed_credentials(
     spec: ApiSpec, fixtures_dir: Path = DEFAULT_FIXTURES
 ) -> tuple[dict[str, str], dict[str, Any] | None]:
     """Headers for the seeded credential with the widest scopes, and a login body for its principal."""
-    seed = load_yaml(fixtures_dir / f"{spec.mock.get('fixtures', spec.name)}.yaml") or {}
-    scheme = next(iter(spec.security_schemes.values()))
-    mock = scheme["x-mock"]
-    records = seed.get(mock["credentials"], [])
-    scopes = mock.get("scopes", "scopes")
-    credential = max(records, key=lambda r: len(r.get(scopes) or []))
-    headers = credential_header(spec, credential[mock["key"]])
-    principal_link = mock.get("principal")
-    login = next((op for op in spec.operations if op.mock.get("action") == "login"), None)
-    if not principal_link or login is None:
+    seed = load_yaml(fixtures_dir / f"{spec.mock.fixtures or spec.name}.yaml") or {}
+    mock = next(iter(spec.scheme_mocks.values()))
+    records = seed.get(mock.credentials, [])
+    credential = max(records, key=lambda r: len(r.get(mock.scopes) or []))
+    headers = credential_header(spec, credential[mock.key])
+    principal_link = mock.principal
+    login = next((op for op in spec.operations if op.mock.action == "login"), None)
+    if principal_link is None or login is None:
         return headers, None
-    principal = next(
-        r for r in seed.get(principal_link["resource"], []) if r["id"] == credential[principal_link["key"]]
-    )
+    principal = next(r for r in seed.get(principal_link.resource, []) if r["id"] == credential[principal_link.key])
     body = {}
-    for source in ("identity", "secret"):
-        for stored, template in login.mock[source].items():
+    for fields in (login.mock.identity, login.mock.secret):
+        for stored, template in fields.items():
             body[template.removeprefix("${body.").removesuffix("}")] = principal[stored]
     return headers, body
 

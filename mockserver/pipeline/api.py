@@ -31,6 +31,7 @@ from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template, 
 from mockserver.pipeline.routing import Match, Router
 from mockserver.pipeline.validation import RequestValidator
 from mockserver.spec.loader import load_yaml
+from mockserver.spec.model import parse_reply
 from mockserver.spec.openapi import ApiSpec, Operation
 from mockserver.state.sessions import Sessions
 from mockserver.state.store import Record, ResourceConfig, Store, check_tables
@@ -38,16 +39,25 @@ from mockserver.state.store import Record, ResourceConfig, Store, check_tables
 log = logging.getLogger("mockserver")
 
 _FALLBACK_ERRORS = {
-    "validation": {"status": 422, "body": {"message": "Invalid request", "errors": "${errors}"}},
-    "unauthenticated": {"status": 401, "body": {"message": "Unauthenticated"}},
-    "forbidden": {"status": 403, "body": {"message": "Forbidden"}},
-    "route_not_found": {"status": 404, "body": {"message": "Not found: ${request.path}"}},
-    "method_not_allowed": {"status": 405, "body": {"message": "Method ${request.method} not allowed; use ${allowed}"}},
-    "bad_preference": {"status": 400, "body": {"message": "${detail}"}},
-    "payload_too_large": {"status": 413, "body": {"message": "The request body is larger than ${limit} bytes"}},
-    "uri_too_long": {"status": 414, "body": {"message": "The request path and query are longer than ${limit} bytes"}},
-    "headers_too_large": {"status": 431, "body": {"message": "The request headers are too large"}},
-    "internal": {"status": 500, "body": {"message": "The mock failed to answer: ${detail}"}},
+    name: parse_reply(declared)
+    for name, declared in {
+        "validation": {"status": 422, "body": {"message": "Invalid request", "errors": "${errors}"}},
+        "unauthenticated": {"status": 401, "body": {"message": "Unauthenticated"}},
+        "forbidden": {"status": 403, "body": {"message": "Forbidden"}},
+        "route_not_found": {"status": 404, "body": {"message": "Not found: ${request.path}"}},
+        "method_not_allowed": {
+            "status": 405,
+            "body": {"message": "Method ${request.method} not allowed; use ${allowed}"},
+        },
+        "bad_preference": {"status": 400, "body": {"message": "${detail}"}},
+        "payload_too_large": {"status": 413, "body": {"message": "The request body is larger than ${limit} bytes"}},
+        "uri_too_long": {
+            "status": 414,
+            "body": {"message": "The request path and query are longer than ${limit} bytes"},
+        },
+        "headers_too_large": {"status": 431, "body": {"message": "The request headers are too large"}},
+        "internal": {"status": 500, "body": {"message": "The mock failed to answer: ${detail}"}},
+    }.items()
 }
 
 
@@ -56,9 +66,12 @@ class CompiledOperation:
 
     def __init__(self, operation: Operation, api: MockApi) -> None:
         self.operation = operation
-        self.validator = RequestValidator(operation, api.spec.mock.get("input") or {})
+        declared = api.spec.mock
+        self.validator = RequestValidator(
+            operation, trim_strings=declared.trim_strings, empty_strings_to_null=declared.empty_strings_to_null
+        )
         self.behaviour = behaviours.build(operation, api.environment)
-        overrides = operation.mock.get("errors") or {}
+        overrides = operation.mock.errors
         self.errors = {**api.errors, **{name: reply_template(t, operation) for name, t in overrides.items()}}
         self.documented = sorted(operation.responses)
         self.examples = {status: operation.examples(status) for status in self.documented}
@@ -116,40 +129,39 @@ class MockApi:
         self.spec = spec
         self.name = spec.name
         mock = spec.mock
-        self.prefix = "/" + str(mock.get("prefix", "")).strip("/")
-        self.timestamp_format = mock.get("timestamp_format", "%Y-%m-%dT%H:%M:%SZ")
+        self.prefix = "/" + mock.prefix.strip("/")
+        self.timestamp_format = mock.timestamp_format
         self.messages = Messages(mock, config.locale)
         self.controls = controls
         self.session_header = config.session_header
         self.seed_value = config.seed
         self.limits = limits
         self.errors: dict[str, ReplyTemplate] = {
-            name: reply_template(t) for name, t in {**_FALLBACK_ERRORS, **(mock.get("errors") or {})}.items()
+            name: reply_template(t) for name, t in {**_FALLBACK_ERRORS, **mock.errors}.items()
         }
-        self.resources = {
-            name: ResourceConfig.from_spec(name, data or {}) for name, data in (mock.get("resources") or {}).items()
-        }
-        self.auth = Authenticator(spec.security_schemes)
+        try:
+            self.resources = {name: ResourceConfig.from_spec(name, data) for name, data in mock.resources.items()}
+        except SpecError as exc:  # a formula the loader could not judge: the spec is where to look
+            raise exc.at(file=spec.source) from None
+        self.auth = Authenticator(spec.security_schemes, spec.scheme_mocks)
         self.secret_headers = secret_headers(self.auth.secret_headers())
         self.environment = behaviours.Environment(
             resources=self.resources,
             auth=self.auth,
             not_found={name: reply_template(c.not_found) for name, c in self.resources.items() if c.not_found},
         )
-        self.router: Router[CompiledOperation] = Router(tuple(mock.get("path_suffixes") or ()))
+        self.router: Router[CompiledOperation] = Router(mock.path_suffixes)
         indexes: dict[str, set[tuple[str, ...]]] = self.auth.index_fields()
         for resource in self.resources.values():  # every read of a parent lists its children
             for child in resource.children.values():
                 indexes.setdefault(child.resource, set()).add((child.key,))
         for operation in spec.operations:
-            if not operation.mock:
-                raise SpecError(f"{spec.source}: {operation.method} {operation.path} has no x-mock behaviour")
             compiled = CompiledOperation(operation, self)
             self.router.add(operation.method, operation.path, compiled)
             for resource, field_sets in compiled.behaviour.index_fields().items():
                 indexes.setdefault(resource, set()).update(field_sets)
         self.indexes = indexes
-        self.fixtures_path = fixtures_dir / f"{mock.get('fixtures', spec.name)}.yaml"
+        self.fixtures_path = fixtures_dir / f"{mock.fixtures or spec.name}.yaml"
         self.seed = load_seed(self.fixtures_path)
         self.sessions = Sessions(self.fresh_store, config.session_limit, config.session_idle_seconds)
 
@@ -272,5 +284,5 @@ def load_seed(path: Path) -> dict[str, list[Record]]:
     try:
         check_tables(seed)
     except StateError:
-        raise SpecError(f"{path}: fixtures must map each resource name to a list of records") from None
+        raise SpecError("fixtures must map each resource name to a list of records", file=path) from None
     return seed

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.errors import AuthFailure, SpecError
-from mockserver.expressions.templates import compile_template
+from mockserver.errors import AuthFailure
+from mockserver.expressions.templates import Render, compile_template
+from mockserver.spec.model import Relation, SchemeMock
 from mockserver.state.store import Row, Store
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -40,36 +41,30 @@ class Scheme:
     parameter: str
     table: str
     key: str
-    principal: Mapping[str, str] | None
-    issue: dict[str, Any]
-    reject_headers: list[str]
+    principal: Relation | None
+    issue: dict[str, Render]
+    reject_headers: tuple[str, ...]
     #: the credential field that holds the scopes it grants (checked against operations' `security` scopes)
     scopes: str
 
     @classmethod
-    def from_spec(cls, name: str, scheme: Mapping[str, Any]) -> Scheme:
-        mock = scheme.get("x-mock") or {}
-        if "credentials" not in mock or "key" not in mock:
-            raise SpecError(
-                f"security scheme {name!r} needs x-mock.credentials (a resource) and x-mock.key (its field)"
-            )
-        if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
+    def from_spec(cls, name: str, scheme: Mapping[str, Any], mock: SchemeMock) -> Scheme:
+        # the loader has checked the scheme is http bearer or apiKey (`mockserver.spec.checks`)
+        if scheme.get("type") == "http":
             kind, location, parameter = "bearer", "header", "authorization"
-        elif scheme.get("type") == "apiKey":
-            kind, location, parameter = "apiKey", scheme.get("in", "header"), scheme["name"]
         else:
-            raise SpecError(f"security scheme {name!r}: only http bearer and apiKey are supported")
+            kind, location, parameter = "apiKey", scheme.get("in", "header"), scheme["name"]
         return cls(
             name=name,
             kind=kind,
             location=location,
             parameter=parameter,
-            table=mock["credentials"],
-            key=mock["key"],
-            principal=mock.get("principal"),
-            issue={field: compile_template(value) for field, value in (mock.get("issue") or {}).items()},
-            reject_headers=list(mock.get("reject_headers") or []),
-            scopes=mock.get("scopes", "scopes"),
+            table=mock.credentials,
+            key=mock.key,
+            principal=mock.principal,
+            issue={field: compile_template(value) for field, value in mock.issue.items()},
+            reject_headers=mock.reject_headers,
+            scopes=mock.scopes,
         )
 
     def presented(self, headers: Mapping[str, str], query: Mapping[str, str], cookies: Mapping[str, str]) -> str | None:
@@ -87,8 +82,8 @@ class Scheme:
 
 
 class Authenticator:
-    def __init__(self, schemes: Mapping[str, Mapping[str, Any]]) -> None:
-        self.schemes = {name: Scheme.from_spec(name, scheme) for name, scheme in schemes.items()}
+    def __init__(self, schemes: Mapping[str, Mapping[str, Any]], mocks: Mapping[str, SchemeMock]) -> None:
+        self.schemes = {name: Scheme.from_spec(name, scheme, mocks[name]) for name, scheme in schemes.items()}
 
     def key_headers(self) -> list[str]:
         """Headers that carry an API key (a browser must be allowed to send them)."""
@@ -139,8 +134,8 @@ class Authenticator:
         scheme = self.schemes[scheme_name]
         table = store.table(scheme.table)
         record: dict[str, Any] = {}
-        if scheme.principal:
-            record[scheme.principal["key"]] = principal.get("id")
+        if scheme.principal is not None:
+            record[scheme.principal.key] = principal.get("id")
         record = table.insert(record)
         context = {
             "credential": record,
@@ -165,9 +160,9 @@ class Authenticator:
         if found is None:
             return None
         credential = Row(table, found)
-        if not scheme.principal:
+        if scheme.principal is None:
             return Identity(credential, credential)
-        principal = store.table(scheme.principal["resource"]).row(found.get(scheme.principal["key"]))
+        principal = store.table(scheme.principal.resource).row(found.get(scheme.principal.key))
         if principal is None:
             return None
         return Identity(credential, principal)

@@ -20,13 +20,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from mockserver.errors import FieldError, Invalid, SpecError
+from mockserver.errors import FieldError, Invalid
 from mockserver.expressions.templates import Render, compile_template
 from mockserver.pipeline import rules as business_rules
 from mockserver.pipeline.auth import Authenticator, Identity
 from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template
-from mockserver.spec.openapi import Operation, merged_properties, pointer_parts, value_at
-from mockserver.state.store import Record, Relation, ResourceConfig, Row, Store, Table
+from mockserver.spec.model import Relation
+from mockserver.spec.openapi import Operation
+from mockserver.spec.schemas import merged_properties, pointer_parts, value_at
+from mockserver.state.store import Record, ResourceConfig, Row, Store, Table
 
 
 @dataclass
@@ -49,8 +51,8 @@ class Environment:
     not_found: Mapping[str, ReplyTemplate]  # per resource
 
 
-def _compile_mapping(data: Mapping[str, Any] | None) -> dict[str, Render]:
-    return {key: compile_template(value) for key, value in (data or {}).items()}
+def _compile_mapping(data: Mapping[str, Any]) -> dict[str, Render]:
+    return {key: compile_template(value) for key, value in data.items()}
 
 
 def _evaluate(compiled: Mapping[str, Render], context: Mapping[str, Any]) -> dict[str, Any]:
@@ -103,16 +105,11 @@ class ChildLists:
 
     def __init__(self, operation: Operation, config: ResourceConfig) -> None:
         self.lists: list[_ChildList] = []
-        for name, declared in (operation.mock.get("children") or {}).items():
-            relation = config.children.get(name)
-            if relation is None:
-                raise SpecError(
-                    f"{operation.operation_id}: x-mock.children.{name} is not a child list of {config.name}"
-                )
-            declared = {"from": declared} if isinstance(declared, str) else declared
-            pointer = pointer_parts(declared["from"])
+        for name, declared in operation.mock.children.items():
+            relation = config.children[name]  # the loader has checked the resource declares the list
+            pointer = pointer_parts(declared.source)
             item_schema = operation.body_schema_at(pointer).get("items") or {}
-            rules = business_rules.compile_rules(declared.get("rules") or [], operation)
+            rules = business_rules.compile_rules(declared.rules, operation)
             self.lists.append(_ChildList(name, pointer, relation, list(merged_properties(item_schema)), rules))
 
     def _items(self, call: Call, pointer: list[str]) -> list[Any] | None:
@@ -149,18 +146,12 @@ class _Base:
     def __init__(self, operation: Operation, env: Environment) -> None:
         mock = operation.mock
         self.env = env
-        self.resource = mock.get("resource")
-        self.config = env.resources.get(self.resource) or ResourceConfig(self.resource or "")
-        self.response = reply_template({"status": 200, **mock["response"]}, operation)
-        self.rules = business_rules.compile_rules(mock.get("rules") or [], operation)
-        self.not_found = reply_template(mock["not_found"], operation) if "not_found" in mock else None
-        self.counts = {
-            name: (
-                spec.get("resource"),
-                _compile_mapping(spec.get("where")) if "resource" in spec else _compile_mapping(spec),
-            )
-            for name, spec in (mock.get("counts") or {}).items()
-        }
+        self.resource = mock.resource or ""
+        self.config = env.resources.get(self.resource) or ResourceConfig(self.resource)
+        self.response = reply_template(mock.response, operation)
+        self.rules = business_rules.compile_rules(mock.rules, operation)
+        self.not_found = reply_template(mock.not_found, operation) if mock.not_found is not None else None
+        self.counts = {name: (count.resource, _compile_mapping(count.where)) for name, count in mock.counts.items()}
         self.record_fields = list(merged_properties(operation.record_schema()))
         self.children = ChildLists(operation, self.config)
         #: field tuples this behaviour looks records up by, for the store to index
@@ -216,10 +207,9 @@ class _Targeted(_Base):
     def __init__(self, operation: Operation, env: Environment) -> None:
         super().__init__(operation, env)
         mock = operation.mock
-        self.id = compile_template(mock["id"]) if "id" in mock else None
-        self.match = _compile_mapping(mock.get("match"))
-        if self.id is None and not self.match:
-            raise SpecError(f"{operation.operation_id}: {mock.get('action')} needs `id` or `match`")
+        # the schema asks a read, update or delete for `id` or `match`
+        self.id = compile_template(mock.id) if mock.id is not None else None
+        self.match = _compile_mapping(mock.match)
         if self.match:
             self.lookups.append(tuple(self.match))
 
@@ -244,7 +234,7 @@ class _Targeted(_Base):
 class Create(_Base):
     def __init__(self, operation: Operation, env: Environment) -> None:
         super().__init__(operation, env)
-        self.defaults = _compile_mapping(operation.mock.get("defaults"))
+        self.defaults = _compile_mapping(operation.mock.defaults)
 
     def __call__(self, call: Call) -> Reply:
         record = _draft(self.record_fields, self.config, call.fields)
@@ -262,14 +252,14 @@ class ListRecords(_Base):
     def __init__(self, operation: Operation, env: Environment) -> None:
         super().__init__(operation, env)
         mock = operation.mock
-        self.where = _compile_mapping(mock.get("where"))
+        self.where = _compile_mapping(mock.where)
         if self.where:
             self.lookups.append(tuple(self.where))
-        self.filters = mock.get("filters") or {}
-        self.order = list(mock.get("order") or ["id"])
-        self.paging = mock.get("paging")
-        parent = mock.get("parent")
-        self.parent = (parent["resource"], compile_template(parent["id"])) if parent else None
+        self.filters = mock.filters
+        self.order = list(mock.order)
+        self.paging = mock.paging
+        parent = mock.parent
+        self.parent = (parent.resource, compile_template(parent.id)) if parent is not None else None
 
     def __call__(self, call: Call) -> Reply:
         if self.parent is not None:
@@ -286,10 +276,10 @@ class ListRecords(_Base):
         for param, spec in self.filters.items():
             if param not in query:
                 continue
-            if "equals" in spec:
-                criteria[spec["equals"]] = query[param]
-            elif "contains" in spec:
-                searches.append((str(query[param]).casefold(), spec["contains"]))
+            if spec.equals is not None:
+                criteria[spec.equals] = query[param]
+            else:
+                searches.append((str(query[param]).casefold(), spec.contains))
         plain = not criteria and not searches and self.order == ["id"]
         rows: Any = table if plain else self._select(table, criteria, searches)
         total = len(rows)
@@ -313,7 +303,9 @@ class ListRecords(_Base):
     def missing_from_path(self, context: Mapping[str, Any], record_id: Any) -> Reply:
         return self.missing(context, record_id, self.parent[0] if self.parent else None)
 
-    def _select(self, table: Table, criteria: dict[str, Any], searches: list[tuple[str, list[str]]]) -> list[Record]:
+    def _select(
+        self, table: Table, criteria: dict[str, Any], searches: list[tuple[str, tuple[str, ...]]]
+    ) -> list[Record]:
         rows = table.find(criteria)
         for needle, names in searches:
             rows = [r for r in rows if any(needle in str(r.get(n) or "").casefold() for n in names)]
@@ -323,16 +315,16 @@ class ListRecords(_Base):
         return rows
 
     def _page(self, query: Mapping[str, Any]) -> tuple[int, int | None]:
-        if not self.paging:
+        if self.paging is None:
             return 1, None
-        number = _positive_int(query.get(self.paging.get("page", "page")), 1)
-        size = int(self.paging.get("size", 20))
-        if self.paging.get("size_param") in query:
-            size = _positive_int(query[self.paging["size_param"]], size)
+        number = _positive_int(query.get(self.paging.page), 1)
+        size = self.paging.size
+        if self.paging.size_param is not None and self.paging.size_param in query:
+            size = _positive_int(query[self.paging.size_param], size)
         return number, size
 
     def _url(self, call: Call, number: int) -> str:
-        page_param = self.paging.get("page", "page") if self.paging else "page"
+        page_param = self.paging.page if self.paging is not None else "page"
         pairs = [(k, v) for k, v in call.query_string if k != page_param] + [(page_param, str(number))]
         return f"{call.context['request']['path']}?{urlencode(pairs)}"
 
@@ -345,7 +337,7 @@ class Read(_Targeted):
 class Update(_Targeted):
     def __init__(self, operation: Operation, env: Environment) -> None:
         super().__init__(operation, env)
-        self.set = _compile_mapping(operation.mock.get("set"))
+        self.set = _compile_mapping(operation.mock.set)
 
     def __call__(self, call: Call) -> Reply:
         record = self.target(call)
@@ -360,7 +352,7 @@ class Update(_Targeted):
 class Delete(_Targeted):
     def __init__(self, operation: Operation, env: Environment) -> None:
         super().__init__(operation, env)
-        self.soft = _compile_mapping(operation.mock.get("soft"))
+        self.soft = _compile_mapping(operation.mock.soft)
 
     def __call__(self, call: Call) -> Reply:
         record = self.target(call)
@@ -377,14 +369,14 @@ class Login(_Base):
     def __init__(self, operation: Operation, env: Environment) -> None:
         super().__init__(operation, env)
         mock = operation.mock
-        self.identity = _compile_mapping(mock["identity"])
+        # the schema asks a login for identity, secret, failure and credential; the loader checks the scheme
+        assert mock.failure is not None and mock.credential is not None
+        self.identity = _compile_mapping(mock.identity)
         self.lookups.append(tuple(self.identity))
-        self.secret = _compile_mapping(mock["secret"])
-        self.failure = reply_template(mock["failure"], operation)
-        self.set = _compile_mapping(mock.get("set"))
-        self.scheme = mock["credential"]
-        if self.scheme not in env.auth.schemes:
-            raise SpecError(f"{operation.operation_id}: unknown security scheme {self.scheme!r}")
+        self.secret = _compile_mapping(mock.secret)
+        self.failure = reply_template(mock.failure, operation)
+        self.set = _compile_mapping(mock.set)
+        self.scheme = mock.credential
 
     def __call__(self, call: Call) -> Reply:
         table = self.table(call)
@@ -418,15 +410,8 @@ BEHAVIOURS: dict[str, type[_Base]] = {
 
 
 def build(operation: Operation, env: Environment) -> _Base:
-    action = operation.mock.get("action")
-    if action not in BEHAVIOURS:
-        known = ", ".join(BEHAVIOURS)
-        raise SpecError(f"{operation.operation_id}: x-mock.action must be one of {known}, got {action!r}")
-    if action not in ("logout",) and not operation.mock.get("resource"):
-        raise SpecError(f"{operation.operation_id}: x-mock.resource is required for {action}")
-    if "response" not in operation.mock:
-        raise SpecError(f"{operation.operation_id}: x-mock.response is required")
-    return BEHAVIOURS[action](operation, env)
+    """The behaviour of an operation's action (the schema's `operation.action` lists the same names)."""
+    return BEHAVIOURS[operation.mock.action](operation, env)
 
 
 def _positive_int(value: Any, default: int) -> int:

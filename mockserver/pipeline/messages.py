@@ -11,21 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mockserver.errors import FieldError, SpecError
+from mockserver.errors import FieldError
 from mockserver.expressions.templates import render_text
+from mockserver.spec.model import ApiMock, LocaleDecl
 
 
 class Messages:
-    def __init__(self, api_mock: Mapping[str, Any], locale: str | None = None) -> None:
-        locales = api_mock.get("locales") or {}
-        default = api_mock.get("locale") or next(iter(locales), "en")
-        self.locale = locale if locale in locales else default
-        table = locales.get(self.locale, {})
-        self.templates: dict[str, str] = dict(table.get("messages") or {})
-        self.attributes: dict[str, str] = dict(table.get("attributes") or {})
-        self.as_list = (api_mock.get("validation_errors") or "list") == "list"
-        if "required" not in self.templates:
-            raise SpecError(f"x-mock.locales.{self.locale}.messages needs at least a 'required' message")
+    def __init__(self, api_mock: ApiMock, locale: str | None = None) -> None:
+        locales = api_mock.locales
+        default = api_mock.locale or next(iter(locales), "en")
+        # the loader has checked every locale has at least a `required` message
+        self.locale = locale if locale is not None and locale in locales else default
+        table = locales.get(self.locale, LocaleDecl())
+        self.templates: dict[str, str] = dict(table.messages)
+        self.attributes: dict[str, str] = dict(table.attributes)
+        self.as_list = api_mock.validation_errors == "list"
 
     def text(self, error: FieldError) -> str:
         template = self._override(error) or self._template(error.rule)

@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from mockserver.errors import SpecError
 from mockserver.expressions.templates import Context, Render, compile_template
+from mockserver.spec.model import ReplyDecl
 from mockserver.spec.openapi import Operation
 
 
@@ -56,24 +56,20 @@ class ReplyTemplate:
         return Reply(self.status, self.body(context), self.headers)
 
 
-def reply_template(declared: Mapping[str, Any], operation: Operation | None = None) -> ReplyTemplate:
+def reply_template(declared: ReplyDecl, operation: Operation | None = None) -> ReplyTemplate:
     """Build a reply from `{status, body?, example?, headers?}`.
 
     Without a `body`, the reply is the operation's documented example for that
     status (the named one, or the first), so documented messages are written
-    once, in the spec's examples.
+    once, in the spec's examples. The loader has checked that the example
+    exists (`mockserver.spec.checks`), and that a reply outside any operation
+    has a body (the schema's `reply_with_body`).
     """
-    status = int(declared["status"])
-    headers = {str(k): str(v) for k, v in (declared.get("headers") or {}).items()}
-    if "body" in declared:
+    status = declared.status
+    headers = dict(declared.headers)
+    if declared.has_body or operation is None:
         schema = operation.response_schema(status) if operation else None
-        return ReplyTemplate(status, compile_template(declared["body"], schema), headers)
-    if operation is None:
-        raise SpecError(f"a reply with status {status} needs a body")
+        return ReplyTemplate(status, compile_template(declared.body, schema), headers)
     examples = operation.examples(status)
-    name = declared.get("example")
-    if not examples or (name is not None and name not in examples):
-        wanted = f"example {name!r}" if name else "an example"
-        raise SpecError(f"{operation.operation_id}: responds {status} with {wanted}, but the spec documents none")
-    value = examples[name] if name is not None else next(iter(examples.values()))
+    value = examples[declared.example] if declared.example is not None else next(iter(examples.values()))
     return ReplyTemplate(status, lambda context: value, headers)

@@ -17,73 +17,64 @@ documented order (validation, then the business answers) holds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.errors import FieldError, SpecError
+from mockserver.errors import FieldError
 from mockserver.expressions.templates import Context
 from mockserver.pipeline.responses import ReplyTemplate, reply_template
+from mockserver.spec.model import RuleDecl
 from mockserver.spec.openapi import Operation
 from mockserver.state.store import Record, Store, Table
-
-KINDS = ("unique", "exists", "deny_if", "not_referenced_by")
 
 
 @dataclass
 class Rule:
-    kind: str
-    spec: Any
+    declared: RuleDecl
     respond: ReplyTemplate | None
     error: FieldError | None
 
     def holds(self, store: Store, table: Table, candidate: Mapping[str, Any], own_id: Any) -> bool:
-        if self.kind == "unique":
-            found = table.find({name: candidate.get(name) for name in self.spec})
+        rule = self.declared
+        if rule.kind == "unique":
+            found = table.find({name: candidate.get(name) for name in rule.unique})
             return all(record.get("id") == own_id for record in found)
-        if self.kind == "exists":
-            value = candidate.get(self.spec["key"])
-            if value is None or value in (self.spec.get("allow") or ()):
+        if rule.exists is not None:
+            value = candidate.get(rule.exists.key)
+            if value is None or value in rule.exists.allow:
                 return True
-            target = store.table(self.spec["resource"]).get(value)
-            where = self.spec.get("where") or {}
-            return target is not None and all(target.get(k) == v for k, v in where.items())
-        if self.kind == "not_referenced_by":
-            return not any(store.table(ref["resource"]).find({ref["key"]: own_id}) for ref in self.spec)
+            target = store.table(rule.exists.resource).get(value)
+            return target is not None and all(target.get(k) == v for k, v in rule.exists.where.items())
+        if rule.kind == "not_referenced_by":
+            return not any(store.table(ref.resource).find({ref.key: own_id}) for ref in rule.not_referenced_by)
         # deny_if
-        return not all(candidate.get(k) == v for k, v in self.spec.items())
+        return not all(candidate.get(k) == v for k, v in rule.deny_if.items())
 
 
-def compile_rules(declared: list[Mapping[str, Any]], operation: Operation) -> list[Rule]:
+def compile_rules(declared: Iterable[RuleDecl], operation: Operation) -> list[Rule]:
+    """Each declared rule has one kind and either `respond` or `error` (the schema's `rule`)."""
     rules = []
-    for entry in declared:
-        kinds = [k for k in KINDS if k in entry]
-        if len(kinds) != 1:
-            raise SpecError(f"{operation.operation_id}: each rule needs exactly one of {', '.join(KINDS)}")
-        kind = kinds[0]
-        respond = reply_template(entry["respond"], operation) if "respond" in entry else None
+    for rule in declared:
+        respond = reply_template(rule.respond, operation) if rule.respond is not None else None
         error = None
-        if "error" in entry:
-            err = entry["error"]
-            error = FieldError(err["field"], err.get("rule", kind), {}, err.get("message"))
-        if (respond is None) == (error is None):
-            raise SpecError(f"{operation.operation_id}: a {kind} rule needs either respond or error")
-        rules.append(Rule(kind, entry[kind], respond, error))
+        if rule.error is not None:
+            error = FieldError(rule.error.field, rule.error.rule or rule.kind, {}, rule.error.message)
+        rules.append(Rule(rule, respond, error))
     return rules
 
 
 def unique_keys(rules: list[Rule]) -> list[tuple[str, ...]]:
     """The field tuples these rules look the operation's own records up by, so the store can index them."""
-    return [tuple(rule.spec) for rule in rules if rule.kind == "unique"]
+    return [rule.declared.unique for rule in rules if rule.declared.kind == "unique"]
 
 
 def foreign_keys(rules: list[Rule]) -> dict[str, set[tuple[str, ...]]]:
     """The fields these rules look other resources' records up by, by resource."""
     keys: dict[str, set[tuple[str, ...]]] = {}
     for rule in rules:
-        if rule.kind == "not_referenced_by":
-            for ref in rule.spec:
-                keys.setdefault(ref["resource"], set()).add((ref["key"],))
+        for ref in rule.declared.not_referenced_by:
+            keys.setdefault(ref.resource, set()).add((ref.key,))
     return keys
 
 

@@ -18,7 +18,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from mockserver.errors import BodyError, FieldError
-from mockserver.spec.openapi import Operation, merged_properties, required_names, value_at
+from mockserver.spec.openapi import Operation
+from mockserver.spec.schemas import merged_properties, required_names, value_at
 
 _RULE_ORDER = {
     rule: i
@@ -149,7 +150,9 @@ class _FieldMap:
 
 
 class RequestValidator:
-    def __init__(self, operation: Operation, api_input: Mapping[str, Any]) -> None:
+    def __init__(
+        self, operation: Operation, *, trim_strings: bool = False, empty_strings_to_null: bool = False
+    ) -> None:
         # name -> (schema, its quick check)
         self.path_params: dict[str, tuple[Mapping[str, Any], Callable[[Any], bool]]] = {}
         # (name, schema, quick check, full validator, required)
@@ -175,8 +178,8 @@ class RequestValidator:
         self.body_valid = _quick_check(self.body_schema) if self.body_schema is not None else None
         self.fields = _FieldMap(self.body_schema or {})
         self.record_prefix = operation.record_pointer
-        self.trim = bool(api_input.get("trim_strings"))
-        self.empty_to_null = bool(api_input.get("empty_strings_to_null"))
+        self.trim = trim_strings
+        self.empty_to_null = empty_strings_to_null
 
     # -- path and query ----------------------------------------------------
     def path(self, raw: Mapping[str, str]) -> dict[str, Any] | None:

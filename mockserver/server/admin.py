@@ -25,6 +25,7 @@ from mockserver.errors import AdminError, ControlError, StateError
 from mockserver.pipeline.api import MockApi
 from mockserver.pipeline.controls import Rule
 from mockserver.pipeline.responses import JSONResponse
+from mockserver.spec.shape import schema_text
 from mockserver.state.store import Row
 
 if TYPE_CHECKING:
@@ -87,6 +88,10 @@ class Admin:
         if request.url.path.endswith(".yaml"):
             return PlainTextResponse(DOCUMENT_YAML, media_type="application/yaml")
         return JSONResponse(DOCUMENT)
+
+    async def xmock_schema(self, request: Request) -> Response:
+        """The JSON Schema every spec's `x-mock` is checked against when it loads."""
+        return Response(schema_text(), media_type="application/schema+json")
 
     async def console(self, request: Request) -> Response:
         return FileResponse(HERE / "console.html", media_type="text/html")
@@ -234,6 +239,7 @@ def routes(server: MockServer) -> list[BaseRoute]:
         Route("/health", admin.health),
         Route("/openapi.json", admin.document),
         Route("/openapi.yaml", admin.document),
+        Route("/x-mock.schema.json", admin.xmock_schema),
         Mount("/assets/swagger-ui", StaticFiles(directory=SWAGGER_UI_ASSETS)),
         Route("/apis", guard(admin.list_apis)),
         Route("/apis/{api}/resources/{resource}", guard(admin.records)),

@@ -18,7 +18,7 @@ def load_yaml(path: Path) -> Any:
         with path.open(encoding="utf-8") as handle:
             return yaml.load(handle, Loader=_LOADER)  # noqa: S506 - a safe loader
     except (OSError, yaml.YAMLError) as exc:
-        raise SpecError(f"{path}: {exc}") from exc
+        raise SpecError(str(exc), file=path) from exc
 
 
 def discover_specs(directory: Path) -> list[Path]:

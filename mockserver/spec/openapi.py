@@ -1,51 +1,37 @@
 """Loading an OpenAPI document and the `x-mock` extensions that drive the mock.
 
 The loader resolves local `$ref`s once, so the rest of the engine works on
-plain nested dicts and never has to follow a reference while serving.
+plain nested dicts and never has to follow a reference while serving. Each
+`x-mock` (and `x-certification`) is checked against `x-mock.schema.json`,
+then for meaning (`checks`), and parsed into the typed values of `model`;
+every problem of a spec is reported at once, each with its JSON pointer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mockserver.errors import SpecError
+from mockserver.errors import SpecError, SpecErrors
+from mockserver.spec.checks import meaning_problems
+from mockserver.spec.context import pointer
 from mockserver.spec.loader import load_yaml
+from mockserver.spec.model import (
+    ApiMock,
+    CertificationCheck,
+    OperationMock,
+    SchemeMock,
+    parse_api,
+    parse_certification,
+    parse_operation,
+    parse_scheme,
+)
+from mockserver.spec.schemas import merged_properties, pointer_parts
+from mockserver.spec.shape import shape_problems
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-
-
-def merged_properties(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """Properties of a schema including those brought in by `allOf`, in order."""
-    properties: dict[str, Any] = {}
-    for part in schema.get("allOf", []):
-        for name, sub in merged_properties(part).items():
-            properties[name] = {**properties.get(name, {}), **sub}
-    for name, sub in schema.get("properties", {}).items():
-        properties[name] = {**properties.get(name, {}), **sub}
-    return properties
-
-
-def pointer_parts(pointer: str) -> list[str]:
-    """`/Model/items` -> ["Model", "items"] (the property names on the way into a body)."""
-    return [part for part in pointer.split("/") if part]
-
-
-def value_at(document: Any, parts: list[str]) -> Any:
-    """The value at those property names inside a JSON body (None when the way is missing)."""
-    for part in parts:
-        document = document.get(part) if isinstance(document, dict) else None
-    return document
-
-
-def required_names(schema: Mapping[str, Any]) -> set[str]:
-    """Required properties of a schema including those brought in by `allOf`."""
-    required = set(schema.get("required", []))
-    for part in schema.get("allOf", []):
-        required |= required_names(part)
-    return required
 
 
 @dataclass
@@ -59,19 +45,22 @@ class Operation:
     request_body: dict[str, Any] | None
     responses: dict[str, dict[str, Any]]
     security: list[dict[str, list[str]]]
-    mock: dict[str, Any]
+    mock: OperationMock
+    #: where the operation's `x-mock` is in the document (a JSON pointer)
+    pointer: str = ""
+    certification: dict[str, CertificationCheck] = field(default_factory=dict)
 
     def body_schema(self) -> dict[str, Any] | None:
         if not self.request_body:
             return None
-        content = self.request_body.get("content", {})
-        media = content.get("application/json") or next(iter(content.values()), {})
+        content: dict[str, Any] = self.request_body.get("content", {})
+        media: dict[str, Any] = content.get("application/json") or next(iter(content.values()), {})
         return media.get("schema")
 
     @property
     def record_pointer(self) -> list[str]:
         """Where the record sits in the body (`x-mock.body`, e.g. /Model for a wrapped body); [] for the whole body."""
-        return pointer_parts(self.mock.get("body") or "")
+        return pointer_parts(self.mock.body)
 
     def record_schema(self) -> dict[str, Any]:
         """The schema of the record part of the request body."""
@@ -86,7 +75,8 @@ class Operation:
 
     def _media(self, status: int | str) -> dict[str, Any]:
         response = self.responses.get(str(status)) or {}
-        return response.get("content", {}).get("application/json", {})
+        media: dict[str, Any] = response.get("content", {}).get("application/json", {})
+        return media
 
     def response_schema(self, status: int | str) -> dict[str, Any] | None:
         return self._media(status).get("schema")
@@ -108,12 +98,15 @@ class ApiSpec:
     source: Path
     raw: dict[str, Any]
     resolved: dict[str, Any]
-    mock: dict[str, Any]
+    mock: ApiMock
     operations: list[Operation] = field(default_factory=list)
+    #: each security scheme's `x-mock`, by scheme name
+    scheme_mocks: dict[str, SchemeMock] = field(default_factory=dict)
+    certification: dict[str, CertificationCheck] = field(default_factory=dict)
 
     @property
     def security_schemes(self) -> dict[str, dict[str, Any]]:
-        return self.resolved.get("components", {}).get("securitySchemes", {})
+        return _schemes(self.resolved)
 
 
 def resolve_refs(document: dict[str, Any]) -> dict[str, Any]:
@@ -152,36 +145,84 @@ def resolve_refs(document: dict[str, Any]) -> dict[str, Any]:
             return [walk(item, trail) for item in node]
         return node
 
-    return walk(document, ())
+    resolved: dict[str, Any] = walk(document, ())
+    return resolved
 
 
 def load_spec(path: Path) -> ApiSpec:
     raw = load_yaml(path)
-    if not isinstance(raw, dict) or "paths" not in raw:
-        raise SpecError(f"{path}: not an OpenAPI document (no 'paths')")
-    resolved = resolve_refs(raw)
-    mock = resolved.get("x-mock") or {}
-    name = mock.get("name") or path.stem
-    spec = ApiSpec(name=name, source=path, raw=raw, resolved=resolved, mock=mock)
+    if not isinstance(raw, dict) or not isinstance(raw.get("paths"), dict):
+        raise SpecError("not an OpenAPI document (no 'paths')", file=path)
+    try:
+        resolved = resolve_refs(raw)
+    except SpecError as exc:
+        raise exc.at(file=path) from None
+    _refuse(path, _shape_problems(resolved))
+    mock = parse_api(resolved.get("x-mock") or {}, path.stem)
+    spec = ApiSpec(
+        name=mock.name,
+        source=path,
+        raw=raw,
+        resolved=resolved,
+        mock=mock,
+        scheme_mocks={name: parse_scheme(scheme["x-mock"]) for name, scheme in _schemes(resolved).items()},
+        certification=parse_certification(resolved.get("x-certification")),
+    )
     default_security = resolved.get("security", [])
-    for template, item in resolved["paths"].items():
-        shared_params = item.get("parameters", [])
-        for method in HTTP_METHODS:
-            if method not in item:
-                continue
-            op = item[method]
-            params = {(p["in"], p["name"]): p for p in shared_params}
-            params.update({(p["in"], p["name"]): p for p in op.get("parameters", [])})
-            spec.operations.append(
-                Operation(
-                    operation_id=op.get("operationId") or f"{method} {template}",
-                    method=method.upper(),
-                    path=template,
-                    parameters=list(params.values()),
-                    request_body=op.get("requestBody"),
-                    responses=op.get("responses", {}),
-                    security=op.get("security", default_security),
-                    mock=op.get("x-mock") or {},
-                )
+    for template, method, item, op in _operations(resolved):
+        params = {(p["in"], p["name"]): p for p in item.get("parameters", [])}
+        params.update({(p["in"], p["name"]): p for p in op.get("parameters", [])})
+        spec.operations.append(
+            Operation(
+                operation_id=op.get("operationId") or f"{method} {template}",
+                method=method.upper(),
+                path=template,
+                parameters=list(params.values()),
+                request_body=op.get("requestBody"),
+                responses=op.get("responses", {}),
+                security=op.get("security", default_security),
+                mock=parse_operation(op["x-mock"]),
+                pointer=pointer("paths", template, method, "x-mock"),
+                certification=parse_certification(op.get("x-certification")),
             )
+        )
+    _refuse(path, meaning_problems(spec))
     return spec
+
+
+def _schemes(resolved: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    schemes: dict[str, dict[str, Any]] = resolved.get("components", {}).get("securitySchemes", {})
+    return schemes
+
+
+def _operations(resolved: dict[str, Any]) -> Iterable[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """(path template, method, path item, operation) for every operation of the document."""
+    for template, item in resolved["paths"].items():
+        for method in HTTP_METHODS:
+            if isinstance(item, dict) and method in item:
+                yield template, method, item, item[method]
+
+
+def _shape_problems(resolved: dict[str, Any]) -> Iterable[tuple[str, str]]:
+    """Every place an `x-mock` or `x-certification` breaks `x-mock.schema.json`."""
+    yield from shape_problems(resolved.get("x-mock") or {}, "api", "/x-mock")
+    yield from shape_problems(resolved.get("x-certification") or {}, "certification", "/x-certification")
+    for name, scheme in _schemes(resolved).items():
+        at = pointer("components", "securitySchemes", name)
+        if "x-mock" not in scheme:
+            yield at, "needs x-mock: {credentials, key}, where the mock finds its credentials"
+        else:
+            yield from shape_problems(scheme["x-mock"], "scheme", f"{at}/x-mock")
+    for template, method, _, op in _operations(resolved):
+        at = pointer("paths", template, method)
+        if "x-mock" not in op:
+            yield at, "has no x-mock: every operation declares its behaviour (action, resource, response)"
+        else:
+            yield from shape_problems(op["x-mock"], "operation", f"{at}/x-mock")
+        yield from shape_problems(op.get("x-certification") or {}, "certification", f"{at}/x-certification")
+
+
+def _refuse(path: Path, problems: Iterable[tuple[str, str]]) -> None:
+    found = [SpecError(reason, file=path, pointer=where) for where, reason in problems]
+    if found:
+        raise SpecErrors(found)

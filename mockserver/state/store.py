@@ -17,6 +17,8 @@ from typing import Any
 from mockserver.errors import StateError
 from mockserver.expressions.formulas import Formula, compile_formula
 from mockserver.expressions.templates import Render, compile_template
+from mockserver.spec.context import pointer
+from mockserver.spec.model import Relation, ReplyDecl, ResourceMock
 
 Record = dict[str, Any]
 #: what Row.get answers for a field a record does not have
@@ -40,12 +42,6 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class Relation:
-    resource: str
-    key: str
-
-
 @dataclass
 class ResourceConfig:
     """What a spec's `x-mock.resources.<name>` declares about a resource."""
@@ -56,25 +52,25 @@ class ResourceConfig:
     defaults: dict[str, Any] = field(default_factory=dict)
     #: numbered fields: a template of `n`, compiled once
     sequences: dict[str, Render] = field(default_factory=dict)
-    not_found: dict[str, Any] | None = None
+    not_found: ReplyDecl | None = None
     #: lists of records of another resource that point at this one (e.g. line items)
     children: dict[str, Relation] = field(default_factory=dict)
     #: read-only figures computed from the record whenever it is read
     computed: dict[str, Formula] = field(default_factory=dict)
 
     @classmethod
-    def from_spec(cls, name: str, data: Mapping[str, Any]) -> ResourceConfig:
+    def from_spec(cls, name: str, declared: ResourceMock) -> ResourceConfig:
         return cls(
             name=name,
-            relations={key: Relation(**value) for key, value in (data.get("relations") or {}).items()},
-            timestamps=dict(data.get("timestamps") or {}),
-            defaults=dict(data.get("defaults") or {}),
-            sequences={key: compile_template(text) for key, text in (data.get("sequences") or {}).items()},
-            not_found=data.get("not_found"),
-            children={key: Relation(**value) for key, value in (data.get("children") or {}).items()},
+            relations=dict(declared.relations),
+            timestamps=dict(declared.timestamps),
+            defaults=dict(declared.defaults),
+            sequences={key: compile_template(text) for key, text in declared.sequences.items()},
+            not_found=declared.not_found,
+            children=dict(declared.children),
             computed={
-                key: compile_formula(text, f"x-mock.resources.{name}.computed.{key}")
-                for key, text in (data.get("computed") or {}).items()
+                key: compile_formula(text, pointer("x-mock", "resources", name, "computed", key))
+                for key, text in declared.computed.items()
             },
         )
 

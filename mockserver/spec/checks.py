@@ -1,0 +1,224 @@
+"""What a well-shaped `x-mock` must also mean, checked when a spec loads.
+
+The schema says a rule's `respond.status` is an integer; only the spec can
+say whether that status is a documented response of the operation, whether
+the resource a rule names is declared, or whether a template's placeholder
+names something the pipeline binds. Each check yields (JSON pointer, reason).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from mockserver.spec import context
+from mockserver.spec.context import pointer
+from mockserver.spec.model import ApiMock, ReplyDecl, RuleDecl
+from mockserver.spec.schemas import merged_properties
+
+if TYPE_CHECKING:
+    from mockserver.spec.openapi import ApiSpec, Operation
+
+Problems = Iterator[tuple[str, str]]
+#: actions whose rules check a record built from the request body
+_BODY_RECORDS = ("create", "update")
+
+
+def meaning_problems(spec: ApiSpec) -> Problems:
+    api = spec.mock
+    yield from _api(spec)
+    for name, resource in api.resources.items():
+        at = pointer("x-mock", "resources", name)
+        for group in ("relations", "children"):
+            for link, relation in getattr(resource, group).items():
+                yield from _resource(api, relation.resource, f"{at}/{group}/{context.escape(link)}/resource")
+        for field, template in resource.sequences.items():
+            yield from _template(template, context.SEQUENCE, f"{at}/sequences/{context.escape(field)}")
+        if resource.not_found is not None:
+            yield from _template(resource.not_found.body, context.NOT_FOUND, f"{at}/not_found/body")
+    for name, scheme in spec.scheme_mocks.items():
+        declared = spec.security_schemes[name]
+        if not _supported(declared):
+            yield pointer("components", "securitySchemes", name), "the mock supports http bearer and apiKey schemes"
+        at = pointer("components", "securitySchemes", name, "x-mock")
+        yield from _resource(api, scheme.credentials, f"{at}/credentials")
+        if scheme.principal is not None:
+            yield from _resource(api, scheme.principal.resource, f"{at}/principal/resource")
+        yield from _fields(scheme.issue, context.ISSUE, f"{at}/issue")
+    for operation in spec.operations:
+        yield from _operation(spec, operation)
+
+
+def _supported(scheme: Mapping[str, Any]) -> bool:
+    bearer = scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer"
+    return bearer or (scheme.get("type") == "apiKey" and "name" in scheme)
+
+
+def _api(spec: ApiSpec) -> Problems:
+    api = spec.mock
+    if api.locale is not None and api.locales and api.locale not in api.locales:
+        yield "/x-mock/locale", f"names no locale of x-mock.locales ({', '.join(api.locales)})"
+    if not api.locales:
+        yield "/x-mock", "needs locales: {<locale>: {messages: {required: ...}}}, the wording of validation errors"
+    for name, table in api.locales.items():
+        if "required" not in table.messages:
+            yield pointer("x-mock", "locales", name, "messages"), "needs at least a 'required' message"
+    for name, reply in api.errors.items():
+        yield from _template(reply.body, context.ERROR, pointer("x-mock", "errors", name, "body"))
+
+
+def _operation(spec: ApiSpec, operation: Operation) -> Problems:
+    api, mock = spec.mock, operation.mock
+    at = operation.pointer
+    if mock.resource is not None:
+        yield from _resource(api, mock.resource, f"{at}/resource")
+    yield from _reply(operation, mock.response, f"{at}/response", context.OPERATION)
+    if mock.failure is not None:
+        yield from _reply(operation, mock.failure, f"{at}/failure", context.OPERATION)
+    if mock.not_found is not None:
+        yield from _reply(operation, mock.not_found, f"{at}/not_found", context.NOT_FOUND)
+    for name, reply in mock.errors.items():
+        yield from _reply(operation, reply, f"{at}/errors/{name}", context.ERROR, documented=False)
+    yield from _rules(spec, operation, mock.rules, _record_fields(spec, operation), f"{at}/rules")
+    if mock.id is not None:
+        yield from _template(mock.id, context.OPERATION, f"{at}/id")
+    for group in ("match", "defaults", "set", "soft", "where", "identity", "secret"):
+        yield from _fields(getattr(mock, group), context.OPERATION, f"{at}/{group}")
+    if mock.parent is not None:
+        yield from _resource(api, mock.parent.resource, f"{at}/parent/resource")
+        yield from _template(mock.parent.id, context.OPERATION, f"{at}/parent/id")
+    for name, count in mock.counts.items():
+        where = f"{at}/counts/{context.escape(name)}"
+        if count.resource is not None:
+            yield from _resource(api, count.resource, f"{where}/resource")
+            where += "/where"
+        yield from _fields(count.where, context.OPERATION, where)
+    if mock.credential is not None and mock.credential not in spec.scheme_mocks:
+        known = ", ".join(spec.scheme_mocks) or "none"
+        yield f"{at}/credential", f"names no security scheme of components.securitySchemes ({known})"
+    yield from _query(operation, at)
+    yield from _children(spec, operation, at)
+    if mock.body and operation.body_schema() is not None and not operation.record_schema():
+        yield f"{at}/body", f"{mock.body} names nothing in the request body's schema"
+
+
+def _record_fields(spec: ApiSpec, operation: Operation) -> set[str] | None:
+    """The fields a create's or update's rules see: the body's record, plus what defaults and `set` add."""
+    mock = operation.mock
+    sent = _names(operation.record_schema())
+    if mock.action not in _BODY_RECORDS or not sent:
+        return None
+    declared = spec.mock.resources.get(mock.resource or "")
+    added = set(declared.defaults) if declared is not None else set()
+    return sent | added | set(mock.defaults) | set(mock.set)
+
+
+def _children(spec: ApiSpec, operation: Operation, at: str) -> Problems:
+    mock = operation.mock
+    declared = spec.mock.resources.get(mock.resource or "")
+    lists = declared.children if declared is not None else {}
+    for name, child in mock.children.items():
+        where = f"{at}/children/{context.escape(name)}"
+        if name not in lists:
+            yield (
+                where,
+                f"is not a child list of {mock.resource} (its x-mock.resources children: {', '.join(lists) or 'none'})",
+            )
+            continue
+        items = operation.body_schema_at([p for p in child.source.split("/") if p])
+        if items.get("type") != "array" and "items" not in items:
+            yield where, f"{child.source} is not a list in the request body's schema"
+            continue
+        fields = _names(items.get("items") or {})
+        yield from _rules(spec, operation, child.rules, fields or None, f"{where}/rules")
+
+
+def _query(operation: Operation, at: str) -> Problems:
+    """Filters and paging read query parameters: they must be ones the operation documents."""
+    mock = operation.mock
+    documented = {p["name"] for p in operation.parameters if p.get("in") == "query"}
+    wanted = [(f"{at}/filters/{context.escape(name)}", name) for name in mock.filters]
+    if mock.paging is not None:
+        wanted.append((f"{at}/paging/page", mock.paging.page))
+        if mock.paging.size_param is not None:
+            wanted.append((f"{at}/paging/size_param", mock.paging.size_param))
+    for where, name in wanted:
+        if name not in documented:
+            yield (
+                where,
+                f"query parameter {name!r} is not a parameter of the operation ({', '.join(sorted(documented)) or 'none'})",
+            )
+
+
+def _rules(
+    spec: ApiSpec, operation: Operation, rules: Iterable[RuleDecl], fields: set[str] | None, at: str
+) -> Problems:
+    api = spec.mock
+    for index, rule in enumerate(rules):
+        where = f"{at}/{index}"
+        named: list[tuple[str, str]] = [(f"{where}/unique/{i}", name) for i, name in enumerate(rule.unique)]
+        if rule.exists is not None:
+            yield from _resource(api, rule.exists.resource, f"{where}/exists/resource")
+            named.append((f"{where}/exists/key", rule.exists.key))
+        for i, relation in enumerate(rule.not_referenced_by):
+            yield from _resource(api, relation.resource, f"{where}/not_referenced_by/{i}/resource")
+        if fields is not None:  # where the record's fields are known (a body schema with properties)
+            for place, name in named:
+                if name not in fields:
+                    yield place, f"{name!r} is not a field of the record ({', '.join(sorted(fields))})"
+        if rule.respond is not None:
+            yield from _reply(operation, rule.respond, f"{where}/respond", context.OPERATION)
+
+
+def _reply(
+    operation: Operation, reply: ReplyDecl, at: str, roots: frozenset[str], *, documented: bool = True
+) -> Problems:
+    """A reply answers a documented status (error envelopes may not), with a body or a documented example."""
+    status = str(reply.status)
+    if (documented or not reply.has_body) and status not in operation.responses:
+        yield (
+            f"{at}/status",
+            f"{status} is not a documented response of the operation ({', '.join(operation.responses)})",
+        )
+        return
+    if reply.has_body:
+        yield from _template(reply.body, roots, f"{at}/body")
+        return
+    examples = operation.examples(status)
+    if reply.example is not None and reply.example not in examples:
+        yield (
+            f"{at}/example",
+            f"response {status} has no example named {reply.example!r} ({', '.join(examples) or 'none'})",
+        )
+    elif not examples:
+        yield at, f"needs a body: response {status} documents no example to answer with"
+
+
+def _resource(api: ApiMock, name: str, at: str) -> Problems:
+    if name not in api.resources:
+        yield at, f"unknown resource {name!r}; x-mock.resources declares {', '.join(api.resources) or 'none'}"
+
+
+def _fields(templates: Mapping[str, Any], roots: frozenset[str], at: str) -> Problems:
+    for name, template in templates.items():
+        yield from _template(template, roots, f"{at}/{context.escape(name)}")
+
+
+def _template(template: Any, roots: frozenset[str], at: str) -> Problems:
+    for where, expression, in_item in context.placeholders(template, at):
+        root, filter_name = context.expression_root(expression)
+        allowed = roots | {context.EACH_ITEM} if in_item else roots
+        if root not in allowed:
+            yield (
+                where,
+                f"${{{expression}}} names {root!r}, which is not in the context here ({', '.join(sorted(allowed))})",
+            )
+        elif filter_name is not None and filter_name not in context.FILTERS:
+            yield (
+                where,
+                f"${{{expression}}} uses the filter {filter_name!r}; the filters are {', '.join(sorted(context.FILTERS))}",
+            )
+
+
+def _names(schema: Mapping[str, Any]) -> set[str]:
+    return set(merged_properties(schema))

@@ -1,0 +1,338 @@
+"""The `x-mock` declarations as typed, frozen values.
+
+`mockserver.spec.checks` validates a spec's raw `x-mock` against
+`x-mock.schema.json` first, so the `parse_*` functions here read data whose
+shape is known and only fill in defaults. The engine compiles from these
+objects; nothing after loading reads raw `x-mock` dicts. Templates (JSON with
+`${...}` placeholders) stay plain data: they are compiled by the pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+#: JSON with `${...}` placeholders, compiled by `mockserver.expressions.templates`
+Template = Any
+RuleKind = Literal["unique", "exists", "deny_if", "not_referenced_by"]
+RULE_KINDS: tuple[RuleKind, ...] = ("unique", "exists", "deny_if", "not_referenced_by")
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyDecl:
+    """`{status, body?, example?, headers?}`: without a body, the documented example for the status."""
+
+    status: int
+    body: Template = None
+    has_body: bool = False
+    example: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """Records of `resource` linked through their (or our) field `key`."""
+
+    resource: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExistsDecl:
+    resource: str
+    key: str
+    where: Mapping[str, Any] = field(default_factory=dict)
+    allow: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FieldErrorDecl:
+    """A rule's validation error: the field it names and its wording (a message, or a locale rule)."""
+
+    field: str
+    rule: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDecl:
+    """One business rule; exactly one of the kind fields is set, and `respond` or `error`."""
+
+    kind: RuleKind
+    unique: tuple[str, ...] = ()
+    exists: ExistsDecl | None = None
+    deny_if: Mapping[str, Any] = field(default_factory=dict)
+    not_referenced_by: tuple[Relation, ...] = ()
+    respond: ReplyDecl | None = None
+    error: FieldErrorDecl | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChildListDecl:
+    """A child list a body carries: where it sits, and the rules each element must pass."""
+
+    source: str
+    rules: tuple[RuleDecl, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FilterDecl:
+    """A query filter: the parameter equals one field, or is contained in one of several."""
+
+    equals: str | None = None
+    contains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PagingDecl:
+    page: str = "page"
+    size: int = 20
+    size_param: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParentDecl:
+    resource: str
+    id: Template
+
+
+@dataclass(frozen=True, slots=True)
+class CountDecl:
+    """Records of `resource` matching `where`; with no resource, the records listed that match."""
+
+    resource: str | None
+    where: Mapping[str, Template]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationMock:
+    """An operation's `x-mock`."""
+
+    action: str
+    response: ReplyDecl
+    resource: str | None = None
+    id: Template | None = None
+    match: Mapping[str, Template] = field(default_factory=dict)
+    body: str = ""
+    defaults: Mapping[str, Template] = field(default_factory=dict)
+    set: Mapping[str, Template] = field(default_factory=dict)
+    soft: Mapping[str, Template] = field(default_factory=dict)
+    rules: tuple[RuleDecl, ...] = ()
+    children: Mapping[str, ChildListDecl] = field(default_factory=dict)
+    where: Mapping[str, Template] = field(default_factory=dict)
+    filters: Mapping[str, FilterDecl] = field(default_factory=dict)
+    order: tuple[str, ...] = ("id",)
+    paging: PagingDecl | None = None
+    parent: ParentDecl | None = None
+    counts: Mapping[str, CountDecl] = field(default_factory=dict)
+    not_found: ReplyDecl | None = None
+    errors: Mapping[str, ReplyDecl] = field(default_factory=dict)
+    # login
+    identity: Mapping[str, Template] = field(default_factory=dict)
+    secret: Mapping[str, Template] = field(default_factory=dict)
+    failure: ReplyDecl | None = None
+    credential: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceMock:
+    """`x-mock.resources.<name>`."""
+
+    timestamps: Mapping[str, str] = field(default_factory=dict)
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    sequences: Mapping[str, Template] = field(default_factory=dict)
+    relations: Mapping[str, Relation] = field(default_factory=dict)
+    children: Mapping[str, Relation] = field(default_factory=dict)
+    computed: Mapping[str, str] = field(default_factory=dict)
+    not_found: ReplyDecl | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SchemeMock:
+    """A security scheme's `x-mock`: where its credentials are stored and how a login issues one."""
+
+    credentials: str
+    key: str
+    principal: Relation | None = None
+    issue: Mapping[str, Template] = field(default_factory=dict)
+    reject_headers: tuple[str, ...] = ()
+    scopes: str = "scopes"
+
+
+@dataclass(frozen=True, slots=True)
+class LocaleDecl:
+    messages: Mapping[str, str] = field(default_factory=dict)
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiMock:
+    """The document-level `x-mock`."""
+
+    name: str
+    prefix: str = ""
+    fixtures: str | None = None
+    path_suffixes: tuple[str, ...] = ()
+    timestamp_format: str = "%Y-%m-%dT%H:%M:%SZ"
+    trim_strings: bool = False
+    empty_strings_to_null: bool = False
+    unknown_parameters: str | None = None
+    locale: str | None = None
+    locales: Mapping[str, LocaleDecl] = field(default_factory=dict)
+    validation_errors: str = "list"
+    errors: Mapping[str, ReplyDecl] = field(default_factory=dict)
+    resources: Mapping[str, ResourceMock] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CertificationCheck:
+    """One schemathesis check's settings under `x-certification`, with the reason they differ."""
+
+    reason: str
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+# -- parsing validated data --------------------------------------------------
+
+
+def parse_reply(data: Mapping[str, Any], default_status: int | None = None) -> ReplyDecl:
+    return ReplyDecl(
+        status=int(data.get("status", default_status)),
+        body=data.get("body"),
+        has_body="body" in data,
+        example=data.get("example"),
+        headers={str(k): str(v) for k, v in (data.get("headers") or {}).items()},
+    )
+
+
+def _optional_reply(data: Mapping[str, Any] | None) -> ReplyDecl | None:
+    return parse_reply(data) if data is not None else None
+
+
+def parse_relation(data: Mapping[str, Any]) -> Relation:
+    return Relation(resource=data["resource"], key=data["key"])
+
+
+def parse_rule(data: Mapping[str, Any]) -> RuleDecl:
+    kind = next(k for k in RULE_KINDS if k in data)
+    exists = data.get("exists")
+    error = data.get("error")
+    return RuleDecl(
+        kind=kind,
+        unique=tuple(data.get("unique") or ()),
+        exists=ExistsDecl(
+            exists["resource"], exists["key"], dict(exists.get("where") or {}), tuple(exists.get("allow") or ())
+        )
+        if exists is not None
+        else None,
+        deny_if=dict(data.get("deny_if") or {}),
+        not_referenced_by=tuple(parse_relation(r) for r in data.get("not_referenced_by") or ()),
+        respond=_optional_reply(data.get("respond")),
+        error=FieldErrorDecl(error["field"], error.get("rule"), error.get("message")) if error is not None else None,
+    )
+
+
+def parse_rules(data: Any) -> tuple[RuleDecl, ...]:
+    return tuple(parse_rule(rule) for rule in data or ())
+
+
+def _child_list(data: str | Mapping[str, Any]) -> ChildListDecl:
+    if isinstance(data, str):
+        return ChildListDecl(source=data)
+    return ChildListDecl(source=data["from"], rules=parse_rules(data.get("rules")))
+
+
+def _count(data: Mapping[str, Any]) -> CountDecl:
+    if "resource" in data:
+        return CountDecl(resource=data["resource"], where=dict(data.get("where") or {}))
+    return CountDecl(resource=None, where=dict(data))
+
+
+def parse_operation(data: Mapping[str, Any]) -> OperationMock:
+    paging = data.get("paging")
+    parent = data.get("parent")
+    return OperationMock(
+        action=data["action"],
+        response=parse_reply(data["response"], default_status=200),
+        resource=data.get("resource"),
+        id=data.get("id"),
+        match=dict(data.get("match") or {}),
+        body=data.get("body") or "",
+        defaults=dict(data.get("defaults") or {}),
+        set=dict(data.get("set") or {}),
+        soft=dict(data.get("soft") or {}),
+        rules=parse_rules(data.get("rules")),
+        children={name: _child_list(value) for name, value in (data.get("children") or {}).items()},
+        where=dict(data.get("where") or {}),
+        filters={
+            name: FilterDecl(value.get("equals"), tuple(value.get("contains") or ()))
+            for name, value in (data.get("filters") or {}).items()
+        },
+        order=tuple(data.get("order") or ("id",)),
+        paging=PagingDecl(paging.get("page", "page"), int(paging.get("size", 20)), paging.get("size_param"))
+        if paging is not None
+        else None,
+        parent=ParentDecl(parent["resource"], parent["id"]) if parent is not None else None,
+        counts={name: _count(value) for name, value in (data.get("counts") or {}).items()},
+        not_found=_optional_reply(data.get("not_found")),
+        errors={name: parse_reply(value) for name, value in (data.get("errors") or {}).items()},
+        identity=dict(data.get("identity") or {}),
+        secret=dict(data.get("secret") or {}),
+        failure=_optional_reply(data.get("failure")),
+        credential=data.get("credential"),
+    )
+
+
+def parse_resource(data: Mapping[str, Any]) -> ResourceMock:
+    return ResourceMock(
+        timestamps=dict(data.get("timestamps") or {}),
+        defaults=dict(data.get("defaults") or {}),
+        sequences=dict(data.get("sequences") or {}),
+        relations={name: parse_relation(value) for name, value in (data.get("relations") or {}).items()},
+        children={name: parse_relation(value) for name, value in (data.get("children") or {}).items()},
+        computed=dict(data.get("computed") or {}),
+        not_found=_optional_reply(data.get("not_found")),
+    )
+
+
+def parse_scheme(data: Mapping[str, Any]) -> SchemeMock:
+    principal = data.get("principal")
+    return SchemeMock(
+        credentials=data["credentials"],
+        key=data["key"],
+        principal=parse_relation(principal) if principal is not None else None,
+        issue=dict(data.get("issue") or {}),
+        reject_headers=tuple(data.get("reject_headers") or ()),
+        scopes=data.get("scopes", "scopes"),
+    )
+
+
+def parse_api(data: Mapping[str, Any], default_name: str) -> ApiMock:
+    normalise = data.get("input") or {}
+    return ApiMock(
+        name=data.get("name") or default_name,
+        prefix=data.get("prefix", ""),
+        fixtures=data.get("fixtures"),
+        path_suffixes=tuple(data.get("path_suffixes") or ()),
+        timestamp_format=data.get("timestamp_format", "%Y-%m-%dT%H:%M:%SZ"),
+        trim_strings=bool(normalise.get("trim_strings")),
+        empty_strings_to_null=bool(normalise.get("empty_strings_to_null")),
+        unknown_parameters=data.get("unknown_parameters"),
+        locale=data.get("locale"),
+        locales={
+            name: LocaleDecl(dict(value.get("messages") or {}), dict(value.get("attributes") or {}))
+            for name, value in (data.get("locales") or {}).items()
+        },
+        validation_errors=data.get("validation_errors", "list"),
+        errors={name: parse_reply(value) for name, value in (data.get("errors") or {}).items()},
+        resources={name: parse_resource(value or {}) for name, value in (data.get("resources") or {}).items()},
+    )
+
+
+def parse_certification(data: Mapping[str, Any] | None) -> dict[str, CertificationCheck]:
+    checks = {}
+    for name, declared in ((data or {}).get("checks") or {}).items():
+        settings = dict(declared)
+        checks[name] = CertificationCheck(reason=str(settings.pop("reason")), settings=settings)
+    return checks

@@ -1,0 +1,132 @@
+"""The shape of `x-mock`: `x-mock.schema.json`, and its refusals in words.
+
+jsonschema's own messages quote Python reprs and say "is not valid under any
+of the given schemas"; a spec's author wants the place (a JSON pointer into
+their file) and what was expected there, so each error is described here.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from mockserver.spec.context import escape
+
+SCHEMA_PATH = Path(__file__).with_name("x-mock.schema.json")
+
+
+@functools.cache
+def schema_text() -> str:
+    return SCHEMA_PATH.read_text(encoding="utf-8")
+
+
+@functools.cache
+def _validator(part: str) -> Draft202012Validator:
+    definitions = json.loads(schema_text())["$defs"]
+    return Draft202012Validator({"$defs": definitions, "$ref": f"#/$defs/{part}"})
+
+
+def shape_problems(data: Any, part: str, at: str) -> Iterator[tuple[str, str]]:
+    """(JSON pointer, reason) for every way `data`, found at pointer `at`, breaks `$defs/<part>`.
+
+    The parts are `api` (the document's `x-mock`), `operation`, `scheme` and `certification`.
+    """
+    for error in sorted(_validator(part).iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        for path, reason in _describe(error):
+            yield at + "".join(f"/{escape(str(p))}" for p in path), reason
+
+
+def _describe(error: ValidationError) -> Iterator[tuple[list[Any], str]]:
+    path = list(error.absolute_path)
+    # jsonschema types these as "maybe unset"; an error from iter_errors always has them
+    kind: Any = error.validator
+    expected: Any = error.validator_value
+    instance: Any = error.instance
+    schema: Any = error.schema
+    if kind == "additionalProperties" and isinstance(instance, Mapping):
+        known = sorted(schema.get("properties", {}))
+        for key in instance:
+            if key not in known:
+                yield path + [key], f"unknown key {key!r}; expected one of {', '.join(known)}"
+    elif kind == "enum" and "propertyNames" in error.schema_path:
+        yield path + [instance], f"unknown key {instance!r}; expected one of {', '.join(map(str, expected))}"
+    elif kind == "required" and isinstance(instance, Mapping):
+        for name in expected:
+            if name not in instance:
+                yield path, f"missing required key {name!r}"
+    elif kind in ("oneOf", "anyOf") and _alternative_keys(expected):
+        names = _alternative_keys(expected)
+        present = [name for name in names if isinstance(instance, Mapping) and name in instance]
+        if present and kind == "oneOf":
+            yield path, f"has {', '.join(present)}, but takes exactly one of {', '.join(names)}"
+        else:
+            yield path, f"needs {'exactly ' if kind == 'oneOf' else ''}one of {', '.join(names)}"
+    elif kind in ("oneOf", "anyOf") and all(sub.validator == "type" for sub in error.context):
+        wanted = [t for sub in error.context for t in _types(sub.validator_value)]
+        yield path, f"expected {' or '.join(_a(t) for t in wanted)}, got {_json_type(instance)}"
+    elif kind in ("oneOf", "anyOf") and error.context:
+        yield from _describe(best_match(error.context))
+    else:
+        yield path, _reason(kind, expected, instance, schema.get("description"), error.message)
+
+
+def _reason(kind: str, expected: Any, instance: Any, description: str | None, message: str) -> str:
+    got = " ".join(part for part in ("got", _json_type(instance), _show(instance)) if part)
+    if kind == "type":
+        return f"expected {' or '.join(_a(t) for t in _types(expected))}, {got}"
+    if kind == "enum":
+        return f"expected one of {', '.join(_show(v) for v in expected)}, {got}"
+    if kind == "const":
+        return f"expected {_show(expected)}, {got}"
+    if kind in ("minItems", "minProperties"):
+        return f"expected at least {expected} {'item' if kind == 'minItems' else 'key'}{'s' if expected > 1 else ''}"
+    if kind == "minLength":
+        return "expected a non-empty string"
+    if kind in ("minimum", "maximum"):
+        return f"expected a number {'>=' if kind == 'minimum' else '<='} {expected}, {got}"
+    if kind == "pattern":
+        return f"expected {description or f'text matching {expected}'}, {got}"
+    return message
+
+
+def _alternative_keys(alternatives: Any) -> list[str]:
+    """For `oneOf: [{required: [a]}, {required: [b]}]`, the names a and b (else [])."""
+    names = []
+    for sub in alternatives:
+        if not (isinstance(sub, Mapping) and set(sub) == {"required"} and len(sub["required"]) == 1):
+            return []
+        names.append(sub["required"][0])
+    return names
+
+
+def _types(expected: Any) -> list[str]:
+    return list(expected) if isinstance(expected, list) else [expected]
+
+
+def _a(json_type: str) -> str:
+    return f"an {json_type}" if json_type[0] in "aeiou" else f"a {json_type}"
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+def _show(value: Any) -> str:
+    if value is None or isinstance(value, (list, dict)):
+        return ""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
