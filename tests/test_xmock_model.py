@@ -20,12 +20,13 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS, PROJECT_ROOT
+from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS
 from mockserver.errors import SpecError
 from mockserver.server.app import create_app
 from mockserver.spec.loader import load_yaml
 from mockserver.spec.shape import SCHEMA_PATH
 
+REPOSITORY = Path(__file__).resolve().parent.parent
 DELETE = object()
 CLIENTS = "/paths/~1api~1v1~1clients/post/x-mock"  # Facturación's createClient
 CLIENT = "/paths/~1api~1v1~1clients~1{client}/get/x-mock"
@@ -338,7 +339,7 @@ def test_serve_refuses_a_bad_spec_with_exit_status_2_and_no_traceback(tmp_path, 
         capture_output=True,
         text=True,
         timeout=120,
-        cwd=PROJECT_ROOT,
+        cwd=REPOSITORY,
     )
     assert result.returncode == 2, result.stderr
     assert re.search(rf"^error: {re.escape(str(path))}: #{re.escape(pointer)}: \S", result.stderr, re.M), result.stderr
@@ -368,7 +369,7 @@ def test_the_schema_is_served_by_the_admin_api():
 
 
 # -- the README's x-mock reference and the schema say the same -------------------
-README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+README = (REPOSITORY / "README.md").read_text(encoding="utf-8")
 SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))["$defs"]
 SECTION = README.split("## Declaring behaviour in a spec (`x-mock`)", 1)[1].split("\n## ", 1)[0]
 
