@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.harness.target import find_spec, seed_credentials
+from mockserver.harness.target import find_model, seed_credentials
 from mockserver.server.app import DEFAULT_SPECS, create_app
 
 Raw = dict[str, Any]
@@ -102,7 +102,7 @@ def _deleted_still_readable(raw: Raw) -> None:
 def _any_credential_accepted(app: ASGIApp) -> ASGIApp:
     """Checks that a credential is present, not that it is valid: every presented one becomes the seeded one."""
     valid = {
-        name.lower().encode(): value.encode() for name, value in seed_credentials(find_spec("facturacion"))[0].items()
+        name.lower().encode(): value.encode() for name, value in seed_credentials(find_model("facturacion"))[0].items()
     }
 
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:

@@ -16,7 +16,7 @@ import pytest
 from broken_servers import FAULTS
 from seed import DAFTRA
 
-from mockserver.harness.target import find_spec, seed_credentials
+from mockserver.harness.target import find_model, seed_credentials
 from mockserver.server.process import ServerProcess
 
 HERE = Path(__file__).parent
@@ -33,7 +33,7 @@ BROKEN_SERVER = (
 
 
 def contract(api: str, base_url: str, *options: str) -> subprocess.CompletedProcess[str]:
-    headers = seed_credentials(find_spec(api))[0]
+    headers = seed_credentials(find_model(api))[0]
     command = [sys.executable, "-m", "mockserver", "contract", api, "--base-url", base_url]
     for name, value in headers.items():
         command += ["--header", f"{name}: {value}"]

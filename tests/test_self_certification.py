@@ -14,20 +14,18 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
 import schemathesis.cli  # noqa: F401  (registers every check the CLI offers)
-import tomli_w
 from schemathesis.checks import CHECKS
 
 from mockserver.errors import SpecError
 from mockserver.harness import semantics
 from mockserver.harness.settings import Settings
-from mockserver.harness.target import find_spec, mock_target
+from mockserver.harness.target import find_model, mock_target
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "build" / "certification"
@@ -53,34 +51,16 @@ def test_the_mock_passes_schemathesis_on_its_own_spec(api):
         config = semantics.cli_config(target, settings)
         # Examples found by an earlier run would change what this one sends.
         config["generation"]["database"] = "none"
-        (report / "schemathesis.toml").write_text(tomli_w.dumps(config))
         # No `--checks all`: on the command line it would override the spec's per-operation settings.
         # Every check is on by default; the test below shows which ones the spec switched off.
-        command = [
-            str(Path(sys.executable).with_name("st")),
-            "--config-file",
-            str(report / "schemathesis.toml"),
-            "run",
-            f"{target.base_url}/{api}/openapi.json",
-            "--phases",
+        command = semantics.cli_command(
+            target,
+            config,
+            report,
             ",".join(PHASES),
-            "--mode",
-            "all",
-            "--seed",
-            str(SEED),
-            "--max-examples",
-            str(MAX_EXAMPLES),
-            "--workers",
-            "1",
-            "--report",
-            "junit",
-            "--report-junit-path",
-            str(report / "junit.xml"),
-            "--no-color",
-        ]
-        for name, value in target.headers.items():
-            if "auth" not in config or name.lower() != "authorization":
-                command += ["-H", f"{name}: {value}"]
+            schema=f"{target.base_url}/{api}/openapi.json",
+            options=["--seed", str(SEED), "--max-examples", str(MAX_EXAMPLES), "--workers", "1"],
+        )
         started = time.monotonic()
         result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=report)
         took = time.monotonic() - started
@@ -110,8 +90,9 @@ def test_an_exclusion_without_a_written_reason_is_refused():
 
 @pytest.mark.parametrize("api", Settings.all_apis())
 def test_a_body_over_the_size_limit_may_get_the_documented_413(api):
-    spec = find_spec(api)
-    config = semantics.schemathesis_config(spec, SEED, MAX_EXAMPLES)
+    model = find_model(api)
+    spec = model.spec
+    config = semantics.schemathesis_config(model, SEED, MAX_EXAMPLES)
     by_name = {entry["include-name"]: entry["checks"] for entry in config["operations"]}
     with_body = [op for op in spec.operations if op.request_body]
     assert with_body and all("413" in op.responses for op in with_body)

@@ -19,7 +19,6 @@ import httpx
 from jsonschema import Draft202012Validator
 
 from mockserver.harness.report import expect
-from mockserver.harness.semantics import validation_status
 from mockserver.harness.target import Target
 from mockserver.spec.model import ExistsDecl, ReplyDecl, RuleDecl
 from mockserver.spec.openapi import ApiSpec, Operation
@@ -45,9 +44,9 @@ def _wrap(pointer: list[str], record: dict[str, Any]) -> dict[str, Any]:
 
 def _example(operation: Operation) -> dict[str, Any]:
     """The documented request example: the starting point of every body the suite sends."""
-    media = operation.request_body["content"]["application/json"]
+    media = (operation.request_body or {}).get("content", {}).get("application/json", {})
     example = media.get("example") or (media.get("schema") or {}).get("example")
-    if example is None:
+    if not isinstance(example, dict):
         raise LookupError(f"{operation.operation_id}: the spec documents no request example to build bodies from")
     return example
 
@@ -55,7 +54,7 @@ def _example(operation: Operation) -> dict[str, Any]:
 def _fresh(schema: dict[str, Any]) -> Any:
     """A value unlikely to exist yet that fits a field's type and length."""
     number = next(_counter)
-    types = schema.get("type") if isinstance(schema.get("type"), list) else [schema.get("type")]
+    types: list[Any] = schema["type"] if isinstance(schema.get("type"), list) else [schema.get("type")]
     if "string" not in types:
         return 900_000_000 + number
     length = max(int(schema.get("minLength", 0)), min(int(schema.get("maxLength", 12)), 12))
@@ -98,14 +97,12 @@ def discover(target: Target, exists: ExistsDecl) -> Any:
     )
     if lister is None:
         return None
-    body = target.request("GET", lister.path).json()
-    rows = next((v for v in body.values() if isinstance(v, list)), []) if isinstance(body, dict) else []
-    where = exists.where
-    for row in rows:
-        if isinstance(row, dict) and len(row) == 1 and isinstance(next(iter(row.values())), dict):
-            row = next(iter(row.values()))  # rows wrapped in their model name
-        if all(row.get(k) == v for k, v in where.items()):
-            return row.get("id")
+    shape = target.model.rows_shape(lister)
+    if shape is None:
+        return None
+    for record in shape.records(target.request("GET", lister.path).json()):
+        if all(record.get(k) == v for k, v in exists.where.items()):
+            return record.get("id")
     return None
 
 
@@ -188,7 +185,7 @@ def build(spec: ApiSpec) -> list[Scenario]:
                         spec.name,
                         f"{label}: unique {'+'.join(declared.unique)}",
                         True,
-                        _unique_scenario(spec, operation, declared),
+                        _unique_scenario(operation, declared),
                     )
                 )
             if declared.exists is not None and declared.respond is not None:
@@ -202,9 +199,7 @@ def build(spec: ApiSpec) -> list[Scenario]:
                 )
         for field, rule, value in _violations(operation.record_schema()):
             scenarios.append(
-                Scenario(
-                    spec.name, f"{label}: {field} {rule}", True, _validation_scenario(spec, operation, field, value)
-                )
+                Scenario(spec.name, f"{label}: {field} {rule}", True, _validation_scenario(operation, field, value))
             )
     return scenarios
 
@@ -217,8 +212,9 @@ def _path(operation: Operation) -> str:
 def _credentials_scenario(operation: Operation) -> Callable[[Target], None]:
     def run(target: Target) -> None:
         bogus = {
-            name: "Bearer not-a-real-credential" if name.lower() == "authorization" else "not-a-real-credential"
-            for name in target.headers
+            name: value
+            for scheme in target.model.schemes_of(operation)
+            for name, value in scheme.present("not-a-real-credential").items()
         }
         for headers in ({}, bogus):
             response = httpx.request(
@@ -257,7 +253,7 @@ def _create_scenario(operation: Operation) -> Callable[[Target], None]:
     return run
 
 
-def _unique_scenario(spec: ApiSpec, operation: Operation, rule: RuleDecl) -> Callable[[Target], None]:
+def _unique_scenario(operation: Operation, rule: RuleDecl) -> Callable[[Target], None]:
     def run(target: Target) -> None:
         body, _ = _fresh_body(target, operation)
         first = target.request(operation.method, operation.path, json=body)
@@ -283,7 +279,7 @@ def _unique_scenario(spec: ApiSpec, operation: Operation, rule: RuleDecl) -> Cal
                 expect(_json(again) == example, "unique_key", f"the documented answer {example}", again)
         else:
             assert rule.error is not None  # a rule either responds or adds a field error
-            status = validation_status(spec, operation)
+            status = target.model.validation_status(operation)
             field = rule.error.field
             expect(
                 again.status_code == status and _names_field(_json(again), field),
@@ -313,7 +309,7 @@ def _missing_reference_scenario(
     return run
 
 
-def _validation_scenario(spec: ApiSpec, operation: Operation, field: str, value: Any) -> Callable[[Target], None]:
+def _validation_scenario(operation: Operation, field: str, value: Any) -> Callable[[Target], None]:
     def run(target: Target) -> None:
         body, record = _fresh_body(target, operation)
         if value is None:
@@ -321,7 +317,7 @@ def _validation_scenario(spec: ApiSpec, operation: Operation, field: str, value:
         else:
             record[field] = value
         response = target.request(operation.method, operation.path, json=body)
-        status = validation_status(spec, operation)
+        status = target.model.validation_status(operation)
         expect(
             response.status_code == status and _names_field(_json(response), field),
             "validation_rule",

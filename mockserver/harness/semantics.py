@@ -20,9 +20,11 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import schemathesis
 import tomli_w
@@ -30,41 +32,28 @@ from schemathesis import Case
 from schemathesis.config import SchemathesisConfig
 from schemathesis.schemas import BaseSchema
 
+from mockserver.harness.model import ContractModel
 from mockserver.harness.settings import Settings
-from mockserver.harness.target import Target, find_spec, login_route
-from mockserver.spec.model import CertificationCheck, parse_api
+from mockserver.harness.target import Target, find_model, spec_at
+from mockserver.spec.model import CertificationCheck
 from mockserver.spec.openapi import ApiSpec, Operation
 
 # schemathesis' own defaults for positive_data_acceptance and negative_data_rejection
 ACCEPTED_BY_DEFAULT = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 REJECTED_BY_DEFAULT = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx"]
-#: the engine's answers to a request over a size limit (mockserver/limits.py), whatever it says
-SIZE_LIMITS = {"payload_too_large": 413, "uri_too_long": 414, "headers_too_large": 431}
 
 
-def validation_status(spec: ApiSpec, operation: Operation) -> int:
-    declared = operation.mock.errors.get("validation") or spec.mock.errors.get("validation")
-    return declared.status if declared is not None else 422
-
-
-def refusals(spec: ApiSpec, operation: Operation) -> set[int]:
+def refusals(model: ContractModel, operation: Operation) -> set[int]:
     """Statuses with which the operation's declared rules refuse a schema-valid request."""
     statuses = set()
     for rule in operation.mock.rules:
         if rule.respond is not None:
             statuses.add(rule.respond.status)
         else:
-            statuses.add(validation_status(spec, operation))
+            statuses.add(model.validation_status(operation))
     if operation.mock.action == "login" and operation.mock.failure is not None:
         statuses.add(operation.mock.failure.status)
     return statuses
-
-
-def size_refusals(spec: ApiSpec, operation: Operation) -> set[int]:
-    """The size-limit statuses the operation documents: a valid or invalid request alike gets one when too large."""
-    errors = spec.mock.errors
-    statuses = {errors[name].status if name in errors else status for name, status in SIZE_LIMITS.items()}
-    return {status for status in statuses if str(status) in operation.responses}
 
 
 def with_extra(defaults: list[str], extra: set[int]) -> list[str]:
@@ -84,13 +73,14 @@ def certification_checks(declared: Mapping[str, CertificationCheck]) -> dict[str
     return {name: dict(check.settings) for name, check in declared.items()}
 
 
-def schemathesis_config(spec: ApiSpec, seed: int, max_examples: int) -> dict[str, Any]:
+def schemathesis_config(model: ContractModel, seed: int, max_examples: int) -> dict[str, Any]:
+    spec = model.spec
     operations = []
     soft = soft_deleted_paths(spec)
     for op in spec.operations:
         checks: dict[str, Any] = {}
-        too_large = size_refusals(spec, op)
-        extra = refusals(spec, op) | too_large
+        too_large = model.size_refusals(op)
+        extra = refusals(model, op) | too_large
         if extra:
             checks["positive_data_acceptance"] = {"expected-statuses": with_extra(ACCEPTED_BY_DEFAULT, extra)}
         if too_large:
@@ -117,9 +107,10 @@ def schemathesis_config(spec: ApiSpec, seed: int, max_examples: int) -> dict[str
 
 def load_schema(name: str, settings: Settings) -> BaseSchema:
     """The schemathesis schema of one API, configured from its spec's declarations."""
-    spec = find_spec(name, settings.spec)
-    config = SchemathesisConfig.from_dict(schemathesis_config(spec, settings.seed, settings.max_examples))
-    schema = schemathesis.openapi.from_path(spec.source, config=config)
+    model = find_model(name, settings.spec)
+    spec = model.spec
+    config = SchemathesisConfig.from_dict(schemathesis_config(model, settings.seed, settings.max_examples))
+    schema: BaseSchema = schemathesis.openapi.from_path(spec.source, config=config)
     if settings.read_only:
         schema = schema.include(method=["GET", "HEAD"])
     revoking = {(op.method, op.path) for op in spec.operations if revokes_credentials(op)}
@@ -129,10 +120,10 @@ def load_schema(name: str, settings: Settings) -> BaseSchema:
     return schema
 
 
-def api_of(case: Case) -> str:
-    """The API (spec name) a generated case belongs to."""
-    raw = case.operation.schema.raw_schema
-    return parse_api(raw.get("x-mock") or {}, raw["info"]["title"]).name
+def api_of(case: Case[Any]) -> str:
+    """The API (spec name) a generated case belongs to: its schema was loaded from the spec's file."""
+    location = case.operation.schema.location or ""
+    return spec_at(Path(url2pathname(urlsplit(location).path))).name
 
 
 def link_count(spec: ApiSpec) -> int:
@@ -141,18 +132,17 @@ def link_count(spec: ApiSpec) -> int:
 
 def cli_config(target: Target, settings: Settings) -> dict[str, Any]:
     """A `schemathesis.toml` for the schemathesis CLI against one target."""
-    config = schemathesis_config(target.spec, settings.seed, settings.max_examples)
-    if target.login_body is not None:
+    config = schemathesis_config(target.model, settings.seed, settings.max_examples)
+    login = target.model.login()
+    if target.login_body is not None and login is not None:
         # Log in once and again whenever a 401 says the credential was revoked.
-        login, token_field = login_route(target.spec)
-        scheme_name = next(iter(target.spec.security_schemes))
         config["auth"] = {
             "dynamic": {
                 "openapi": {
-                    scheme_name: {
-                        "path": login.path,
+                    login.scheme.name: {
+                        "path": login.operation.path,
                         "payload": target.login_body,
-                        "extract_selector": "/" + token_field,
+                        "extract_selector": login.selector,
                     }
                 }
             }
@@ -160,26 +150,33 @@ def cli_config(target: Target, settings: Settings) -> dict[str, Any]:
     return config
 
 
-def run_cli(target: Target, settings: Settings, phases: str, workdir: Path) -> subprocess.CompletedProcess[str]:
-    """Run the schemathesis CLI (its own engine) against a target.
+def cli_command(
+    target: Target,
+    config: dict[str, Any],
+    workdir: Path,
+    phases: str,
+    schema: str | None = None,
+    options: Sequence[str] = (),
+) -> list[str]:
+    """The schemathesis CLI command for a target, its `config` written to `WORKDIR/schemathesis.toml`.
 
-    The caller reads the exit code, and the failures from `WORKDIR/junit.xml`.
+    It tests `schema` (a path or URL; by default the spec's file, sent to the
+    target's URL) and reports to `WORKDIR/junit.xml`.
     """
-    config = cli_config(target, settings)
     config_path = workdir / "schemathesis.toml"
     config_path.write_text(tomli_w.dumps(config))
+    where = [schema] if schema is not None else [str(target.spec.source), "--url", target.base_url]
     command = [
         str(Path(sys.executable).with_name("st")),
         "--config-file",
         str(config_path),
         "run",
-        str(target.spec.source),
-        "--url",
-        target.base_url,
+        *where,
         "--phases",
         phases,
         "--mode",
         "all",
+        *options,
         "--report",
         "junit",
         "--report-junit-path",
@@ -193,6 +190,15 @@ def run_cli(target: Target, settings: Settings, phases: str, workdir: Path) -> s
     if revoking and target.login_body is None:
         for operation_id in revoking:  # logging out would revoke the only credential given
             command += ["--exclude-operation-id", operation_id]
+    return command
+
+
+def run_cli(target: Target, settings: Settings, phases: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """Run the schemathesis CLI (its own engine) against a target.
+
+    The caller reads the exit code, and the failures from `WORKDIR/junit.xml`.
+    """
+    command = cli_command(target, cli_config(target, settings), workdir, phases)
     calls = workdir / "calls.ndjson"
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "mockserver.harness.cli_hooks", "CONTRACT_CALL_LOG": str(calls)}
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=workdir, env=env)

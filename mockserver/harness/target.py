@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import warnings
 from collections.abc import Iterator
@@ -13,21 +14,26 @@ from typing import Any
 import httpx
 
 from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS
+from mockserver.harness.model import ContractModel
 from mockserver.harness.settings import Settings
 from mockserver.server.process import ServerProcess
-from mockserver.spec.loader import discover_specs, load_yaml
+from mockserver.spec.loader import discover_specs
 from mockserver.spec.openapi import ApiSpec, Operation, load_spec
 
 
 @dataclass
 class Target:
-    spec: ApiSpec
+    model: ContractModel
     base_url: str
     headers: dict[str, str]
     #: a body for the spec's login operation, to get throw-away credentials
     login_body: dict[str, Any] | None = None
     #: paths of the records the suite created; a DELETE on each removes (or deactivates) it
     created: list[str] = field(default_factory=list)
+
+    @property
+    def spec(self) -> ApiSpec:
+        return self.model.spec
 
     def __post_init__(self) -> None:
         self._by_route = {(op.method, op.path): op for op in self.spec.operations}
@@ -51,7 +57,9 @@ class Target:
                     body = json.loads(content)
                 except ValueError:
                     return
-                values = {name: _resolve(body, expression) for name, expression in link.get("parameters", {}).items()}
+                values = {
+                    name: _link_value(body, expression) for name, expression in link.get("parameters", {}).items()
+                }
                 if all(value is not None for value in values.values()):
                     self.created.append(undo.path.format(**values))
                 return
@@ -74,17 +82,24 @@ class Target:
 
     def throwaway_headers(self) -> dict[str, str]:
         """Headers with a credential of their own, issued by the spec's login operation."""
-        login, field_name = login_route(self.spec)
-        response = httpx.post(self.base_url + login.path, json=self.login_body, timeout=10)
+        login = self.model.login()
+        if login is None:
+            raise LookupError(f"{self.model.name}: the spec has no login operation to issue a credential")
+        response = httpx.post(self.base_url + login.operation.path, json=self.login_body, timeout=10)
         response.raise_for_status()
-        return {**self.headers, **credential_header(self.spec, response.json()[field_name])}
+        return {**self.headers, **login.scheme.present(_resolve(response.json(), login.selector))}
 
 
-def _resolve(body: Any, expression: str) -> Any:
+def _link_value(body: Any, expression: str) -> Any:
     """A `$response.body#/json/pointer` runtime expression against a response body."""
     if not expression.startswith("$response.body#"):
         return None
-    for part in expression.removeprefix("$response.body#").strip("/").split("/"):
+    return _resolve(body, expression.removeprefix("$response.body#"))
+
+
+def _resolve(body: Any, pointer: str) -> Any:
+    """A JSON pointer (`/a/b`) against a response body."""
+    for part in pointer.strip("/").split("/"):
         if not isinstance(body, dict) or part not in body:
             return None
         body = body[part]
@@ -94,57 +109,72 @@ def _resolve(body: Any, expression: str) -> Any:
 def find_spec(name: str, source: Path | None = None) -> ApiSpec:
     """The API's bundled spec, or the document at `source` (given with --spec) whatever its name."""
     if source is not None:
-        return load_spec(source)
-    specs = {s.name: s for s in (load_spec(p) for p in discover_specs(DEFAULT_SPECS))}
+        return spec_at(source)
+    specs = {s.name: s for s in (spec_at(p) for p in discover_specs(DEFAULT_SPECS))}
     if name not in specs:
         raise LookupError(f"no spec named {name!r}; known: {', '.join(sorted(specs))}")
     return specs[name]
 
 
-def login_route(spec: ApiSpec) -> tuple[Operation, str]:
-    """The spec's login operation and the answer's field that carries the new credential."""
-    login = next(op for op in spec.operations if op.mock.action == "login")
-    scheme_key = next(iter(spec.scheme_mocks.values())).key
-    field_name = next(k for k, v in login.mock.response.body.items() if v == f"${{credential.{scheme_key}}}")
-    return login, field_name
+def spec_at(path: Path) -> ApiSpec:
+    """The spec at `path`, loaded once while the file stays the same."""
+    return _load_spec(path.resolve(), _stamp(path))
 
 
-def credential_header(spec: ApiSpec, value: str) -> dict[str, str]:
-    """The header that presents a credential under the spec's first security scheme."""
-    scheme = next(iter(spec.security_schemes.values()))
-    if scheme.get("type") == "http":
-        return {"Authorization": f"Bearer {value}"}
-    return {scheme["name"]: value}
+def find_model(name: str, source: Path | None = None, fixtures_dir: Path = DEFAULT_FIXTURES) -> ContractModel:
+    """The compiled model of the API (see `find_spec`), built once while its spec and fixtures stay the same."""
+    path = find_spec(name, source).source.resolve()
+    fixtures = tuple(_stamp(file) for file in sorted(fixtures_dir.glob("*.y*ml")))
+    return _build_model(path, _stamp(path), fixtures_dir.resolve(), fixtures)
 
 
-def seed_credentials(
-    spec: ApiSpec, fixtures_dir: Path = DEFAULT_FIXTURES
-) -> tuple[dict[str, str], dict[str, Any] | None]:
-    """Headers for the seeded credential with the widest scopes, and a login body for its principal."""
-    seed = load_yaml(fixtures_dir / f"{spec.mock.fixtures or spec.name}.yaml") or {}
-    mock = next(iter(spec.scheme_mocks.values()))
-    records = seed.get(mock.credentials, [])
-    credential = max(records, key=lambda r: len(r.get(mock.scopes) or []))
-    headers = credential_header(spec, credential[mock.key])
-    principal_link = mock.principal
-    login = next((op for op in spec.operations if op.mock.action == "login"), None)
-    if principal_link is None or login is None:
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """What tells a changed file from the one loaded: its modification time and size."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
+@functools.lru_cache(maxsize=64)
+def _load_spec(path: Path, stamp: tuple[int, int] | None) -> ApiSpec:
+    return load_spec(path)
+
+
+@functools.lru_cache(maxsize=16)
+def _build_model(
+    path: Path, stamp: tuple[int, int] | None, fixtures_dir: Path, fixtures: tuple[tuple[int, int] | None, ...]
+) -> ContractModel:
+    return ContractModel.build(_load_spec(path, stamp), fixtures_dir)
+
+
+def seed_credentials(model: ContractModel) -> tuple[dict[str, str], dict[str, Any] | None]:
+    """Headers for the seeded credential with the widest scopes, and a login body for its principal.
+
+    Without fixtures (or a seeded credential) there are none: the caller passes its own.
+    """
+    scheme = model.scheme()
+    records = model.seed.get(scheme.table, []) if scheme is not None else []
+    if scheme is None or not records:
+        return {}, None
+    credential = max(records, key=lambda r: len(r.get(scheme.scopes) or []))
+    headers = scheme.present(credential[scheme.key])
+    login = model.login()
+    if scheme.principal is None or login is None:
         return headers, None
-    principal = next(r for r in seed.get(principal_link.resource, []) if r["id"] == credential[principal_link.key])
-    body = {}
-    for fields in (login.mock.identity, login.mock.secret):
-        for stored, template in fields.items():
-            body[template.removeprefix("${body.").removesuffix("}")] = principal[stored]
-    return headers, body
+    relation = scheme.principal
+    principal = next(r for r in model.seed.get(relation.resource, []) if r["id"] == credential[relation.key])
+    return headers, {sent: principal[stored] for stored, sent in login.body_fields.items()}
 
 
 @contextlib.contextmanager
 def mock_target(name: str, settings: Settings) -> Iterator[Target]:
     """A fresh mock server process, with the seeded credentials; it serves the folder of a --spec document."""
-    spec = find_spec(name, settings.spec)
-    headers, login_body = seed_credentials(spec)
+    model = find_model(name, settings.spec)
+    headers, login_body = seed_credentials(model)
     with ServerProcess(*(["--specs", str(settings.spec.parent)] if settings.spec else [])) as server:
-        yield Target(spec=spec, base_url=server.url, headers={**headers, **settings.headers}, login_body=login_body)
+        yield Target(model=model, base_url=server.url, headers={**headers, **settings.headers}, login_body=login_body)
 
 
 @contextlib.contextmanager
@@ -152,7 +182,7 @@ def remote_target(name: str, settings: Settings) -> Iterator[Target]:
     """A deployment, with the credentials the caller gave."""
     assert settings.base_url is not None
     target = Target(
-        spec=find_spec(name, settings.spec),
+        model=find_model(name, settings.spec),
         base_url=settings.base_url,
         headers=settings.headers,
         login_body=settings.login_body,

@@ -155,8 +155,10 @@ class MockApi:
         for resource in self.resources.values():  # every read of a parent lists its children
             for child in resource.children.values():
                 indexes.setdefault(child.resource, set()).add((child.key,))
+        #: each operation as compiled, by its operationId (read by the contract harness)
+        self.operations: dict[str, CompiledOperation] = {}
         for operation in spec.operations:
-            compiled = CompiledOperation(operation, self)
+            compiled = self.operations[operation.operation_id] = CompiledOperation(operation, self)
             self.router.add(operation.method, operation.path, compiled)
             for resource, field_sets in compiled.behaviour.index_fields().items():
                 indexes.setdefault(resource, set()).update(field_sets)

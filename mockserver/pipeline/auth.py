@@ -67,6 +67,12 @@ class Scheme:
             scopes=mock.scopes,
         )
 
+    def present(self, value: str) -> dict[str, str]:
+        """The parameter (in `location`) that carries `value` the way `presented` reads it back."""
+        if self.kind == "bearer":
+            return {"Authorization": f"Bearer {value}"}
+        return {self.parameter: value}
+
     def presented(self, headers: Mapping[str, str], query: Mapping[str, str], cookies: Mapping[str, str]) -> str | None:
         source = {"header": headers, "query": query, "cookie": cookies}[self.location]
         value = source.get(self.parameter)

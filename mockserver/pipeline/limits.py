@@ -16,6 +16,9 @@ from starlette.requests import Request
 
 from mockserver.errors import TooLarge
 
+#: the envelopes (`x-mock.errors` names) a request over a bound is refused with
+PAYLOAD_TOO_LARGE, URI_TOO_LONG, HEADERS_TOO_LARGE = "payload_too_large", "uri_too_long", "headers_too_large"
+SIZE_REFUSALS = (PAYLOAD_TOO_LARGE, URI_TOO_LONG, HEADERS_TOO_LARGE)
 #: the HTTP layer's cap on a request head (request line and headers together)
 HEAD_BYTES = 1024 * 1024
 #: where a request's scope keeps its body once read (or the refusal of it)
@@ -36,12 +39,12 @@ class Limits:
         scope = request.scope
         target = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
         if target > self.max_target_bytes:
-            raise TooLarge("uri_too_long", self.max_target_bytes)
+            raise TooLarge(URI_TOO_LONG, self.max_target_bytes)
         headers = scope.get("headers") or []
         if len(headers) > self.max_headers:
-            raise TooLarge("headers_too_large", self.max_headers)
+            raise TooLarge(HEADERS_TOO_LARGE, self.max_headers)
         if sum(len(name) + len(value) for name, value in headers) > self.max_header_bytes:
-            raise TooLarge("headers_too_large", self.max_header_bytes)
+            raise TooLarge(HEADERS_TOO_LARGE, self.max_header_bytes)
 
     async def read_body(self, request: Request) -> bytes:
         """The body, read no further than the limit: a declared or streamed excess is refused unread.
@@ -66,12 +69,12 @@ class Limits:
         limit = self.max_body_bytes
         declared = request.headers.get("content-length", "")
         if declared.isascii() and declared.isdigit() and int(declared) > limit:
-            raise TooLarge("payload_too_large", limit)
+            raise TooLarge(PAYLOAD_TOO_LARGE, limit)
         chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:  # chunked bodies declare no length
-                raise TooLarge("payload_too_large", limit)
+                raise TooLarge(PAYLOAD_TOO_LARGE, limit)
             chunks.append(chunk)
         return b"".join(chunks)
