@@ -14,6 +14,8 @@ import pytest
 from seed import DAFTRA_SEED, FACTURACION_SEED
 
 from mockserver.config import DEFAULT_SPECS
+from mockserver.harness.target import find_model
+from mockserver.pipeline.auth import Scheme
 from mockserver.server.process import ServerProcess
 from mockserver.spec.loader import discover_specs
 from mockserver.spec.openapi import ApiSpec, Operation, load_spec
@@ -26,25 +28,15 @@ def secured(spec: ApiSpec) -> list[Operation]:
     return [op for op in spec.operations if op.security and all(op.security)]
 
 
-def scheme_of(spec: ApiSpec) -> dict[str, Any]:
-    (scheme,) = spec.security_schemes.values()  # each API has one
+def scheme_of(spec: ApiSpec) -> Scheme:
+    (scheme,) = find_model(spec.name).api.auth.schemes.values()  # each API has one
     return scheme
-
-
-def present(spec: ApiSpec, value: str | None) -> dict[str, str]:
-    """Headers carrying `value` the way the API's scheme asks (a bearer token or a named key)."""
-    scheme = scheme_of(spec)
-    if value is None:
-        return {}
-    if scheme["type"] == "http":
-        return {"Authorization": f"Bearer {value}"}
-    return {scheme["name"]: value}
 
 
 def malformed(spec: ApiSpec, valid: str) -> list[dict[str, str | bytes]]:
     """Credentials that are almost right: wrong scheme word, no value, extra text, a stray Authorization."""
     scheme = scheme_of(spec)
-    if scheme["type"] == "http":
+    if scheme.kind == "bearer":
         # "Bearer null" and "Bearer undefined" are what a frontend sends before it has a token.
         return [
             {"Authorization": "Bearer"},
@@ -55,7 +47,7 @@ def malformed(spec: ApiSpec, valid: str) -> list[dict[str, str | bytes]]:
             {"Authorization": f"Bearer {valid} {valid}"},
             {"Authorization": f"Bearer {valid}é".encode()},
         ]
-    name = scheme["name"]
+    name = scheme.parameter
     # Daftra's guide: an Authorization header next to the key fails even with the right key.
     return [
         {name: ""},
@@ -107,7 +99,7 @@ def _variants() -> Iterator[Any]:
         yield pytest.param(spec, {}, id=f"{name}-missing")
         for i, headers in enumerate(malformed(spec, VALID[name])):
             yield pytest.param(spec, headers, id=f"{name}-malformed-{i}")
-        yield pytest.param(spec, present(spec, "1|no-such-credential-anywhere"), id=f"{name}-unknown")
+        yield pytest.param(spec, scheme_of(spec).present("1|no-such-credential-anywhere"), id=f"{name}-unknown")
 
 
 def test_both_specs_secure_their_operations():
@@ -124,7 +116,7 @@ def test_every_secured_operation_refuses_a_token_after_logout(http):
     token = http.post("/api/auth/login", json={"email": "admin@demo.pe", "password": "secret123"}).json()[
         "access_token"
     ]
-    mine = present(spec, token)
+    mine = scheme_of(spec).present(token)
     assert http.get("/api/v1/auth/me", headers=mine).status_code == 200
     assert http.post("/api/v1/auth/logout", headers=mine).status_code == 200
     assert refusals(http, spec, mine) == []
