@@ -67,10 +67,6 @@ def test_bad_preferences_are_explained(http):
     response = http.post("/api/v1/clients", headers={**ADMIN, "Prefer": "code=418"}, json={})
     assert response.status_code == 422
     assert "418 is not documented" in response.json()["message"]
-    response = http.post("/api/auth/login", headers={"Prefer": "code=401, example=nope"}, json={})
-    assert "available: invalid_credentials, inactive" in response.json()["message"]
-    named = http.post("/api/auth/login", headers={"Prefer": "code=401, example=inactive"}, json={})
-    assert named.status_code == 401 and named.json()["message"] == "Usuario inactivo"
 
 
 def test_spanish_messages_on_request():
