@@ -1,0 +1,76 @@
+"""The contract harness's model of each API: what it expects is what the mock answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mockserver.harness.settings import Settings
+from mockserver.harness.target import find_model, seed_credentials
+
+APIS = Settings.all_apis()
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_each_scheme_reads_back_the_credential_it_presents(api):
+    for scheme in find_model(api).api.auth.schemes.values():
+        presented = scheme.present("some-credential")
+        headers = presented if scheme.location == "header" else {}
+        query = presented if scheme.location == "query" else {}
+        assert scheme.presented(httpx.Headers(headers), query, {}) == "some-credential"
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_the_seeded_credential_is_accepted_and_a_bogus_one_refused(http, api):
+    model = find_model(api)
+    headers, _ = seed_credentials(model)
+    lister = next(op for op in model.spec.operations if op.mock.action == "list" and "{" not in op.path)
+    assert http.get(lister.path, headers=headers).status_code == 200
+    (scheme,) = model.schemes_of(lister)
+    assert http.get(lister.path, headers=scheme.present("not-a-real-credential")).status_code == 401
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_the_login_answer_carries_a_credential_where_the_model_says(http, api):
+    model = find_model(api)
+    login = model.login()
+    if login is None:
+        assert seed_credentials(model)[1] is None  # no login body without a login operation
+        return
+    body = seed_credentials(model)[1]
+    answer = http.post(login.operation.path, json=body)
+    assert answer.status_code == login.operation.mock.response.status
+    credential = answer.json()
+    for part in login.selector.strip("/").split("/"):
+        credential = credential[part]
+    me = next(op for op in model.spec.operations if op.security and "{" not in op.path and op.method == "GET")
+    assert http.get(me.path, headers=login.scheme.present(credential)).status_code == 200
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_list_rows_are_found_where_the_answer_keeps_them(http, api):
+    model = find_model(api)
+    headers, _ = seed_credentials(model)
+    for lister in (op for op in model.spec.operations if op.mock.action == "list" and "{" not in op.path):
+        shape = model.rows_shape(lister)
+        assert shape is not None, lister.path
+        seeded = {record["id"] for record in model.seed.get(lister.mock.resource or "", [])}
+        listed = {record["id"] for record in shape.records(http.get(lister.path, headers=headers).json())}
+        assert listed <= seeded and (listed or not seeded), lister.path
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_an_invalid_body_gets_the_status_the_model_expects(http, api):
+    model = find_model(api)
+    headers, _ = seed_credentials(model)
+    create = next(op for op in model.spec.operations if op.mock.action == "create" and "{" not in op.path)
+    response = http.post(create.path, headers=headers, json=[])
+    assert response.status_code == model.validation_status(create)
+
+
+def test_a_spec_without_fixtures_has_no_seeded_credentials(tmp_path: Path):
+    model = find_model(APIS[0], fixtures_dir=tmp_path)
+    assert model.seed == {}
+    assert seed_credentials(model) == ({}, None)
