@@ -5,7 +5,7 @@ PORT   ?= 8000
 SOAK_SECONDS ?= 600
 BIN     = $(VENV)/bin
 
-.PHONY: serve test install browser image-test bench clean
+.PHONY: serve test lint install browser image-test bench clean
 
 # The stamp file is rebuilt whenever pyproject.toml changes, so a fresh clone
 # (or a new dependency) installs exactly once.
@@ -26,7 +26,14 @@ browser:
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
-test: install browser
+# The habits every change keeps: lint and format, strict types, one-way layers.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: install browser lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # docker/Dockerfile built and run for real (tests/test_image.py), with podman

@@ -152,8 +152,8 @@ class MockApi:
         )
         self.router: Router[CompiledOperation] = Router(mock.path_suffixes)
         indexes: dict[str, set[tuple[str, ...]]] = self.auth.index_fields()
-        for resource in self.resources.values():  # every read of a parent lists its children
-            for child in resource.children.values():
+        for declared in self.resources.values():  # every read of a parent lists its children
+            for child in declared.children.values():
                 indexes.setdefault(child.resource, set()).add((child.key,))
         #: each operation as compiled, by its operationId (read by the contract harness)
         self.operations: dict[str, CompiledOperation] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,7 +108,7 @@ class Authenticator:
 
     def authenticate(
         self,
-        requirements: list[Mapping[str, list[str]]],
+        requirements: Sequence[Mapping[str, list[str]]],
         store: Store,
         headers: Mapping[str, str],
         query: Mapping[str, str],

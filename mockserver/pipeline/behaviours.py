@@ -157,6 +157,10 @@ class _Base:
         #: field tuples this behaviour looks records up by, for the store to index
         self.lookups: list[tuple[str, ...]] = business_rules.unique_keys(self.rules)
 
+    def __call__(self, call: Call) -> Reply:
+        """What the behaviour does to the state, and its answer (each action has its own)."""
+        raise NotImplementedError
+
     def table(self, call: Call) -> Table:
         return call.store.table(self.resource)
 

@@ -53,7 +53,7 @@ class Messages:
             return ""
         more = len(texts) - 1
         if more == 0:
-            return texts[0]
+            return str(texts[0])
         key = "more_one" if more == 1 else "more_many"
         return render_text(self.templates.get(key, "${first}"), {"first": texts[0], "count": more})
 
