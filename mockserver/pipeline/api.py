@@ -272,5 +272,5 @@ def load_seed(path: Path) -> dict[str, list[Record]]:
     try:
         check_tables(seed)
     except StateError:
-        raise SpecError(f"{path}: fixtures must map each resource name to a list of records") from None
+        raise SpecError("fixtures must map each resource name to a list of records", file=path) from None
     return seed
