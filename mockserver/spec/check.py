@@ -306,7 +306,8 @@ def _template_path(template: Any, marker: str, parts: list[str]) -> list[str] | 
 
 
 def record_schemas(spec: ApiSpec) -> dict[str, dict[str, Any]]:
-    """Each resource's record schema: where a read of it answers `${record}` in its documented response."""
+    """Each resource's record schema: where a read of it answers `${record}` in its documented response,
+    or for a child resource, the items of its list in the parent's record."""
     found: dict[str, dict[str, Any]] = {}
     for op in sorted(spec.operations, key=lambda op: op.mock.get("action") != "read"):  # reads first
         resource, response = op.mock.get("resource"), op.mock.get("response") or {}
@@ -320,14 +321,33 @@ def record_schemas(spec: ApiSpec) -> dict[str, dict[str, Any]]:
                 break
         if schema is not None:
             found[resource] = schema
+    # A child resource (e.g. line items) has no reads of its own: its records are the items of the list
+    # its parent's record holds under the child's name. A table several parents share (lines of two kinds
+    # of document) holds each record to the schema of the parent it names.
+    lines: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for parent, config in (spec.mock.get("resources") or {}).items():
+        for name, child in ((config or {}).get("children") or {}).items():
+            items = (merged_properties(found.get(parent) or {}).get(name) or {}).get("items")
+            if isinstance(items, dict):
+                lines.setdefault(child["resource"], []).append((child["key"], items))
+    for resource, kinds in lines.items():
+        if resource not in found:
+            found[resource] = kinds[0][1] if len(kinds) == 1 else {"allOf": [_when_naming(*kind) for kind in kinds]}
     return found
 
 
+def _when_naming(key: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` for the records whose `key` names something (is set and not null)."""
+    return {"if": {"required": [key], "properties": {key: {"not": {"type": "null"}}}}, "then": schema}
+
+
 def _not_requiring(schema: dict[str, Any], names: set[str]) -> dict[str, Any]:
-    """The schema with those names dropped from its `required` lists (its own and its `allOf` parts')."""
+    """The schema with those names dropped from its `required` lists (its own, its `allOf` parts', its `then`'s)."""
     relaxed = {**schema, "required": [name for name in schema.get("required", []) if name not in names]}
     if "allOf" in schema:
         relaxed["allOf"] = [_not_requiring(part, names) for part in schema["allOf"]]
+    if "then" in schema:
+        relaxed["then"] = _not_requiring(schema["then"], names)
     return relaxed
 
 
