@@ -4,8 +4,9 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SOAK_SECONDS ?= 600
 BIN     = $(VENV)/bin
+SPECTRAL = build/node/node_modules/.bin/spectral
 
-.PHONY: serve test lint install browser image-test bench clean
+.PHONY: serve test lint install browser lint-tools image-test bench clean
 
 # The stamp file is rebuilt whenever pyproject.toml changes, so a fresh clone
 # (or a new dependency) installs exactly once.
@@ -33,7 +34,21 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: install browser lint
+# Spectral lints the specs; npm installs it into build/node, pinned to its
+# major version, once. Node and npm come from Debian, like chromium above.
+$(SPECTRAL):
+	@command -v npm >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm; }
+	npm install --prefix build/node --no-audit --no-fund --silent @stoplight/spectral-cli@6
+
+lint-tools: $(SPECTRAL)
+
+# The specs are checked before anything relies on them: `mockserver check`,
+# then Spectral's OpenAPI rules (.spectral.yaml), where a warning fails too.
+test: install browser lint-tools lint
+	$(BIN)/mockserver check specs
+	$(SPECTRAL) lint --quiet --fail-severity=warn --ruleset .spectral.yaml specs/*.yaml
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # docker/Dockerfile built and run for real (tests/test_image.py), with podman

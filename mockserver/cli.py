@@ -17,7 +17,7 @@ import click
 import uvicorn
 import yaml
 
-from mockserver.config import ServerConfig, bundled
+from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS, ServerConfig, bundled
 from mockserver.errors import ControlError, SpecError, StateError
 from mockserver.pipeline.limits import HEAD_BYTES
 from mockserver.server.app import create_app
@@ -181,6 +181,34 @@ def serve(host: str, port: int, log_level: str, access_log: bool, **options: Any
         http="h11",
         h11_max_incomplete_event_size=HEAD_BYTES,
     )
+
+
+@main.command()
+@click.argument("paths", metavar="[SPEC_OR_DIR]...", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--fixtures",
+    "fixtures_dir",
+    type=FOLDER,
+    default=DEFAULT_FIXTURES,
+    show_default=True,
+    help="Folder of seed data, one YAML file per API.",
+)
+def check(paths: tuple[Path, ...], fixtures_dir: Path) -> None:
+    """Check specs (default: the bundled specs folder) and their fixtures.
+
+    Prints one line per problem, FILE:LINE: #/json/pointer: message. Exit
+    status: 0 when clean, 1 on problems, 2 on a usage error.
+    """
+    from mockserver.harness.check import check as run_check
+
+    try:
+        problems = run_check(paths or (DEFAULT_SPECS,), fixtures_dir)
+    except SpecError as exc:  # a folder with no specs in it
+        raise click.UsageError(str(exc)) from exc
+    for problem in problems:
+        click.echo(problem.located())
+    click.echo(f"{len(problems)} problem(s) in {', '.join(map(str, paths or (DEFAULT_SPECS,)))}")
+    sys.exit(1 if problems else 0)
 
 
 #: the contract suite's layers, by the file that holds each

@@ -50,26 +50,32 @@ class MockError(Exception):
 class SpecError(MockError):
     """A spec or fixture the engine cannot serve.
 
-    `file` and `pointer` (an RFC 6901 JSON pointer into that file) say where;
-    the message is the reason, written for the person who edits the file.
+    `file`, `line` and `pointer` (an RFC 6901 JSON pointer into that file)
+    say where; the message is the reason, written for the person who edits
+    the file. Located, it reads `FILE:LINE: #POINTER: reason`.
     """
 
-    def __init__(self, reason: str, *, file: object = None, pointer: str | None = None) -> None:
+    def __init__(
+        self, reason: str, *, file: object = None, pointer: str | None = None, line: int | None = None
+    ) -> None:
         self.reason = reason
         self.file = str(file) if file is not None else None
         self.pointer = pointer
+        self.line = line
         super().__init__(self.located())
 
     def located(self) -> str:
-        where = ": ".join(
-            part for part in (self.file, f"#{self.pointer}" if self.pointer is not None else None) if part
-        )
+        file = f"{self.file}:{self.line}" if self.file and self.line is not None else self.file
+        where = ": ".join(part for part in (file, f"#{self.pointer}" if self.pointer is not None else None) if part)
         return f"{where}: {self.reason}" if where else self.reason
 
     def at(self, file: object = None, pointer: str | None = None) -> SpecError:
         """The same reason, placed (what is already known about the place wins)."""
         return SpecError(
-            self.reason, file=self.file or file, pointer=self.pointer if self.pointer is not None else pointer
+            self.reason,
+            file=self.file or file,
+            pointer=self.pointer if self.pointer is not None else pointer,
+            line=self.line,
         )
 
     @property

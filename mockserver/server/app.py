@@ -67,7 +67,12 @@ class MockServer:
         self.apis = self._sorted(self._build(path) for path in discover_specs(Path(config.specs_dir)))
 
     def _build(self, spec_path: Path) -> MockApi:
-        return MockApi(load_spec(spec_path), Path(self.config.fixtures_dir), self.config, self.controls, self.limits)
+        try:
+            return MockApi(
+                load_spec(spec_path), Path(self.config.fixtures_dir), self.config, self.controls, self.limits
+            )
+        except SpecError as exc:  # a behaviour that cannot be built names its operation; the file is known here
+            raise exc.at(file=spec_path) from exc
 
     @staticmethod
     def _sorted(apis: Any) -> list[MockApi]:

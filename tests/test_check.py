@@ -1,0 +1,129 @@
+"""`mockserver check`: each kind of problem it promises to find, found where it is."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from mockserver.cli import main
+from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS
+
+SPEC = DEFAULT_SPECS / "facturacion.yaml"
+CLIENT = "#/paths/~1api~1v1~1clients~1{client}"
+SEARCH = "#/paths/~1api~1v1~1clients~1search-by-document/post/requestBody/content/application~1json/example"
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, ["check", *args])
+
+
+def edited(folder: Path, source: Path, old: str, new: str) -> Path:
+    """A copy of a file in `folder` with one passage replaced (line numbers kept when `new` keeps them)."""
+    text = source.read_text()
+    assert text.count(old) == 1, old
+    copy = folder / source.name
+    copy.write_text(text.replace(old, new))
+    return copy
+
+
+def line_of(path: Path, text: str, after: int = 0) -> int:
+    """The number of the first line after `after` that holds `text`."""
+    lines = enumerate(path.read_text().splitlines(), 1)
+    return next(number for number, line in lines if number > after and text in line)
+
+
+def test_bundled_specs_are_clean() -> None:
+    result = run(str(DEFAULT_SPECS))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1].startswith("0 problem(s)")
+
+
+def test_a_duplicate_key_is_named_with_its_line(tmp_path: Path) -> None:
+    copy = edited(
+        tmp_path,
+        SPEC,
+        "      operationId: searchClientByDocument\n",
+        "      operationId: searchClientByDocument\n      operationId: findClient\n",
+    )
+    result = run(str(copy))
+    assert result.exit_code == 1
+    line = line_of(copy, "operationId: findClient")
+    assert f"{copy}:{line}: #/paths/~1api~1v1~1clients~1search-by-document/post/operationId: " in result.output
+    assert f"duplicate key 'operationId' (first at line {line - 1})" in result.output
+
+
+def test_an_example_that_breaks_its_schema(tmp_path: Path) -> None:
+    copy = edited(
+        tmp_path,
+        SPEC,
+        'example: {company_id: 1, tipo_documento: "6", numero_documento: "20100047218"}',
+        'example: {company_id: uno, tipo_documento: "6", numero_documento: "20100047218"}',
+    )
+    result = run(str(copy))
+    assert result.exit_code == 1
+    line = line_of(copy, "company_id: uno")
+    assert f"{copy}:{line}: {SEARCH}/company_id: example does not match its schema: 'uno' is not of type" in (
+        result.output
+    )
+
+
+def test_a_link_to_nothing(tmp_path: Path) -> None:
+    copy = edited(
+        tmp_path,
+        SPEC,
+        "            UpdateClient:\n              operationId: updateClient\n"
+        '              parameters: {client: "$request.path.client"}\n            DeactivateClient:',
+        "            UpdateClient:\n              operationId: updateClient\n"
+        '              parameters: {client: "$request.path.cliente"}\n            DeactivateClient:',
+    )
+    copy = edited(
+        tmp_path,
+        copy,
+        "description: Updated\n          links:\n            GetClient:\n              operationId: getClient\n",
+        "description: Updated\n          links:\n            GetClient:\n              operationId: getClients\n",
+    )
+    result = run(str(copy))
+    assert result.exit_code == 1
+    links = f"{CLIENT}/get/responses/200/links"
+    assert f"{links}/UpdateClient/parameters/client: getClient has no path parameter 'cliente'" in result.output
+    assert f"{CLIENT}/put/responses/200/links/GetClient: link to unknown operationId 'getClients'" in result.output
+
+
+def test_a_fixture_record_that_breaks_its_schema(tmp_path: Path) -> None:
+    spec_dir, fixtures = tmp_path / "specs", tmp_path / "fixtures"
+    spec_dir.mkdir()
+    fixtures.mkdir()
+    shutil.copy(SPEC, spec_dir)
+    seeded = edited(
+        fixtures, DEFAULT_FIXTURES / "facturacion.yaml", 'numero_documento: "46779354"', "numero_documento: 46779354"
+    )
+    result = run(str(spec_dir), "--fixtures", str(fixtures))
+    assert result.exit_code == 1
+    line = line_of(seeded, "numero_documento: 46779354")
+    assert f"{seeded}:{line}: #/clients/1/numero_documento: clients record does not match its schema" in result.output
+
+
+def test_a_request_example_the_mock_refuses(tmp_path: Path) -> None:
+    # client 2's document: the update example (on client 1) now collides with it
+    copy = edited(
+        tmp_path,
+        SPEC,
+        '              tipo_documento: "6"\n              numero_documento: "20555555551"',
+        '              tipo_documento: "1"\n              numero_documento: "46779354"',
+    )
+    result = run(str(copy))
+    assert result.exit_code == 1
+    line = line_of(copy, "example:", after=line_of(copy, "summary: Update a client"))
+    for method in ("put", "patch"):  # PATCH shares PUT's body and answers
+        assert (
+            f"{copy}:{line}: {CLIENT}/{method}/requestBody/content/application~1json/example: "
+            "request example answered 400, documented 200" in result.output
+        )
+
+
+def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    result = run(str(tmp_path / "nowhere.yaml"))
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
