@@ -19,7 +19,9 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from mockserver.cli import main
 from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS
 from mockserver.errors import SpecError
 from mockserver.server.app import create_app
@@ -294,6 +296,30 @@ def test_a_malformed_declaration_is_refused_with_file_pointer_and_reason(tmp_pat
     assert [(p.file, p.pointer) for p in problems] == [(str(path), pointer)], [p.located() for p in problems]
     assert reason in problems[0].reason
     assert problems[0].located() == f"{path}: #{pointer}: {problems[0].reason}"
+
+
+@pytest.mark.parametrize(("api", "where", "value", "pointer", "reason"), MALFORMED, ids=lambda v: None)
+def test_serve_reload_and_check_all_refuse_it(tmp_path, monkeypatch, caplog, api, where, value, pointer, reason):
+    good = write_spec(tmp_path / "specs", api)
+    app = create_app(specs_dir=good.parent, fixtures_dir=DEFAULT_FIXTURES)
+    served = app.state.server.apis
+    path = write_spec(tmp_path / "specs", api, (where, value))
+    # hot reload: the old API keeps serving, and the log names the place
+    with caplog.at_level(logging.ERROR, logger="mockserver"):
+        app.state.server.reload({path})
+    assert app.state.server.apis == served
+    assert f"{path}: #{pointer}: " in caplog.text
+    # serve: exit 2 before anything listens (a server that started would be a failure, not a hang)
+    monkeypatch.setattr("mockserver.cli.uvicorn.run", lambda *a, **k: pytest.fail("serve started on a bad spec"))
+    options = ["--specs", str(path.parent), "--fixtures", str(DEFAULT_FIXTURES), "--no-reload"]
+    result = CliRunner().invoke(main, ["serve", *options])
+    assert result.exit_code == 2, result.output
+    assert f"error: {path}: #{pointer}: " in result.stderr
+    assert "Traceback" not in result.output
+    # check: exit 1, one line naming the file and the pointer
+    result = CliRunner().invoke(main, ["check", str(path), "--fixtures", str(DEFAULT_FIXTURES)])
+    assert result.exit_code == 1, result.output
+    assert re.search(rf"^{re.escape(str(path))}:\d+: #{re.escape(pointer)}: ", result.output, re.M), result.output
 
 
 def test_every_problem_of_a_spec_is_reported_at_once(tmp_path):
