@@ -18,6 +18,7 @@ import httpx
 import pytest
 from seed import ADMIN, DAFTRA
 
+from mockserver.pipeline.inputs import nest
 from mockserver.server.app import create_app
 
 _numbers = itertools.count(71_000_000)
@@ -259,3 +260,25 @@ def test_query_parameters_as_numeric_strings(app: InProcess) -> None:
     assert page.status_code == 200 and page.json()["pagination"]["page"] == 2
     refused = app.get("/api2/clients", headers=DAFTRA, params={"limit": "uno"})
     assert refused.status_code == 400
+
+
+# -- how bracket keys nest (PHP's reading of a form) -------------------------------
+
+
+def test_bracket_keys_nest_into_objects_and_lists_as_php_reads_them() -> None:
+    pairs = [
+        ("detalles[0][codigo]", "A"),
+        ("detalles[1][codigo]", "B"),
+        ("tags[]", "x"),
+        ("tags[]", "y"),
+        ("Client[business_name]", "Uno"),
+        ("Client[business_name]", "Dos"),  # the later value wins
+        ("sparse[3]", "z"),  # not 0..n-1: an object, as PHP's array would encode
+        ("[nameless]", "dropped"),
+    ]
+    assert nest(pairs) == {
+        "detalles": [{"codigo": "A"}, {"codigo": "B"}],
+        "tags": ["x", "y"],
+        "Client": {"business_name": "Dos"},
+        "sparse": {"3": "z"},
+    }
