@@ -21,6 +21,7 @@ from hostile import APIS, Api, send
 from mockserver.server.process import ServerProcess
 
 JSON = {"Content-Type": "application/json"}
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 DEEP = b"[" * 10_000 + b"]" * 10_000
 MEGABYTE = "x" * 1_000_000
 
@@ -62,12 +63,36 @@ CASES = [
     Case(
         "text/plain", BODY, b'{"a": 1}', headers={"Content-Type": "text/plain"}, says="must be sent as application/json"
     ),
+    # Both APIs read forms (x-mock.input.bodies), so a form is read, then validated like JSON.
+    Case("form without the fields", BODY, b"a=1", headers=FORM, says="required"),
+    Case("form over the limit", BODY, b"a=" + b"x" * (2 * 1024 * 1024), headers=FORM, status=413, says="2097152"),
+    Case("form brackets 100 deep", BODY, b"a" + b"[0]" * 100 + b"=1", headers=FORM, says="nested more than 64 levels"),
+    Case("form of 2,000 fields", BODY, b"&".join(b"f%d=1" % i for i in range(2000)), headers=FORM, says="1000 fields"),
+    Case("form not UTF-8", BODY, b"razon_social=%FF%FE", headers=FORM, says="not a valid form"),
     Case(
-        "form encoded",
+        "multipart with another boundary",
         BODY,
-        b"a=1",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        says="must be sent as application/json",
+        b'--other\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--other--\r\n',
+        headers={"Content-Type": "multipart/form-data; boundary=declared"},
+        says="not a valid form",
+    ),
+    Case("multipart without a boundary", BODY, b"a", headers={"Content-Type": "multipart/form-data"}, says="boundary"),
+    Case(
+        "multipart over the limit",
+        BODY,
+        b'--b\r\nContent-Disposition: form-data; name="f"; filename="f.bin"\r\n\r\n'
+        + b"x" * (2 * 1024 * 1024)
+        + b"\r\n--b--\r\n",
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+        status=413,
+        says="2097152",
+    ),
+    Case(
+        "multipart brackets 100 deep",
+        BODY,
+        b'--b\r\nContent-Disposition: form-data; name="a' + b"[0]" * 100 + b'"\r\n\r\n1\r\n--b--\r\n',
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+        says="nested more than 64 levels",
     ),
     Case("no Content-Type", BODY, b'{"a": 1}', headers={}, says="must be sent as application/json"),
     Case("empty body", BODY, b"", says="required"),

@@ -24,6 +24,7 @@ from mockserver.pipeline import behaviours
 from mockserver.pipeline.auth import Authenticator, secret_headers
 from mockserver.pipeline.controls import TRANSPORT_FAULTS, Controls, request_transport_fault
 from mockserver.pipeline.dynamic import DataGenerator
+from mockserver.pipeline.inputs import InputReader
 from mockserver.pipeline.limits import Limits
 from mockserver.pipeline.messages import Messages
 from mockserver.pipeline.preferences import Preference, read_preference
@@ -66,9 +67,12 @@ class CompiledOperation:
 
     def __init__(self, operation: Operation, api: MockApi) -> None:
         self.operation = operation
-        declared = api.spec.mock
+        declared = api.spec.mock.input
         self.validator = RequestValidator(
-            operation, trim_strings=declared.trim_strings, empty_strings_to_null=declared.empty_strings_to_null
+            operation,
+            trim_strings=declared.trim_strings,
+            empty_strings_to_null=declared.empty_strings_to_null,
+            coercion=declared.coerce,
         )
         self.behaviour = behaviours.build(operation, api.environment)
         overrides = operation.mock.errors
@@ -120,6 +124,8 @@ class Outcome:
     miss: dict[str, Any] | None = None
     #: the data the response body was rendered from
     body: Any = None
+    #: the method a POST was routed as (`_method`, `X-HTTP-Method-Override`), when it named one
+    routed_as: str | None = None
 
 
 class MockApi:
@@ -136,6 +142,7 @@ class MockApi:
         self.session_header = config.session_header
         self.seed_value = config.seed
         self.limits = limits
+        self.input = InputReader(mock.input, limits)
         self.errors: dict[str, ReplyTemplate] = {
             name: reply_template(t) for name, t in {**_FALLBACK_ERRORS, **mock.errors}.items()
         }
@@ -183,6 +190,10 @@ class MockApi:
         outcome = Outcome(Response())
         try:
             self.limits.check_head(request)
+            routed = await self.input.method(request)
+            if routed is not None:  # the service routes it as the method it names, and so says it was
+                outcome.routed_as = method = routed
+                context["request"]["method"] = routed
             reply = await self._answer(request, method, path, context, outcome)
         except Reply as raised:
             reply = raised
@@ -194,7 +205,7 @@ class MockApi:
         except Exception as exc:  # a bug in the mock: log it, never leak a traceback
             log.exception("unexpected error on %s %s", method, path)
             reply = self.errors["internal"]({**context, "status": 500, "detail": type(exc).__name__})
-        outcome.response = to_response(reply, head_only=method == "HEAD")
+        outcome.response = to_response(reply, head_only=request.method == "HEAD")
         outcome.body = reply.body
         return outcome
 
@@ -252,9 +263,9 @@ class MockApi:
         body: Any = None
         if validator.body_schema is not None:
             try:
-                raw = await self.limits.read_body(request)
-                body = validator.parse_body(raw, request.headers.get("content-type"))
-                errors += validator.body(body, sent=bool(raw.strip()))
+                sent = await self.input.read(request)
+                body = validator.coerced(sent.value)
+                errors += validator.body(body, sent=sent.sent)
             except BodyError as exc:
                 errors.append(FieldError("body", exc.rule, {"detail": exc.detail, "limit": exc.limit}))
         context["body"] = body if isinstance(body, dict) else {}

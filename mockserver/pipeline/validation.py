@@ -7,17 +7,18 @@ schema declares them, and per field in rule order (required, type, ...).
 
 from __future__ import annotations
 
-import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import jsonschema_rs
-import orjson
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from mockserver.errors import BodyError, FieldError
+from mockserver.pipeline.inputs import normalise, parse_json
+from mockserver.spec.model import CoercionDecl
 from mockserver.spec.openapi import Operation
 from mockserver.spec.schemas import merged_properties, required_names, value_at
 
@@ -31,15 +32,6 @@ _RULE_ORDER = {
 # ASCII digits only: int() also reads "１" or "١" as 1, which no API takes for an id.
 _INTEGER = re.compile(r"^-?[0-9]{1,4000}$")
 _NUMBER = re.compile(r"^-?[0-9]{1,300}(\.[0-9]{1,300})?([eE][-+]?[0-9]{1,3})?$")
-# PHP's json_decode stops at 512 levels; orjson itself stops at 1024.
-MAX_DEPTH = 512
-# orjson errors that name a limit of the reader, not a fault in the JSON text
-_READER_LIMITS = {
-    "depth limit exceeded": ("body.too_deep", MAX_DEPTH),
-    "number is infinity when parsed as double": ("body.number_too_large", None),
-}
-# What PHP's trim() strips; the specs' "not blank" patterns name the same set.
-_TRIMMED = " \t\n\r\x00\x0b"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 FORMATS = FormatChecker()
@@ -74,37 +66,6 @@ def _quick_check(schema: Mapping[str, Any]) -> Callable[[Any], bool]:
     return fast.is_valid
 
 
-def _depth(value: Any) -> int:
-    """How deeply a parsed body nests, counted without recursion."""
-    deepest = 0
-    pending = [(value, 1)]
-    while pending:
-        node, level = pending.pop()
-        deepest = max(deepest, level)
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        pending.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
-    return deepest
-
-
-def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:  # named in the answer, so a long key is cut short
-            raise BodyError("body.duplicate_key", key if len(key) <= 64 else key[:64] + "…")
-        seen[key] = value
-    return seen
-
-
-def _refuse_duplicate_keys(raw: bytes) -> None:
-    """A key sent twice in one object is refused: parsers disagree on which value wins.
-
-    orjson keeps the last silently, so the text is read again by the standard
-    parser, which reports every object's pairs; the body is known to be valid
-    JSON within MAX_DEPTH by now, so this second read cannot fail otherwise.
-    """
-    json.loads(raw, object_pairs_hook=_unique_pairs)
-
-
 def _types(schema: Mapping[str, Any]) -> list[str]:
     declared = schema.get("type")
     if isinstance(declared, str):
@@ -114,16 +75,119 @@ def _types(schema: Mapping[str, Any]) -> list[str]:
     return []
 
 
-def coerce(text: str, schema: Mapping[str, Any]) -> Any:
+def _all_types(schema: Mapping[str, Any]) -> set[str]:
+    """The JSON types a schema allows, its `anyOf`/`oneOf` branches included."""
+    found = set(_types(schema))
+    for keyword in ("anyOf", "oneOf"):
+        for branch in schema.get(keyword) or ():
+            if isinstance(branch, Mapping):
+                found |= _all_types(branch)
+    return found
+
+
+def _read_number(text: str, integer_only: bool) -> int | float | None:
+    """A numeric string as the number it spells, or None; "1e400" is no number either API can hold."""
+    if _INTEGER.match(text):
+        return int(text)
+    if integer_only or not _NUMBER.match(text):
+        return None
+    number = float(text)
+    return number if math.isfinite(number) else None
+
+
+def _as_text(number: int | float) -> str:
+    # PHP's (string) cast: 100.0 is "100", 2.5 is "2.5"
+    return str(int(number)) if isinstance(number, float) and number.is_integer() else str(number)
+
+
+def _boolean_forms(rules: CoercionDecl) -> dict[tuple[type, Any], bool]:
+    # keyed by type too: 1 == 1.0 == True in Python, but only the declared forms are booleans
+    forms = {(type(form), form): True for form in rules.true_values}
+    forms.update({(type(form), form): False for form in rules.false_values})
+    return forms
+
+
+#: a compiled conversion of one value, decided per field when the spec loads
+Coercer = Callable[[Any], Any]
+
+
+def scalar_coercer(schema: Mapping[str, Any], rules: CoercionDecl, *, text: bool = False) -> Coercer | None:
+    """How one value is read as the type its schema wants; None when nothing is ever converted.
+
+    `text` is for path and query values, always strings: numbers and the
+    OpenAPI serialisation of booleans (`true`/`false`) are read whatever the
+    API declares, besides its own boolean forms.
+    """
+    types = _all_types(schema)
+    numeric = "number" in types or "integer" in types
+    to_number = numeric and "string" not in types and (text or rules.numeric_strings)
+    integer_only = "number" not in types
+    forms = _boolean_forms(rules) if "boolean" in types else {}
+    if text and "boolean" in types:
+        forms.update({(str, "true"): True, (str, "false"): False})
+    to_text = rules.numbers_as_strings and not text and "string" in types and not numeric
+    if not (to_number or forms or to_text):
+        return None
+
+    def coerce_value(value: Any) -> Any:
+        if isinstance(value, str) and to_number:
+            number = _read_number(value, integer_only)
+            if number is not None:
+                return number
+        if forms and isinstance(value, (str, int)) and not isinstance(value, bool):
+            found = forms.get((type(value), value))
+            if found is not None:
+                return found
+        if to_text and isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return _as_text(value)
+        return value
+
+    return coerce_value
+
+
+def body_coercer(schema: Mapping[str, Any], rules: CoercionDecl, depth: int = 0) -> Coercer | None:
+    """The conversions a body schema asks for, compiled field by field; None when there are none."""
+    if depth > 32:  # deeper than any documented body: left as sent
+        return None
+    properties = merged_properties(schema)
+    if properties:
+        fields = {
+            name: found
+            for name, sub in properties.items()
+            if (found := body_coercer(sub, rules, depth + 1)) is not None
+        }
+        return _object_coercer(fields) if fields else None
+    items = schema.get("items")
+    if isinstance(items, Mapping):
+        each = body_coercer(items, rules, depth + 1)
+        return _list_coercer(each) if each is not None else None
+    return scalar_coercer(schema, rules)
+
+
+def _object_coercer(fields: dict[str, Coercer]) -> Coercer:
+    def coerce_object(value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        converted = dict(value)
+        for name, coerce_field in fields.items():
+            if name in converted:
+                converted[name] = coerce_field(converted[name])
+        return converted
+
+    return coerce_object
+
+
+def _list_coercer(each: Coercer) -> Coercer:
+    def coerce_list(value: Any) -> Any:
+        return [each(item) for item in value] if isinstance(value, list) else value
+
+    return coerce_list
+
+
+def coerce(text: str, schema: Mapping[str, Any], rules: CoercionDecl | None = None) -> Any:
     """Read a path or query string as the type its schema declares, if it can be."""
-    for kind in _types(schema):
-        if kind == "integer" and _INTEGER.match(text):
-            return int(text)
-        if kind == "number" and _NUMBER.match(text):
-            return float(text) if any(c in text for c in ".eE") else int(text)
-        if kind == "boolean" and text in ("true", "false"):
-            return text == "true"
-    return text
+    found = scalar_coercer(schema, rules or CoercionDecl(), text=True)
+    return found(text) if found is not None else text
 
 
 class _FieldMap:
@@ -149,25 +213,36 @@ class _FieldMap:
                 self._walk(sub["items"], path + ".*.")
 
 
+def _keep(value: Any) -> Any:
+    return value
+
+
 class RequestValidator:
     def __init__(
-        self, operation: Operation, *, trim_strings: bool = False, empty_strings_to_null: bool = False
+        self,
+        operation: Operation,
+        *,
+        trim_strings: bool = False,
+        empty_strings_to_null: bool = False,
+        coercion: CoercionDecl | None = None,
     ) -> None:
-        # name -> (schema, its quick check)
-        self.path_params: dict[str, tuple[Mapping[str, Any], Callable[[Any], bool]]] = {}
-        # (name, schema, quick check, full validator, required)
-        self.query_params: list[tuple[str, Mapping[str, Any], Callable[[Any], bool], Draft202012Validator, bool]] = []
+        rules = coercion or CoercionDecl()
+        # name -> (how its text is read, its check)
+        self.path_params: dict[str, tuple[Coercer, Callable[[Any], bool]]] = {}
+        # (name, how its text is read, quick check, full validator, required)
+        self.query_params: list[tuple[str, Coercer, Callable[[Any], bool], Draft202012Validator, bool]] = []
         self.header_params: list[tuple[str, bool]] = []
         for param in operation.parameters:
             schema = param.get("schema", {})
             required = bool(param.get("required"))
+            read = scalar_coercer(schema, rules, text=True) or _keep
             if param["in"] == "path":
                 full = Draft202012Validator(schema, format_checker=FORMATS)
                 quick = _quick_check(schema)
-                self.path_params[param["name"]] = (schema, _either(quick, full.is_valid))
+                self.path_params[param["name"]] = (read, _either(quick, full.is_valid))
             elif param["in"] == "query":
                 full = Draft202012Validator(schema, format_checker=FORMATS)
-                self.query_params.append((param["name"], schema, _quick_check(schema), full, required))
+                self.query_params.append((param["name"], read, _quick_check(schema), full, required))
             elif param["in"] == "header":
                 self.header_params.append((param["name"], required))
         self.body_schema = operation.body_schema()
@@ -176,6 +251,7 @@ class RequestValidator:
             Draft202012Validator(self.body_schema, format_checker=FORMATS) if self.body_schema is not None else None
         )
         self.body_valid = _quick_check(self.body_schema) if self.body_schema is not None else None
+        self.body_coerce = body_coercer(self.body_schema or {}, rules) or _keep
         self.fields = _FieldMap(self.body_schema or {})
         self.record_prefix = operation.record_pointer
         self.trim = trim_strings
@@ -186,8 +262,8 @@ class RequestValidator:
         """Typed path parameters, or None when one cannot name anything."""
         values = {}
         for name, text in raw.items():
-            schema, valid = self.path_params.get(name, ({}, None))
-            value = coerce(text, schema)
+            read, valid = self.path_params.get(name, (_keep, None))
+            value = read(text)
             if valid is not None and not valid(value):
                 return None
             values[name] = value
@@ -196,12 +272,12 @@ class RequestValidator:
     def query(self, params: Mapping[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
         values: dict[str, Any] = {}
         errors: list[FieldError] = []
-        for name, schema, quick, validator, required in self.query_params:
+        for name, read, quick, validator, required in self.query_params:
             if name not in params:
                 if required:
                     errors.append(FieldError(name, "required"))
                 continue
-            value = coerce(params[name], schema)
+            value = read(params[name])
             failures = [] if quick(value) else list(validator.iter_errors(value))
             if failures:
                 errors.extend(self._field_errors(failures[:1], name_prefix=[name]))
@@ -216,28 +292,17 @@ class RequestValidator:
 
     # -- body --------------------------------------------------------------
     def parse_body(self, raw: bytes, content_type: str | None) -> Any:
-        """The request body as JSON, with the API's input normalisation applied."""
+        """A JSON body with the normalisation given here (requests are read by `inputs.InputReader`)."""
         if not raw.strip():
             return {}
         media = (content_type or "").split(";", 1)[0].strip().lower()
         if media != "application/json" and not media.endswith("+json"):
-            raise BodyError("body.content_type")
-        try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            detail = str(exc).split(":", 1)[0]
-            if detail in _READER_LIMITS:
-                rule, limit = _READER_LIMITS[detail]
-                raise BodyError(rule, limit=limit) from None
-            raise BodyError("body.malformed", detail) from None
-        if not isinstance(value, dict):
-            raise BodyError("body.not_object")
-        if _depth(value) > MAX_DEPTH:
-            raise BodyError("body.too_deep", limit=MAX_DEPTH)
-        _refuse_duplicate_keys(raw)
-        if self.trim or self.empty_to_null:
-            value = self._normalise(value)
-        return value
+            raise BodyError("body.content_type", "application/json")
+        return normalise(parse_json(raw), trim=self.trim, empty_to_null=self.empty_to_null)
+
+    def coerced(self, value: Any) -> Any:
+        """The body with each value read as the type its field wants, where the API reads it so."""
+        return self.body_coerce(value)
 
     def body(self, value: Any, sent: bool = True) -> list[FieldError]:
         if self.body_validator is None:
@@ -254,17 +319,6 @@ class RequestValidator:
         return record if isinstance(record, dict) else {}
 
     # -- helpers -----------------------------------------------------------
-    def _normalise(self, value: Any) -> Any:
-        if isinstance(value, str):
-            if self.trim:
-                value = value.strip(_TRIMMED)
-            return None if self.empty_to_null and value == "" else value
-        if isinstance(value, dict):
-            return {key: self._normalise(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [self._normalise(item) for item in value]
-        return value
-
     def _field_errors(self, failures: Any, name_prefix: list[str] | None = None) -> list[FieldError]:
         found: list[tuple[tuple[int, int, int], FieldError]] = []
         seen: set[tuple[str, str]] = set()

@@ -128,6 +128,7 @@ class MockServer:
                 request_body=await self._journal_body(request),
                 response_body=mask_body(getattr(response, "body", b""), outcome.body),
                 miss=outcome.miss,
+                routed_as=outcome.routed_as,
             )
         )
 

@@ -42,6 +42,8 @@ class Entry:
     response_body: Any
     #: for a request no operation answered: why, and the operation it came closest to
     miss: dict[str, Any] | None = None
+    #: the method a POST named to be routed as (`_method`), the real one being `method`
+    routed_as: str | None = None
     id: int = 0
     time: float = field(default_factory=time.time)
 

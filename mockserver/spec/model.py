@@ -167,6 +167,42 @@ class LocaleDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class MethodOverrideDecl:
+    """A POST routed as another method: named by a field of the input or by a header."""
+
+    field: str | None = None
+    header: str | None = None
+    methods: tuple[str, ...] = ("PUT", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True, slots=True)
+class CoercionDecl:
+    """How the service reads a value whose type differs from the schema's (before validation)."""
+
+    #: "5" or "12.50" read as the integer or number the schema wants
+    numeric_strings: bool = False
+    #: JSON numbers read as the string the schema wants ("password": 1234)
+    numbers_as_strings: bool = False
+    #: forms read as true / false where the schema wants a boolean (besides the booleans themselves)
+    true_values: tuple[Any, ...] = ()
+    false_values: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class InputDecl:
+    """`x-mock.input`: how the service reads a request's input before it validates it."""
+
+    trim_strings: bool = False
+    empty_strings_to_null: bool = False
+    #: the body encodings read: json, form (urlencoded), multipart
+    bodies: tuple[str, ...] = ("json",)
+    #: the query string's parameters are part of the body's input (the body wins)
+    merge_query: bool = False
+    method_override: MethodOverrideDecl | None = None
+    coerce: CoercionDecl = field(default_factory=CoercionDecl)
+
+
+@dataclass(frozen=True, slots=True)
 class ApiMock:
     """The document-level `x-mock`."""
 
@@ -175,8 +211,7 @@ class ApiMock:
     fixtures: str | None = None
     path_suffixes: tuple[str, ...] = ()
     timestamp_format: str = "%Y-%m-%dT%H:%M:%SZ"
-    trim_strings: bool = False
-    empty_strings_to_null: bool = False
+    input: InputDecl = field(default_factory=InputDecl)
     unknown_parameters: str | None = None
     locale: str | None = None
     locales: Mapping[str, LocaleDecl] = field(default_factory=dict)
@@ -308,16 +343,38 @@ def parse_scheme(data: Mapping[str, Any]) -> SchemeMock:
     )
 
 
+def parse_input(data: Mapping[str, Any]) -> InputDecl:
+    override = data.get("method_override")
+    coerce = data.get("coerce") or {}
+    return InputDecl(
+        trim_strings=bool(data.get("trim_strings")),
+        empty_strings_to_null=bool(data.get("empty_strings_to_null")),
+        bodies=tuple(data.get("bodies") or ("json",)),
+        merge_query=bool(data.get("merge_query")),
+        method_override=MethodOverrideDecl(
+            field=override.get("field"),
+            header=override.get("header"),
+            methods=tuple(m.upper() for m in override.get("methods") or ("PUT", "PATCH", "DELETE")),
+        )
+        if override is not None
+        else None,
+        coerce=CoercionDecl(
+            numeric_strings=bool(coerce.get("numeric_strings")),
+            numbers_as_strings=bool(coerce.get("numbers_as_strings")),
+            true_values=tuple(coerce.get("true_values") or ()),
+            false_values=tuple(coerce.get("false_values") or ()),
+        ),
+    )
+
+
 def parse_api(data: Mapping[str, Any], default_name: str) -> ApiMock:
-    normalise = data.get("input") or {}
     return ApiMock(
         name=data.get("name") or default_name,
         prefix=data.get("prefix", ""),
         fixtures=data.get("fixtures"),
         path_suffixes=tuple(data.get("path_suffixes") or ()),
         timestamp_format=data.get("timestamp_format", "%Y-%m-%dT%H:%M:%SZ"),
-        trim_strings=bool(normalise.get("trim_strings")),
-        empty_strings_to_null=bool(normalise.get("empty_strings_to_null")),
+        input=parse_input(data.get("input") or {}),
         unknown_parameters=data.get("unknown_parameters"),
         locale=data.get("locale"),
         locales={

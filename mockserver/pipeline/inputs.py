@@ -1,0 +1,292 @@
+"""A request's input as the real service reads it, from the spec's `x-mock.input`.
+
+The body is decoded by its encoding (JSON, and where declared urlencoded
+forms and multipart), bracket keys of a form become nested objects and lists
+(`detalles[0][codigo]=X`), strings are normalised (trimmed, "" to null), and
+where declared the query string joins the input with the body winning on a
+clash. Where declared, a POST naming another method in a field (`_method`)
+or a header is routed as that method.
+
+What the values mean (a numeric string where a number is wanted) is not
+decided here: that depends on the operation's schema (`validation.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncGenerator, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.datastructures import Headers, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import Request
+
+from mockserver.errors import BodyError
+from mockserver.pipeline.limits import Limits
+from mockserver.spec.model import InputDecl, MethodOverrideDecl
+
+# PHP's json_decode stops at 512 levels; orjson itself stops at 1024.
+MAX_DEPTH = 512
+# PHP's max_input_nesting_level: how deep bracket keys of a form may nest.
+MAX_FORM_DEPTH = 64
+# PHP's max_input_vars: how many fields one form may carry.
+MAX_FORM_FIELDS = 1000
+# orjson errors that name a limit of the reader, not a fault in the JSON text
+_READER_LIMITS = {
+    "depth limit exceeded": ("body.too_deep", MAX_DEPTH),
+    "number is infinity when parsed as double": ("body.number_too_large", None),
+}
+# What PHP's trim() strips; the specs' "not blank" patterns name the same set.
+_TRIMMED = " \t\n\r\x00\x0b"
+# `name[a][0][]` -> "name", then "a", "0", "" (an empty pair appends)
+_BRACKETS = re.compile(r"\[([^\[\]]*)\]")
+_MEDIA = {
+    "json": "application/json",
+    "form": "application/x-www-form-urlencoded",
+    "multipart": "multipart/form-data",
+}
+#: where a request's scope keeps its decoded input once read (or the refusal of it)
+_READ = "mockserver.input"
+
+
+@dataclass(frozen=True)
+class Input:
+    """A decoded body: its fields, whether the caller sent any body at all, and the method it names."""
+
+    value: Any
+    sent: bool
+    method: Any = None
+
+
+class InputReader:
+    """The API's way of reading input, built once from its `x-mock.input`."""
+
+    def __init__(self, declared: InputDecl, limits: Limits) -> None:
+        self.declared = declared
+        self.limits = limits
+        self.media = {_MEDIA[kind]: kind for kind in declared.bodies}
+        self.accepted = _listed([_MEDIA[kind] for kind in declared.bodies])
+        self.override: MethodOverrideDecl | None = declared.method_override
+
+    async def read(self, request: Request) -> Input:
+        """The body's input, read once per request: the router and the operation share it."""
+        kept = request.scope.get(_READ)
+        if isinstance(kept, BodyError):
+            raise kept
+        if isinstance(kept, Input):
+            return kept
+        try:
+            found = await self._read(request)
+        except BodyError as exc:
+            request.scope[_READ] = exc
+            raise
+        request.scope[_READ] = found
+        return found
+
+    async def method(self, request: Request) -> str | None:
+        """The method a POST asks to be routed as, when the API reads an override; else None."""
+        override = self.override
+        if override is None or request.method != "POST":
+            return None
+        named: Any = request.headers.get(override.header) if override.header else None
+        if not named and override.field:
+            try:
+                named = (await self.read(request)).method
+            except BodyError:  # a body that cannot be read names no method; the operation says why
+                named = None
+        wanted = named.upper() if isinstance(named, str) else None
+        return wanted if wanted in override.methods else None
+
+    async def _read(self, request: Request) -> Input:
+        raw = await self.limits.read_body(request)
+        value: Any = {}
+        if raw.strip():
+            value = await self._decode(raw, request.headers)
+        if self.declared.merge_query:
+            value = self._with_query(value, request.query_params.multi_items())
+        method = None
+        if self.override is not None and self.override.field and isinstance(value, dict):
+            method = value.pop(self.override.field, None)  # routing's business, not a field of the record
+        if self.declared.trim_strings or self.declared.empty_strings_to_null:
+            value = normalise(value, trim=self.declared.trim_strings, empty_to_null=self.declared.empty_strings_to_null)
+        return Input(value, sent=bool(raw.strip()), method=method)
+
+    async def _decode(self, raw: bytes, headers: Headers) -> Any:
+        content_type = headers.get("content-type")
+        media = (content_type or "").split(";", 1)[0].strip().lower()
+        kind = "json" if media.endswith("+json") else self.media.get(media)
+        if kind == "json" and "json" in self.declared.bodies:
+            return parse_json(raw)
+        if kind == "form":
+            return nest(_form_pairs(raw))
+        if kind == "multipart":
+            return nest(await _multipart_pairs(raw, headers))
+        raise BodyError("body.content_type", self.accepted)
+
+    @staticmethod
+    def _with_query(body: Any, query: Iterable[tuple[str, str]]) -> Any:
+        if not isinstance(body, dict):  # a JSON array or scalar stays as sent, to be refused as such
+            return body
+        merged = nest(query)
+        merged.update(body)  # top-level keys: PHP's `$body + $query`
+        return merged
+
+
+def normalise(value: Any, *, trim: bool, empty_to_null: bool) -> Any:
+    """Strings trimmed and "" made null, as the API's middleware does, all the way down."""
+    if isinstance(value, str):
+        if trim:
+            value = value.strip(_TRIMMED)
+        return None if empty_to_null and value == "" else value
+    if isinstance(value, dict):
+        return {key: normalise(item, trim=trim, empty_to_null=empty_to_null) for key, item in value.items()}
+    if isinstance(value, list):
+        return [normalise(item, trim=trim, empty_to_null=empty_to_null) for item in value]
+    return value
+
+
+# -- JSON ------------------------------------------------------------------------
+
+
+def parse_json(raw: bytes) -> dict[str, Any]:
+    """A JSON body that is an object, within the reader's limits, naming no key twice."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        detail = str(exc).split(":", 1)[0]
+        if detail in _READER_LIMITS:
+            rule, limit = _READER_LIMITS[detail]
+            raise BodyError(rule, limit=limit) from None
+        raise BodyError("body.malformed", detail) from None
+    if not isinstance(value, dict):
+        raise BodyError("body.not_object")
+    if _depth(value) > MAX_DEPTH:
+        raise BodyError("body.too_deep", limit=MAX_DEPTH)
+    _refuse_duplicate_keys(raw)
+    return value
+
+
+def _depth(value: Any) -> int:
+    """How deeply a parsed body nests, counted without recursion."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        node, level = pending.pop()
+        deepest = max(deepest, level)
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        pending.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:  # named in the answer, so a long key is cut short
+            raise BodyError("body.duplicate_key", key if len(key) <= 64 else key[:64] + "…")
+        seen[key] = value
+    return seen
+
+
+def _refuse_duplicate_keys(raw: bytes) -> None:
+    """A key sent twice in one object is refused: parsers disagree on which value wins.
+
+    orjson keeps the last silently, so the text is read again by the standard
+    parser, which reports every object's pairs; the body is known to be valid
+    JSON within MAX_DEPTH by now, so this second read cannot fail otherwise.
+    """
+    json.loads(raw, object_pairs_hook=_unique_pairs)
+
+
+# -- forms -----------------------------------------------------------------------
+
+
+def _form_pairs(raw: bytes) -> list[tuple[str, Any]]:
+    try:
+        return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS, errors="strict")
+    except UnicodeDecodeError:
+        raise BodyError("body.malformed_form", "not valid UTF-8") from None
+    except ValueError:  # parse_qsl's only other refusal: more fields than allowed
+        raise BodyError("body.too_many_fields", limit=MAX_FORM_FIELDS) from None
+
+
+async def _multipart_pairs(raw: bytes, headers: Headers) -> list[tuple[str, Any]]:
+    """The parts of a multipart body; a file part is kept as what it is, not its bytes."""
+
+    async def stream() -> AsyncGenerator[bytes, None]:
+        yield raw
+
+    parser = MultiPartParser(headers, stream(), max_files=MAX_FORM_FIELDS, max_fields=MAX_FORM_FIELDS)
+    try:
+        form = await parser.parse()
+    except (MultiPartException, ValueError) as exc:
+        raise BodyError("body.malformed_form", str(exc).rstrip(".")) from None
+    pairs: list[tuple[str, Any]] = []
+    try:
+        for name, value in form.multi_items():
+            pairs.append((name, _file(value) if isinstance(value, UploadFile) else value))
+    finally:
+        await form.close()
+    return pairs
+
+
+def _file(upload: UploadFile) -> dict[str, Any]:
+    return {"filename": upload.filename, "content_type": upload.content_type, "size": upload.size}
+
+
+def nest(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """Form fields with bracket keys as nested objects and lists, as PHP reads `$_POST`.
+
+    A later value replaces an earlier one of the same key; `a[]` appends; an
+    object whose keys are exactly 0..n-1 is a list (PHP's sequential array).
+    """
+    root: dict[str, Any] = {}
+    for key, value in pairs:
+        path = _key_path(key)
+        if path is None:
+            continue  # PHP drops a field whose name is only brackets
+        node = root
+        for part in path[:-1]:
+            child = node.get(part) if part != "" else None
+            if not isinstance(child, dict):  # a scalar sent first is replaced, as PHP does
+                child = {}
+                node[_slot(node, part)] = child
+            node = child
+        node[_slot(node, path[-1])] = value
+    return {key: _as_lists(value) for key, value in root.items()}  # the input itself is always an object
+
+
+def _key_path(key: str) -> list[str] | None:
+    base, bracket, rest = key.partition("[")
+    if not base:
+        return None
+    if not bracket:
+        return [base]
+    parts = _BRACKETS.findall("[" + rest)
+    if len(parts) >= MAX_FORM_DEPTH:
+        raise BodyError("body.too_deep", limit=MAX_FORM_DEPTH)
+    return [base, *parts]
+
+
+def _slot(node: dict[str, Any], part: str) -> str:
+    """The key a path part names in its object; "" (from `[]`) is the next free index."""
+    if part != "":
+        return part
+    return str(sum(1 for key in node if key.isdigit()))
+
+
+def _as_lists(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    converted = {key: _as_lists(value) for key, value in node.items()}
+    indexes = [str(i) for i in range(len(converted))]
+    if converted and set(converted) == set(indexes):
+        return [converted[i] for i in indexes]
+    return converted
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
