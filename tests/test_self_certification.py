@@ -3,7 +3,7 @@
 The CLI reads the spec the mock itself serves (`/<api>/openapi.json`, whose
 first server is the mock), with the fixtures' credentials. What it runs
 differently from schemathesis' defaults comes from the spec alone: the
-`x-mock` declarations (`mockserver/contract/semantics.py`) and the
+`x-mock` declarations (`mockserver/harness/semantics.py`) and the
 `x-certification` notes, each with its reason. The report stays under
 `build/certification/<api>/`: `junit.xml`, the CLI's `output.txt` and the
 `schemathesis.toml` it ran with, so a failure can be replayed.

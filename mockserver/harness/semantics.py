@@ -202,7 +202,7 @@ def run_cli(target: Target, settings: Settings, phases: str, workdir: Path) -> s
         for operation_id in revoking:  # logging out would revoke the only credential given
             command += ["--exclude-operation-id", operation_id]
     calls = workdir / "calls.ndjson"
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "mockserver.contract.cli_hooks", "CONTRACT_CALL_LOG": str(calls)}
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "mockserver.harness.cli_hooks", "CONTRACT_CALL_LOG": str(calls)}
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=workdir, env=env)
     if calls.exists():
         for line in calls.read_text(encoding="utf-8").splitlines():
