@@ -300,15 +300,15 @@ def test_every_admin_route_is_documented():
 
 # live: making up and printing a token when bound off loopback is the `serve` command's doing
 def test_admin_api_needs_a_token_off_loopback():
-    with ServerProcess(host="0.0.0.0") as server:
+    with ServerProcess(host="0.0.0.0") as server, httpx.Client() as http:
         token = next(
             line.split(": ", 1)[1].split()[0]
             for line in server.output().splitlines()
             if line.startswith("admin API token")
         )
         base = server.url.replace("0.0.0.0", "127.0.0.1")
-        assert httpx.get(f"{base}/__mock/journal").status_code == 401
-        assert httpx.get(f"{base}/__mock/journal", headers={"X-Mock-Admin-Token": token}).status_code == 200
-        assert httpx.get(f"{base}/__mock/apis", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-        assert httpx.get(f"{base}/__mock/health").status_code == 200, "health stays open for probes"
-        assert httpx.get(f"{base}/api2/clients/1", headers=DAFTRA).status_code == 200, "the APIs are not affected"
+        assert http.get(f"{base}/__mock/journal").status_code == 401
+        assert http.get(f"{base}/__mock/journal", headers={"X-Mock-Admin-Token": token}).status_code == 200
+        assert http.get(f"{base}/__mock/apis", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        assert http.get(f"{base}/__mock/health").status_code == 200, "health stays open for probes"
+        assert http.get(f"{base}/api2/clients/1", headers=DAFTRA).status_code == 200, "the APIs are not affected"
