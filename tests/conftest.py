@@ -11,33 +11,16 @@ process, for the tests where the process itself is what is tested.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
 
 import httpx
 import pytest
+from inprocess import in_process
+from starlette.testclient import TestClient
 
-from mockserver.server.app import create_app
 from mockserver.server.process import ServerProcess
-
-# Starlette's test client would rather drive httpx2; the project's client is httpx, which it still drives.
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
-    from starlette.testclient import TestClient
-
-#: where in-process clients send their requests (the served specs name it as their server)
-MOCK_URL = "http://mock"
-
-
-def in_process(**options: Any) -> TestClient:
-    """A client on a fresh in-process app; enter it (`with`) to run the app's lifespan.
-
-    Exceptions the app does not handle are raised in the test, so a request
-    that would leave a traceback in a server's log fails the test instead.
-    """
-    return TestClient(create_app(**options), base_url=MOCK_URL, raise_server_exceptions=True)
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +56,10 @@ def server() -> Iterator[ServerProcess]:
 def http(server: ServerProcess) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=10) as client:
         yield client
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests of a module's live server share an xdist group: one worker runs them, on one process."""
+    for item in items:
+        if "server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(f"live-{item.module.__name__}"))

@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from conftest import MOCK_URL
+from inprocess import MOCK_URL
 from jsonschema import Draft202012Validator
 from seed import ADMIN, DAFTRA, FACTURACION_SEED
 
