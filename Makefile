@@ -26,8 +26,10 @@ browser:
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
+# Two workers (one per core here, `-n auto`); the tests of one live server
+# fixture share an xdist_group, so they run on one worker and start it once.
 test: install browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 # The performance benchmark (bench/run.py writes bench/results.md). Not part
 # of `test`: timings are not tests. wrk comes from Debian, like chromium

@@ -29,6 +29,8 @@ from mockserver.harness import semantics
 from mockserver.harness.settings import Settings
 from mockserver.harness.target import find_spec, mock_target
 
+# live: the schemathesis CLI certifies a mock listening on a port
+
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "build" / "certification"
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
