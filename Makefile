@@ -46,10 +46,12 @@ lint-tools: $(SPECTRAL)
 
 # The specs are checked before anything relies on them: `mockserver check`,
 # then Spectral's OpenAPI rules (.spectral.yaml), where a warning fails too.
+# Two workers (one per core here, `-n auto`); the tests of one live server
+# fixture share an xdist_group, so they run on one worker and start it once.
 test: install browser lint-tools lint
 	$(BIN)/mockserver check specs
 	$(SPECTRAL) lint --quiet --fail-severity=warn --ruleset .spectral.yaml specs/*.yaml
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 # docker/Dockerfile built and run for real (tests/test_image.py), with podman
 # on a Debian base that debootstrap makes from Debian's packages; all three

@@ -1,13 +1,49 @@
-"""Shared fixtures: a real mock server process per test module."""
+"""Shared fixtures.
+
+Engine behaviour is tested in-process: `mock` is a client on an app built by
+`create_app` in this process (no socket, no uvicorn), shared by a module's
+tests as a live server would be; `make_mock(**options)` builds a fresh one
+with `ServerConfig` options (`locale=`, `fault=`, `delay=`, `admin_token=`,
+`specs_dir=`, ...). `server` and `http` start a real `mockserver serve`
+process, for the tests where the process itself is what is tested.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
 
 import httpx
 import pytest
+from inprocess import in_process
+from starlette.testclient import TestClient
 
 from mockserver.server.process import ServerProcess
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[TestClient]:
+    with in_process() as client:
+        yield client
+
+
+@pytest.fixture
+def make_mock() -> Iterator[Callable[..., TestClient]]:
+    with ExitStack() as stack:
+
+        def make(**options: Any) -> TestClient:
+            return stack.enter_context(in_process(**options))
+
+        yield make
+
+
+@pytest.fixture
+def server_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """What the app logs during the test (the `mockserver` logger), as a server's log would show it."""
+    caplog.set_level(logging.DEBUG, logger="mockserver")
+    return caplog
 
 
 @pytest.fixture(scope="module")
@@ -20,3 +56,10 @@ def server() -> Iterator[ServerProcess]:
 def http(server: ServerProcess) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=10) as client:
         yield client
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests of a module's live server share an xdist group: one worker runs them, on one process."""
+    for item in items:
+        if "server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(f"live-{item.module.__name__}"))

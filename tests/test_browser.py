@@ -15,6 +15,8 @@ from seed import ADMIN, DAFTRA, FACTURACION_SEED
 
 from mockserver.server.process import ServerProcess, free_port
 
+# live (every test here): Chromium loads pages from a real server
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

@@ -10,6 +10,9 @@ import httpx
 from hostile import DAFTRA_API, FACTURACION
 from seed import ADMIN, DAFTRA
 
+# live (every test here): the interleavings looked for are those of uvicorn serving a couple of hundred
+# connections at once, each read from its own socket
+
 DUPLICATE = "Ya existe un cliente con el mismo tipo y número de documento en esta empresa"
 
 

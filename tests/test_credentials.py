@@ -1,7 +1,7 @@
-"""Credentials against a live server: every operation a spec secures, taken
+"""Credentials, in-process: every operation a spec secures, taken
 from the specs themselves, refuses missing, malformed, unknown and revoked
 credentials with the API's 401; login does not tell which e-mails exist; no
-secret reaches the server's log."""
+secret reaches a live server's log."""
 
 from __future__ import annotations
 
@@ -69,17 +69,17 @@ def expected_401(spec: ApiSpec, op: Operation) -> tuple[dict[str, Any], dict[str
     return declared.body, {k.lower(): v for k, v in declared.headers.items()}
 
 
-def call(http: httpx.Client, op: Operation, headers: dict[str, Any]) -> httpx.Response:
+def call(mock: httpx.Client, op: Operation, headers: dict[str, Any]) -> httpx.Response:
     path = re.sub(r"\{[^}]+\}", "1", op.path)
     body = {} if op.request_body else None
-    return http.request(op.method, path, headers={"Accept": "application/json", **headers}, json=body)
+    return mock.request(op.method, path, headers={"Accept": "application/json", **headers}, json=body)
 
 
-def refusals(http: httpx.Client, spec: ApiSpec, credentials: dict[str, Any]) -> list[str]:
+def refusals(mock: httpx.Client, spec: ApiSpec, credentials: dict[str, Any]) -> list[str]:
     """Every secured operation's answer to these credentials that is not the API's 401."""
     wrong = []
     for op in secured(spec):
-        response = call(http, op, credentials)
+        response = call(mock, op, credentials)
         body, headers = expected_401(spec, op)
         if (
             response.status_code != 401
@@ -107,30 +107,31 @@ def test_both_specs_secure_their_operations():
 
 
 @pytest.mark.parametrize("spec,credentials", variants())
-def test_every_secured_operation_refuses_bad_credentials(http, spec, credentials):
-    assert refusals(http, spec, credentials) == []
+def test_every_secured_operation_refuses_bad_credentials(mock, spec, credentials):
+    assert refusals(mock, spec, credentials) == []
 
 
-def test_every_secured_operation_refuses_a_token_after_logout(http):
+def test_every_secured_operation_refuses_a_token_after_logout(mock):
     spec = SPECS["facturacion"]
-    token = http.post("/api/auth/login", json={"email": "admin@demo.pe", "password": "secret123"}).json()[
+    token = mock.post("/api/auth/login", json={"email": "admin@demo.pe", "password": "secret123"}).json()[
         "access_token"
     ]
     mine = scheme_of(spec).present(token)
-    assert http.get("/api/v1/auth/me", headers=mine).status_code == 200
-    assert http.post("/api/v1/auth/logout", headers=mine).status_code == 200
-    assert refusals(http, spec, mine) == []
+    assert mock.get("/api/v1/auth/me", headers=mine).status_code == 200
+    assert mock.post("/api/v1/auth/logout", headers=mine).status_code == 200
+    assert refusals(mock, spec, mine) == []
 
 
 @pytest.mark.parametrize("email", ["nobody@nowhere.pe", "admin@demo.pe", "inactivo@demo.pe"])
-def test_login_does_not_reveal_whether_an_email_exists(http, email):
-    unknown = http.post("/api/auth/login", json={"email": "nobody@nowhere.pe", "password": "wrong-password"})
-    response = http.post("/api/auth/login", json={"email": email, "password": "wrong-password"})
+def test_login_does_not_reveal_whether_an_email_exists(mock, email):
+    unknown = mock.post("/api/auth/login", json={"email": "nobody@nowhere.pe", "password": "wrong-password"})
+    response = mock.post("/api/auth/login", json={"email": email, "password": "wrong-password"})
     assert response.status_code == unknown.status_code == 401
     assert response.json() == unknown.json() == {"message": "Credenciales incorrectas", "status": "error"}
     assert sorted(response.headers.keys()) == sorted(unknown.headers.keys())
 
 
+# live: the access log and the log level are uvicorn's, written by the server process
 def test_no_token_key_or_password_reaches_the_log():
     secrets = {t["token"] for t in FACTURACION_SEED["tokens"]} | {k["key"] for k in DAFTRA_SEED["api_keys"]}
     secrets |= {

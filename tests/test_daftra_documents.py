@@ -1,4 +1,4 @@
-"""Daftra documents against a live mock: figures computed from items, taxes and payments; references
+"""Daftra documents against the mock, in-process: figures computed from items, taxes and payments; references
 checked; dependants block deletes; a document's own items go with it."""
 
 from __future__ import annotations
@@ -8,21 +8,21 @@ from seed import DAFTRA, DAFTRA_SEED
 VAT = next(t for t in DAFTRA_SEED["taxes"] if t["id"] == 1)["value"]
 
 
-def create(http, path: str, body: dict) -> str:
-    response = http.post(path, headers=DAFTRA, json=body)
+def create(mock, path: str, body: dict) -> str:
+    response = mock.post(path, headers=DAFTRA, json=body)
     assert response.status_code == 202, response.text
     return response.json()["id"]
 
 
-def invoice(http, invoice_id: str) -> dict:
-    response = http.get(f"/api2/invoices/{invoice_id}", headers=DAFTRA)
+def invoice(mock, invoice_id: str) -> dict:
+    response = mock.get(f"/api2/invoices/{invoice_id}", headers=DAFTRA)
     assert response.status_code == 200, response.text
     return response.json()["data"]["Invoice"]
 
 
-def test_an_invoice_with_a_taxed_product_then_a_partial_payment(http):
+def test_an_invoice_with_a_taxed_product_then_a_partial_payment(mock):
     invoice_id = create(
-        http,
+        mock,
         "/api2/invoices",
         {
             "Invoice": {"client_id": 1, "currency_code": "EGP", "date": "2026-11-20"},
@@ -32,7 +32,7 @@ def test_an_invoice_with_a_taxed_product_then_a_partial_payment(http):
             ],
         },
     )
-    created = invoice(http, invoice_id)
+    created = invoice(mock, invoice_id)
     subtotal = 185 * 4 + 60
     tax = round(185 * 4 * VAT / 100, 2)
     assert created["summary_subtotal"] == subtotal
@@ -43,18 +43,18 @@ def test_an_invoice_with_a_taxed_product_then_a_partial_payment(http):
     assert created["no"], "numbered in sequence when omitted"
 
     create(
-        http,
+        mock,
         "/api2/invoice_payments",
         {"InvoicePayment": {"invoice_id": int(invoice_id), "payment_method": "cash", "amount": 300, "treasury_id": 1}},
     )
-    partly = invoice(http, invoice_id)
+    partly = invoice(mock, invoice_id)
     assert partly["summary_paid"] == 300
     assert partly["summary_unpaid"] == round(subtotal + tax - 300, 2)
     assert partly["payment_status"] == 1, "partially paid"
     assert [p["amount"] for p in partly["InvoicePayment"]] == [300]
 
     create(
-        http,
+        mock,
         "/api2/invoice_payments",
         {
             "InvoicePayment": {
@@ -65,18 +65,18 @@ def test_an_invoice_with_a_taxed_product_then_a_partial_payment(http):
             }
         },
     )
-    paid = invoice(http, invoice_id)
+    paid = invoice(mock, invoice_id)
     assert paid["summary_unpaid"] == 0 and paid["payment_status"] == 2, "fully paid"
 
 
-def test_invoice_numbers_follow_each_other(http):
+def test_invoice_numbers_follow_each_other(mock):
     body = {"Invoice": {"client_id": 2}, "InvoiceItem": [{"item": "Paper", "unit_price": 10, "quantity": 1}]}
-    first, second = (invoice(http, create(http, "/api2/invoices", body))["no"] for _ in range(2))
+    first, second = (invoice(mock, create(mock, "/api2/invoices", body))["no"] for _ in range(2))
     assert int(second) == int(first) + 1
 
 
-def test_references_must_exist_and_errors_name_the_field(http):
-    response = http.post(
+def test_references_must_exist_and_errors_name_the_field(mock):
+    response = mock.post(
         "/api2/invoices",
         headers=DAFTRA,
         json={
@@ -89,17 +89,17 @@ def test_references_must_exist_and_errors_name_the_field(http):
     assert "client_id" in errors and "InvoiceItem.0.product_id" in errors
 
 
-def test_a_record_others_depend_on_cannot_be_deleted(http):
-    product_id = create(http, "/api2/products", {"Product": {"name": "Stapler", "unit_price": 40}})
+def test_a_record_others_depend_on_cannot_be_deleted(mock):
+    product_id = create(mock, "/api2/products", {"Product": {"name": "Stapler", "unit_price": 40}})
     invoice_id = create(
-        http,
+        mock,
         "/api2/invoices",
         {
             "Invoice": {"client_id": 1},
             "InvoiceItem": [{"item": "Stapler", "product_id": int(product_id), "unit_price": 40, "quantity": 1}],
         },
     )
-    refused = http.delete(f"/api2/products/{product_id}", headers=DAFTRA)
+    refused = mock.delete(f"/api2/products/{product_id}", headers=DAFTRA)
     assert refused.status_code == 400
     assert refused.json() == {
         "result": "failed",
@@ -107,9 +107,9 @@ def test_a_record_others_depend_on_cannot_be_deleted(http):
         "message": "Can't delete item. Remove its transactions first.",
     }
 
-    assert http.delete(f"/api2/invoices/{invoice_id}", headers=DAFTRA).status_code == 200
-    items = http.get("/__mock/apis/daftra/resources/invoice_items", params={"limit": 100000}).json()["records"]
+    assert mock.delete(f"/api2/invoices/{invoice_id}", headers=DAFTRA).status_code == 200
+    items = mock.get("/__mock/apis/daftra/resources/invoice_items", params={"limit": 100000}).json()["records"]
     assert not [i for i in items if i["invoice_id"] == int(invoice_id)], "the invoice's items went with it"
-    assert http.delete(f"/api2/products/{product_id}", headers=DAFTRA).status_code == 200, (
+    assert mock.delete(f"/api2/products/{product_id}", headers=DAFTRA).status_code == 200, (
         "nothing depends on the product any more"
     )

@@ -1,4 +1,5 @@
-"""The source documents' own examples, replayed against a live mock."""
+"""The source documents' own examples, replayed against the mock in-process; each API's create example
+also end to end against a live server."""
 
 from __future__ import annotations
 
@@ -108,6 +109,7 @@ DAFTRA_REQUEST = {
 }
 
 
+# live: the one end-to-end replay of this API, through uvicorn and a real socket
 def test_facturacion_create_example_returns_documented_201(http):
     response = http.post("/api/v1/clients", headers=ADMIN, json=FACTURACION_REQUEST)
     assert response.status_code == 201
@@ -124,47 +126,48 @@ def test_facturacion_create_example_returns_documented_201(http):
     assert data["company"] == {"id": 1, "ruc": company["ruc"], "razon_social": company["razon_social"]}
 
 
-def test_facturacion_duplicate_returns_documented_400(http):
-    http.post("/api/v1/clients", headers=ADMIN, json=FACTURACION_REQUEST)
-    response = http.post("/api/v1/clients", headers=ADMIN, json=FACTURACION_REQUEST)
+def test_facturacion_duplicate_returns_documented_400(mock):
+    mock.post("/api/v1/clients", headers=ADMIN, json=FACTURACION_REQUEST)
+    response = mock.post("/api/v1/clients", headers=ADMIN, json=FACTURACION_REQUEST)
     assert response.status_code == 400
     assert response.json() == DOC_400
 
 
-def test_facturacion_validation_example_returns_documented_422(http):
-    response = http.post("/api/v1/clients", headers=ADMIN, json={"email": "not-an-email"})
+def test_facturacion_validation_example_returns_documented_422(mock):
+    response = mock.post("/api/v1/clients", headers=ADMIN, json={"email": "not-an-email"})
     assert response.status_code == 422
     assert response.json() == DOC_422
 
 
-def test_the_pages_obfuscated_email_is_not_an_email(http):
-    response = http.post("/api/v1/clients", headers=ADMIN, json={**FACTURACION_REQUEST, "email": "[email protected]"})
+def test_the_pages_obfuscated_email_is_not_an_email(mock):
+    response = mock.post("/api/v1/clients", headers=ADMIN, json={**FACTURACION_REQUEST, "email": "[email protected]"})
     assert response.status_code == 422
     assert response.json()["errors"] == {"email": ["The email must be a valid email address."]}
 
 
-def test_facturacion_inactive_or_missing_company_returns_documented_404(http):
+def test_facturacion_inactive_or_missing_company_returns_documented_404(mock):
     inactive = next(c["id"] for c in FACTURACION_SEED["companies"] if not c["activo"])
     for company_id in (inactive, 999999):
-        response = http.post("/api/v1/clients", headers=ADMIN, json={**FACTURACION_REQUEST, "company_id": company_id})
+        response = mock.post("/api/v1/clients", headers=ADMIN, json={**FACTURACION_REQUEST, "company_id": company_id})
         assert response.status_code == 404, company_id
         assert response.json() == DOC_404
 
 
-def test_facturacion_documented_500_on_demand(http):
-    response = http.post("/api/v1/clients", headers={**ADMIN, "Prefer": "code=500"}, json=FACTURACION_REQUEST)
+def test_facturacion_documented_500_on_demand(mock):
+    response = mock.post("/api/v1/clients", headers={**ADMIN, "Prefer": "code=500"}, json=FACTURACION_REQUEST)
     assert response.status_code == 500
     assert response.json() == DOC_500
-    response = http.post("/api/v1/clients?__code=500", headers=ADMIN, json=FACTURACION_REQUEST)
+    response = mock.post("/api/v1/clients?__code=500", headers=ADMIN, json=FACTURACION_REQUEST)
     assert (response.status_code, response.json()) == (500, DOC_500)
 
 
-def test_facturacion_documented_curl_without_token_is_401(http):
-    response = http.post("/api/v1/clients", headers={"Accept": "application/json"}, json=FACTURACION_REQUEST)
+def test_facturacion_documented_curl_without_token_is_401(mock):
+    response = mock.post("/api/v1/clients", headers={"Accept": "application/json"}, json=FACTURACION_REQUEST)
     assert response.status_code == 401
     assert response.json() == {"message": "Unauthenticated."}
 
 
+# live: the one end-to-end replay of this API, through uvicorn and a real socket
 def test_daftra_create_example_returns_documented_202(http):
     response = http.post("/api2/clients.json", headers=DAFTRA, json=DAFTRA_REQUEST)
     assert response.status_code == 202
@@ -183,9 +186,9 @@ def test_daftra_create_example_returns_documented_202(http):
     assert DAFTRA_TIMESTAMP.match(client["created"])
 
 
-def test_daftra_curl_path_with_doubled_prefix_is_not_a_route(http):
+def test_daftra_curl_path_with_doubled_prefix_is_not_a_route(mock):
     # The page's curl calls {{subdomain}}/api2/api2/clients.json: its server URL
     # already ends in /api2. The real path is /api2/clients.json.
-    response = http.post("/api2/api2/clients.json", headers=DAFTRA, json=DAFTRA_REQUEST)
+    response = mock.post("/api2/api2/clients.json", headers=DAFTRA, json=DAFTRA_REQUEST)
     assert response.status_code == 404
     assert response.json()["result"] == "failed"

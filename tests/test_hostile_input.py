@@ -1,5 +1,5 @@
-"""Hostile input, end to end against a live server, for both APIs on create,
-update, list and show.
+"""Hostile input for both APIs on create, update, list and show: in-process, except what
+only a live server's HTTP parser and socket see (huge request heads, chunked bodies, hang-ups).
 
 Every case must get a 4xx in that API's own envelope with a message that says
 what was wrong, show no traceback (in the answer or the server's log), and
@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from hostile import APIS, Api, send
+from starlette.testclient import TestClient
 
 from mockserver.server.process import ServerProcess
 
@@ -198,16 +199,51 @@ def _body(api: Api, operation: str, case: Case) -> bytes | None:
     return case.body(api) if callable(case.body) else case.body
 
 
-MATRIX = [
-    pytest.param(api, operation, case, id=f"{api.name}-{operation}-{case.name}")
-    for api in APIS
-    for case in CASES
-    for operation in case.operations
-]
+#: what only a live server's HTTP parser sees as sent: a request line over the head buffer, thousands of headers
+PARSER_CASES = {"query string of 100 KB", "5,000 headers", "one header of 100 KB"}
 
 
-@pytest.mark.parametrize("api,operation,case", MATRIX)
+def _matrix(parser: bool) -> list[Any]:
+    return [
+        pytest.param(api, operation, case, id=f"{api.name}-{operation}-{case.name}")
+        for api in APIS
+        for case in CASES
+        for operation in case.operations
+        if (case.name in PARSER_CASES) == parser
+    ]
+
+
+def _check_refusal(api: Api, case: Case, status: int, headers: dict[str, str], text: str) -> None:
+    assert headers["content-type"] == "application/json"
+    # Bodies, queries and headers are never echoed; an unknown id is, as Laravel's 404 names it.
+    assert len(text) < 4096 + len(case.record_id or ""), "the answer echoes the hostile input back"
+    body = json.loads(text)
+    api.check_envelope(status, body)
+    says = case.says[api.name] if isinstance(case.says, dict) else case.says
+    assert says in api.texts(body), body
+    assert "Traceback" not in text and 'File "' not in text
+
+
+@pytest.mark.parametrize("api,operation,case", _matrix(parser=False))
 def test_hostile_request_is_refused_in_the_api_envelope(
+    mock: TestClient, server_log: pytest.LogCaptureFixture, api: Api, operation: str, case: Case
+):
+    before = api.records(mock)
+    method, target = _target(api, operation, case)
+    headers = [*{**api.headers, **case.headers}.items(), *case.extra_headers]
+    # the in-process client raises what the app leaves unhandled; the log is the one a server would write
+    answer = mock.request(method, target, headers=headers, content=_body(api, operation, case))
+
+    status = api.validation_status if case.status == "validation" else case.status
+    assert answer.status_code == status, answer.text[:500]
+    _check_refusal(api, case, status, dict(answer.headers), answer.text)
+    assert "Traceback" not in server_log.text
+    assert api.records(mock) == before
+
+
+# live: a request head of 100 KB or 5,000 headers must get through uvicorn's HTTP parser to be answered
+@pytest.mark.parametrize("api,operation,case", _matrix(parser=True))
+def test_hostile_request_head_is_refused_in_the_api_envelope(
     server: ServerProcess, http: httpx.Client, api: Api, operation: str, case: Case
 ):
     before = api.records(http)
@@ -217,58 +253,53 @@ def test_hostile_request_is_refused_in_the_api_envelope(
 
     status = api.validation_status if case.status == "validation" else case.status
     assert answer.status == status, answer.text[:500]
-    assert answer.headers["content-type"] == "application/json"
-    # Bodies, queries and headers are never echoed; an unknown id is, as Laravel's 404 names it.
-    assert len(answer.text) < 4096 + len(case.record_id or ""), "the answer echoes the hostile input back"
-    body = answer.json()
-    api.check_envelope(status, body)
-    says = case.says[api.name] if isinstance(case.says, dict) else case.says
-    assert says in api.texts(body), body
-    assert "Traceback" not in answer.text and 'File "' not in answer.text
+    _check_refusal(api, case, status, answer.headers, answer.text)
     assert "Traceback" not in server.output()
     assert api.records(http) == before
 
 
+# live: a chunked body is counted as uvicorn's parser hands it over
 @pytest.mark.parametrize("api", APIS, ids=lambda api: api.name)
 def test_body_limit_is_configurable_and_counts_streamed_bodies(api: Api):
-    with ServerProcess("--max-body-bytes", "1024") as server:
+    with ServerProcess("--max-body-bytes", "1024") as server, httpx.Client(base_url=server.url) as http:
         method, path = api.operations["create"]
         over = {**api.headers, **JSON}
         big = fields(api, razon_social="x" * 2000)
-        response = httpx.request(method, f"{server.url}{path}", headers=over, content=big)
+        response = http.request(method, path, headers=over, content=big)
         assert response.status_code == 413
         api.check_envelope(413, response.json())
         assert "1024 bytes" in api.texts(response.json())
         # A chunked body declares no length: it is counted as it arrives.
-        streamed = httpx.request(method, f"{server.url}{path}", headers=over, content=iter([big[:600], big[600:]]))
+        streamed = http.request(method, path, headers=over, content=iter([big[:600], big[600:]]))
         assert streamed.status_code == 413 and "1024 bytes" in api.texts(streamed.json())
         # The journal notes such bodies without reading them either.
-        journal = httpx.get(f"{server.url}/__mock/journal", params={"status": "413"}).json()["entries"]
+        journal = http.get("/__mock/journal", params={"status": "413"}).json()["entries"]
         assert [entry["request_body"] for entry in journal] == ["<more than 1024 bytes, not read>"] * 2
         # Under the limit the request is read as usual.
-        small = httpx.request(method, f"{server.url}{path}", headers=over, content=b"{}")
+        small = http.request(method, path, headers=over, content=b"{}")
         assert small.status_code == api.validation_status
         assert "Traceback" not in server.output()
 
 
 @pytest.mark.parametrize("api", APIS, ids=lambda api: api.name)
-def test_mixed_unicode_and_nul_inside_text_are_stored_as_sent(http: httpx.Client, api: Api):
+def test_mixed_unicode_and_nul_inside_text_are_stored_as_sent(mock: TestClient, api: Api):
     """Not refused: the schemas admit any string, so the mock keeps such text intact."""
     text = "Ñandú\u0000 漢字 😀 \u202eعربي\u202c e\u0301 \U0001d54f"
     if api.name == "facturacion":
         sent = {"tipo_documento": "1", "numero_documento": "70000001", "razon_social": text}
-        created = http.post(api.operations["create"][1], headers=api.headers, json=sent)
+        created = mock.post(api.operations["create"][1], headers=api.headers, json=sent)
         assert created.status_code == 201, created.text
         stored = created.json()["data"]["razon_social"]
-        shown = http.get(f"/api/v1/clients/{created.json()['data']['id']}", headers=api.headers).json()["data"]
+        shown = mock.get(f"/api/v1/clients/{created.json()['data']['id']}", headers=api.headers).json()["data"]
         assert stored == shown["razon_social"] == text
     else:
-        created = http.post(api.operations["create"][1], headers=api.headers, json=api.wrap({"business_name": text}))
+        created = mock.post(api.operations["create"][1], headers=api.headers, json=api.wrap({"business_name": text}))
         assert created.status_code == 202, created.text
-        shown = http.get(f"/api2/clients/{created.json()['id']}.json", headers=api.headers).json()["data"]["Client"]
+        shown = mock.get(f"/api2/clients/{created.json()['id']}.json", headers=api.headers).json()["data"]["Client"]
         assert shown["business_name"] == text
 
 
+# live: the hang-up is a real socket closed mid-body
 def test_a_caller_hanging_up_mid_body_leaves_no_traceback(server: ServerProcess, http: httpx.Client):
     before = APIS[0].records(http)
     head = "POST /api/v1/clients HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n"

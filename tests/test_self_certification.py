@@ -3,7 +3,7 @@
 The CLI reads the spec the mock itself serves (`/<api>/openapi.json`, whose
 first server is the mock), with the fixtures' credentials. What it runs
 differently from schemathesis' defaults comes from the spec alone: the
-`x-mock` declarations (`mockserver/contract/semantics.py`) and the
+`x-mock` declarations (`mockserver/harness/semantics.py`) and the
 `x-certification` notes, each with its reason. The report stays under
 `build/certification/<api>/`: `junit.xml`, the CLI's `output.txt` and the
 `schemathesis.toml` it ran with, so a failure can be replayed.
@@ -26,6 +26,8 @@ from mockserver.harness import semantics
 from mockserver.harness.settings import Settings
 from mockserver.harness.target import find_model, mock_target
 from mockserver.spec.model import parse_certification
+
+# live: the schemathesis CLI certifies a mock listening on a port
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "build" / "certification"

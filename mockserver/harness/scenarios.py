@@ -217,12 +217,11 @@ def _credentials_scenario(operation: Operation) -> Callable[[Target], None]:
             for name, value in scheme.present("not-a-real-credential").items()
         }
         for headers in ({}, bogus):
-            response = httpx.request(
+            response = target.client.request(
                 operation.method,
                 target.base_url + _path(operation),
                 headers=headers,
                 json={} if operation.request_body else None,
-                timeout=10,
             )
             expect(
                 response.status_code == 401,
