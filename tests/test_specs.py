@@ -56,6 +56,11 @@ def test_both_specs_load_into_one_app():
     assert sorted(api.name for api in app.state.server.apis) == ["daftra", "facturacion"]
 
 
+def _without(line: str, library_name: str, pattern: str) -> bool:
+    """Whether the line still names a resource once a library's own identifier is taken out."""
+    return re.search(rf"\b({pattern})\b", line.split(":", 2)[-1].replace(library_name, ""), re.I) is not None
+
+
 def test_engine_code_names_no_resource_of_either_api():
     resources = set()
     for path in SPECS:
@@ -67,7 +72,9 @@ def test_engine_code_names_no_resource_of_either_api():
     words = sorted((resources | {r.rstrip("s") for r in resources}) - engine_words)
     pattern = "|".join(re.escape(w) for w in words)
     found = subprocess.run(["grep", "-rniwE", pattern, str(ROOT / "mockserver")], capture_output=True, text=True)
-    assert found.stdout == "", f"resource names in engine code:\n{found.stdout}"
+    # httpx's HTTP client class is the library's word, not an API's
+    lines = [line for line in found.stdout.splitlines() if _without(line, "httpx.Client", pattern)]
+    assert lines == [], "resource names in engine code:\n" + "\n".join(lines)
 
 
 def test_reference_cycles_are_reported():

@@ -217,7 +217,7 @@ def _credentials_scenario(operation: Operation) -> Callable[[Target], None]:
             for name, value in scheme.present("not-a-real-credential").items()
         }
         for headers in ({}, bogus):
-            response = target.client.request(
+            response = target.http.request(
                 operation.method,
                 target.base_url + _path(operation),
                 headers=headers,
