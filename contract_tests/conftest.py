@@ -29,6 +29,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--contract-read-only", action="store_true", default=None, help="Only safe methods.")
     group.addoption("--contract-seed", type=int, help="Generation seed (fixed by default, so runs repeat).")
     group.addoption("--contract-max-examples", type=int, help="Generated cases per operation.")
+    group.addoption(
+        "--contract-operation", action="append", help="operationId to test; repeatable. Default: every one."
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

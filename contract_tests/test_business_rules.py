@@ -9,7 +9,7 @@ from mockserver.harness.settings import Settings
 from mockserver.harness.target import find_spec
 
 SETTINGS = Settings.active()
-SCENARIOS = [s for api in SETTINGS.apis for s in scenarios.build(find_spec(api, SETTINGS.spec))]
+SCENARIOS = [s for api in SETTINGS.apis for s in scenarios.build(find_spec(api, SETTINGS.spec), SETTINGS.operations)]
 
 
 @pytest.mark.parametrize(

@@ -251,6 +251,12 @@ def contract_option(*names: str, **kwargs: Any) -> Callable[[Any], Any]:
 @contract_option("--seed", type=int, default=None, help="Generation seed (fixed by default, so runs repeat).")
 @contract_option("--max-examples", type=int, default=None, help="Generated cases per operation.")
 @contract_option(
+    "--operation",
+    "operations",
+    multiple=True,
+    help="operationId to test; repeatable. Default: every operation of the spec.",
+)
+@contract_option(
     "--layer",
     "layers",
     multiple=True,
@@ -269,6 +275,7 @@ def contract(
     read_only: bool,
     seed: int | None,
     max_examples: int | None,
+    operations: tuple[str, ...],
     layers: tuple[str, ...],
     junit: Path | None,
 ) -> None:
@@ -282,22 +289,28 @@ def contract(
     import pytest
 
     from mockserver.harness.settings import Settings
+    from mockserver.harness.target import find_spec
 
     if spec is None and api not in (known := Settings.all_apis()):
         raise click.UsageError(f"unknown API {api!r}; known: {', '.join(known)} (or give its --spec)")
-    if base_url is not None:
-        try:
-            httpx.get(base_url, timeout=10)
-        except httpx.HTTPError as exc:
-            click.echo(f"cannot reach {base_url}: {exc}", err=True)
-            sys.exit(2)
     suite = bundled("contract_tests")
     with tempfile.TemporaryDirectory(prefix="mockserver-contract-") as scratch:
         # The suite is given its settings as its own pytest options (see
         # mockserver/harness/settings.py), none through the environment.
         given: list[tuple[str, object]] = [("api", api), ("base-url", base_url), ("login", login), ("seed", seed)]
-        given += [("spec", _local_spec(spec, Path(scratch)) if spec else None), ("max-examples", max_examples)]
+        local = _local_spec(spec, Path(scratch)) if spec else None
+        given += [("spec", local), ("max-examples", max_examples)]
+        unknown = set(operations) - {op.operation_id for op in find_spec(api, local).operations}
+        if unknown:
+            raise click.UsageError(f"no operation {', '.join(sorted(unknown))} in {api}'s spec")
+        if base_url is not None:
+            try:
+                httpx.get(base_url, timeout=10)
+            except httpx.HTTPError as exc:
+                click.echo(f"cannot reach {base_url}: {exc}", err=True)
+                sys.exit(2)
         given += [("header", header) for header in headers]
+        given += [("operation", operation_id) for operation_id in operations]
         args = [str(suite / CONTRACT_LAYERS[layer]) for layer in layers] or [str(suite)]
         args += [f"--contract-{name}={value}" for name, value in given if value is not None]
         args += ["--contract-read-only"] if read_only else []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from broken_servers import FAULTS
+from broken_servers import CLIENT_OPERATIONS, FAULTS
 from seed import DAFTRA
 
 from mockserver.harness.target import find_model, seed_credentials
@@ -51,7 +51,8 @@ def broken_contracts(output: str) -> list[str]:
 def test_broken_server_is_caught_by_the_check_that_names_the_fault(name):
     fault = FAULTS[name]
     with ServerProcess(launcher=BROKEN_SERVER, env={"BROKEN_FAULT": name}) as server:
-        result = contract(fault.api, server.url, "--layer", fault.layer)
+        narrowed = [option for operation_id in fault.operations for option in ("--operation", operation_id)]
+        result = contract(fault.api, server.url, "--layer", fault.layer, *narrowed)
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
     named = [line for line in broken_contracts(result.stdout) if re.search(rf"\[[^\]]*\b{fault.check}\b[^\]]*\]", line)]
     assert named, f"no broken contract names {fault.check}:\n" + result.stdout[-5000:]
@@ -77,6 +78,12 @@ def test_the_real_mock_passes_every_layer_through_the_cli(tmp_path):
     assert (tmp_path / "report.xml").read_text().count("<testcase") > 50
 
 
+def test_an_unknown_operation_is_a_usage_error():
+    result = contract("daftra", "http://127.0.0.1:9", "--operation", "noSuchOperation")
+    assert result.returncode == 2
+    assert "no operation noSuchOperation" in result.stderr
+
+
 def test_unreachable_deployment_is_a_usage_error():
     result = contract("daftra", "http://127.0.0.1:9")
     assert result.returncode == 2
@@ -86,7 +93,8 @@ def test_unreachable_deployment_is_a_usage_error():
 def test_what_the_suite_creates_on_a_deployment_is_removed_at_the_end():
     with ServerProcess() as server:
         before = client_ids(server.url)
-        result = contract("daftra", server.url)
+        narrowed = [option for operation_id in CLIENT_OPERATIONS for option in ("--operation", operation_id)]
+        result = contract("daftra", server.url, *narrowed)
         after = client_ids(server.url)
     assert result.returncode == 0, result.stdout[-5000:]
     assert "could not be removed" not in result.stdout + result.stderr

@@ -113,6 +113,8 @@ def load_schema(name: str, settings: Settings) -> BaseSchema:
     schema: BaseSchema = schemathesis.openapi.from_path(spec.source, config=config)
     if settings.read_only:
         schema = schema.include(method=["GET", "HEAD"])
+    if settings.operations:
+        schema = schema.include(operation_id=settings.operations)
     revoking = {(op.method, op.path) for op in spec.operations if revokes_credentials(op)}
     if revoking and settings.base_url is not None and settings.login_body is None:
         # Logging out would revoke the only credential the suite was given.
@@ -198,7 +200,8 @@ def run_cli(target: Target, settings: Settings, phases: str, workdir: Path) -> s
 
     The caller reads the exit code, and the failures from `WORKDIR/junit.xml`.
     """
-    command = cli_command(target, cli_config(target, settings), workdir, phases)
+    chosen = [option for operation_id in settings.operations for option in ("--include-operation-id", operation_id)]
+    command = cli_command(target, cli_config(target, settings), workdir, phases, options=chosen)
     calls = workdir / "calls.ndjson"
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "mockserver.harness.cli_hooks", "CONTRACT_CALL_LOG": str(calls)}
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=workdir, env=env)

@@ -23,7 +23,7 @@ from mockserver.spec.openapi import load_spec
 
 ENV_PREFIX = "MOCKSERVER_CONTRACT_"
 #: every setting's name: `--contract-<name>` and MOCKSERVER_CONTRACT_<NAME>, dashes as underscores
-NAMES = ("api", "spec", "base_url", "header", "login", "read_only", "seed", "max_examples")
+NAMES = ("api", "spec", "base_url", "header", "login", "read_only", "seed", "max_examples", "operation")
 
 
 @dataclass
@@ -37,6 +37,8 @@ class Settings:
     read_only: bool = False
     seed: int = 20261122
     max_examples: int = 25
+    #: operationIds to test; empty for every operation of the spec
+    operations: list[str] = field(default_factory=list)
 
     _active: ClassVar[Settings | None] = None
 
@@ -75,6 +77,7 @@ class Settings:
             read_only=read_only is not None and read_only.lower() in ("1", "true", "yes", "on"),
             seed=int(value("seed") or cls.seed),
             max_examples=int(value("max_examples") or cls.max_examples),
+            operations=values("operation", ","),
         )
 
     @classmethod
