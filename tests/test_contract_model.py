@@ -6,9 +6,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from jsonschema import Draft202012Validator
 
+from mockserver.harness import scenarios
 from mockserver.harness.settings import Settings
-from mockserver.harness.target import find_model, seed_credentials
+from mockserver.harness.target import find_model, find_spec, seed_credentials
+from mockserver.pipeline.validation import scalar_coercer
+from mockserver.spec.schemas import merged_properties
 
 APIS = Settings.all_apis()
 
@@ -74,3 +78,22 @@ def test_a_spec_without_fixtures_has_no_seeded_credentials(tmp_path: Path):
     model = find_model(APIS[0], fixtures_dir=tmp_path)
     assert model.seed == {}
     assert seed_credentials(model) == ({}, None)
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_a_wrong_type_scenario_sends_what_the_api_does_not_read_as_the_type(api):
+    """`x-mock.input.coerce` says what the service reads as the field's type; the scenario sends something else."""
+    spec = find_spec(api)
+    coercion = spec.mock.input.coerce
+    checked = 0
+    for operation in (op for op in spec.operations if op.mock.action == "create"):
+        properties = merged_properties(operation.record_schema())
+        for field, rule, value in scenarios._violations(operation.record_schema(), coercion):
+            if rule == "type":
+                schema = properties[field]
+                coerce = scalar_coercer(schema, coercion)
+                read = coerce(value) if coerce is not None else value
+                errors = list(Draft202012Validator({"type": schema["type"]}).iter_errors(read))
+                assert errors, f"{operation.operation_id}: {field} {value!r} is read as {read!r}"
+                checked += 1
+    assert checked
