@@ -60,7 +60,7 @@ def expected_status(operation: Operation, name: str) -> int:
 
 def request_examples(operation: Operation) -> Iterator[tuple[str, Any, list[str | int]]]:
     """Each documented request body example: its name, its value and where it sits."""
-    media = ((operation.request_body or {}).get("content") or {}).get("application/json") or {}
+    media = operation.request_media()
     where: list[str | int] = ["paths", operation.path, operation.method.lower(), "requestBody"]
     where += ["content", "application/json"]
     if "example" in media:
@@ -90,9 +90,7 @@ async def _send_examples(spec: ApiSpec, app: MockApp, fixtures_dir: Path) -> lis
             for name, body, parts in request_examples(operation):
                 _, where = locate(spec.raw, parts)
                 params = {p["name"]: _parameter_example(p) for p in operation.parameters}
-                missing = [
-                    p["name"] for p in operation.parameters if p.get("in") == "path" and params[p["name"]] is None
-                ]
+                missing = sorted(param for param in operation.parameter_names("path") if params[param] is None)
                 if missing:
                     reason = f"path parameter {', '.join(missing)} has no example to send this request example with"
                     problems.append(SpecError(reason, file=spec.source, pointer=where))

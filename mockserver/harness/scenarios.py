@@ -44,7 +44,7 @@ def _wrap(pointer: list[str], record: dict[str, Any]) -> dict[str, Any]:
 
 def _example(operation: Operation) -> dict[str, Any]:
     """The documented request example: the starting point of every body the suite sends."""
-    media = (operation.request_body or {}).get("content", {}).get("application/json", {})
+    media = operation.request_media()
     example = media.get("example") or (media.get("schema") or {}).get("example")
     if not isinstance(example, dict):
         raise LookupError(f"{operation.operation_id}: the spec documents no request example to build bodies from")
