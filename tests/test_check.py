@@ -5,10 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from mockserver.cli import main
 from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS
+from mockserver.errors import SpecError
+from mockserver.server.app import create_app
 
 SPEC = DEFAULT_SPECS / "facturacion.yaml"
 CLIENT = "#/paths/~1api~1v1~1clients~1{client}"
@@ -127,3 +130,38 @@ def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     result = run(str(tmp_path / "nowhere.yaml"))
     assert result.exit_code == 2
     assert "does not exist" in result.output
+
+
+def _fixtures(tmp_path: Path, old: str, new: str) -> tuple[Path, Path]:
+    """The bundled spec in its own folder, with a fixtures folder whose facturacion.yaml is edited."""
+    spec_dir, fixtures = tmp_path / "specs", tmp_path / "fixtures"
+    spec_dir.mkdir()
+    fixtures.mkdir()
+    shutil.copy(SPEC, spec_dir)
+    return spec_dir, edited(fixtures, DEFAULT_FIXTURES / "facturacion.yaml", old, new)
+
+
+def test_fixtures_that_are_not_tables_are_a_located_problem(tmp_path: Path) -> None:
+    spec_dir, seeded = _fixtures(tmp_path, "clients:\n", "clients: 1\nclientes:\n")
+    result = run(str(spec_dir), "--fixtures", str(seeded.parent))
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    line = line_of(seeded, "clients: 1")
+    assert f"{seeded}:{line}: #/clients: fixtures must map each resource name to a list of records" in result.output
+
+    seeded.write_text("- id: 1\n")
+    result = run(str(spec_dir), "--fixtures", str(seeded.parent))
+    assert result.exit_code == 1, result.output
+    assert f"{seeded}:1: #: fixtures must map each resource name to a list of records" in result.output
+
+
+def test_a_duplicate_fixture_id_is_located_for_check_and_serve(tmp_path: Path) -> None:
+    spec_dir, seeded = _fixtures(tmp_path, "clients:\n  - id: 1\n", "clients:\n  - id: 2\n")
+    result = run(str(spec_dir), "--fixtures", str(seeded.parent))
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    where = f"{seeded}:{line_of(seeded, 'id: 2', after=line_of(seeded, 'clients:') + 2)}: #/clients/1: "
+    assert f"{where}duplicate clients id 2 (first at #/clients/0)" in result.output
+    with pytest.raises(SpecError) as refused:
+        create_app(specs_dir=spec_dir, fixtures_dir=seeded.parent, reload=False)
+    assert refused.value.file == str(seeded) and refused.value.pointer == "/clients/1"

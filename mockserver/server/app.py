@@ -24,7 +24,7 @@ from starlette.routing import Mount, Route
 
 from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS, ServerConfig
 from mockserver.errors import SpecError, StateError, TooLarge
-from mockserver.pipeline.api import MockApi, Outcome, load_seed
+from mockserver.pipeline.api import MockApi, Outcome
 from mockserver.pipeline.auth import secret_headers
 from mockserver.pipeline.controls import Controls, Rule, TransportFaults
 from mockserver.pipeline.limits import Limits
@@ -33,6 +33,7 @@ from mockserver.pipeline.routing import ALL_METHODS
 from mockserver.server import admin, docs
 from mockserver.server.journal import Entry, Journal, mask_body, mask_headers, mask_query, shorten
 from mockserver.server.persistence import StateFile
+from mockserver.spec.fixtures import load_seed
 from mockserver.spec.loader import discover_specs
 from mockserver.spec.openapi import load_spec
 from mockserver.state.store import check_tables

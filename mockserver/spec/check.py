@@ -21,7 +21,8 @@ from referencing.jsonschema import DRAFT202012
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from mockserver.errors import SpecError
-from mockserver.spec.loader import UniqueKeyLoader, load_yaml
+from mockserver.spec.fixtures import load_seed
+from mockserver.spec.loader import UniqueKeyLoader
 from mockserver.spec.openapi import ApiSpec, Operation
 from mockserver.spec.schemas import merged_properties
 
@@ -355,9 +356,11 @@ def fixture_problems(spec: ApiSpec, fixtures_dir: Path) -> Iterator[SpecError]:
     engine's to fill in an answer, so a seeded record need not hold them.
     """
     path = fixtures_path(spec, fixtures_dir)
-    if not path.exists():
+    try:
+        seed = load_seed(path)
+    except SpecError as exc:  # not records by resource, or one id seeded twice: nothing further can be read
+        yield exc
         return
-    seed = load_yaml(path) or {}
     for resource, schema in record_schemas(spec).items():
         config = spec.mock.resources.get(resource)
         derived = {*config.computed, *config.relations, *config.children} if config is not None else set()
