@@ -132,6 +132,48 @@ def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     assert "does not exist" in result.output
 
 
+def test_every_x_mock_problem_is_a_line_of_its_own(tmp_path: Path) -> None:
+    copy = edited(tmp_path, SPEC, "        credential: bearerAuth\n", "        credential: bearerAut\n")
+    copy = edited(
+        tmp_path,
+        copy,
+        "        failure: {status: 401, example: invalid_credentials}\n",
+        "        failure: {status: 401, example: invalid_credential}\n",
+    )
+    result = run(str(copy))
+    assert result.exit_code == 1
+    login = "#/paths/~1api~1auth~1login/post/x-mock"
+    assert f"{copy}:{line_of(copy, 'credential: bearerAut')}: {login}/credential: names no security scheme" in (
+        result.output
+    )
+    assert f"{copy}:{line_of(copy, 'example: invalid_credential}')}: {login}/failure/example: " in result.output
+    assert result.output.splitlines()[-1].startswith("2 problem(s)")
+
+
+def test_only_the_files_named_are_checked(tmp_path: Path) -> None:
+    good = tmp_path / SPEC.name
+    shutil.copy(SPEC, good)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(SPEC.read_text().replace("credential: bearerAuth", "credential: nope"))
+    result = run(str(good))
+    assert result.exit_code == 0, result.output
+    assert str(broken) not in result.output
+
+
+def test_a_broken_sibling_leaves_the_request_examples_of_the_others_checked(tmp_path: Path) -> None:
+    copy = edited(
+        tmp_path,
+        SPEC,
+        '              tipo_documento: "6"\n              numero_documento: "20555555551"',
+        '              tipo_documento: "1"\n              numero_documento: "46779354"',
+    )
+    (tmp_path / "broken.yaml").write_text(SPEC.read_text().replace("credential: bearerAuth", "credential: nope"))
+    result = run(str(tmp_path))
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'broken.yaml'}:" in result.output
+    assert f"{copy}:" in result.output and "request example answered 400, documented 200" in result.output
+
+
 def _fixtures(tmp_path: Path, old: str, new: str) -> tuple[Path, Path]:
     """The bundled spec in its own folder, with a fixtures folder whose facturacion.yaml is edited."""
     spec_dir, fixtures = tmp_path / "specs", tmp_path / "fixtures"

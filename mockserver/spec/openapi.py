@@ -159,8 +159,9 @@ def resolve_refs(document: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
-def load_spec(path: Path) -> ApiSpec:
-    raw = load_yaml(path)
+def load_spec(path: Path, raw: Any = None) -> ApiSpec:
+    """The spec at `path`; `raw` is its document when the caller has already read it."""
+    raw = load_yaml(path) if raw is None else raw
     if not isinstance(raw, dict) or not isinstance(raw.get("paths"), dict):
         raise SpecError("not an OpenAPI document (no 'paths')", file=path)
     try:
