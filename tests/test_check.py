@@ -207,3 +207,23 @@ def test_a_duplicate_fixture_id_is_located_for_check_and_serve(tmp_path: Path) -
     with pytest.raises(SpecError) as refused:
         create_app(specs_dir=spec_dir, fixtures_dir=seeded.parent, reload=False)
     assert refused.value.file == str(seeded) and refused.value.pointer == "/clients/1"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "reason"),
+    [
+        ("    user_id: 1\n  - id: 2\n", "    user_id: 99\n  - id: 2\n", "#/tokens/0/user_id", "names no seeded users"),
+        ("    token: 1|sunat_demo_admin_token\n", "", "#/tokens/0", "the tokens credential has no token"),
+    ],
+)
+def test_a_seeded_credential_that_cannot_be_used_is_a_located_problem(
+    tmp_path: Path, old: str, new: str, where: str, reason: str
+) -> None:
+    spec_dir, seeded = _fixtures(tmp_path, old, new)
+    result = run(str(spec_dir), "--fixtures", str(seeded.parent))
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert any(
+        line.startswith(f"{seeded}:") and f" {where}: " in line and reason in line
+        for line in (result.output.splitlines())
+    ), result.output

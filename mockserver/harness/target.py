@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS
+from mockserver.errors import SpecError
 from mockserver.harness.model import ContractModel
 from mockserver.harness.settings import Settings
 from mockserver.server.process import ServerProcess
@@ -161,20 +162,29 @@ def _build_model(
 def seed_credentials(model: ContractModel) -> tuple[dict[str, str], dict[str, Any] | None]:
     """Headers for the seeded credential with the widest scopes, and a login body for its principal.
 
-    Without fixtures (or a seeded credential) there are none: the caller passes its own.
+    Without fixtures (or a seeded credential) there are none: the caller passes its own. A seeded
+    credential without its value, or whose principal is not seeded, is a `SpecError` at its record.
     """
     scheme = model.scheme()
-    records = model.seed.get(scheme.table, []) if scheme is not None else []
+    records = list(enumerate(model.seed.get(scheme.table, []))) if scheme is not None else []
     if scheme is None or not records:
         return {}, None
-    credential = max(records, key=lambda r: len(r.get(scheme.scopes) or []))
-    headers = scheme.present(credential[scheme.key])
+    fixtures = model.api.fixtures_path
+    index, credential = max(records, key=lambda found: len(found[1].get(scheme.scopes) or []))
+    where = f"/{scheme.table}/{index}"
+    if credential.get(scheme.key) is None:
+        raise SpecError(f"the {scheme.table} credential has no {scheme.key}", file=fixtures, pointer=where)
+    headers = scheme.present(str(credential[scheme.key]))
     login = model.login()
     if scheme.principal is None or login is None:
         return headers, None
     relation = scheme.principal
-    principal = next(r for r in model.seed.get(relation.resource, []) if r["id"] == credential[relation.key])
-    return headers, {sent: principal[stored] for stored, sent in login.body_fields.items()}
+    wanted = credential.get(relation.key)
+    principal = next((r for r in model.seed.get(relation.resource, []) if r.get("id") == wanted), None)
+    if principal is None:
+        reason = f"the {scheme.table} credential's {relation.key} {wanted!r} names no seeded {relation.resource} record"
+        raise SpecError(reason, file=fixtures, pointer=f"{where}/{relation.key}")
+    return headers, {sent: principal.get(stored) for stored, sent in login.body_fields.items()}
 
 
 @contextlib.contextmanager
