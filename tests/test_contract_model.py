@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import httpx
@@ -9,8 +10,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from mockserver.harness import scenarios
+from mockserver.harness.semantics import cli_command, cli_config
 from mockserver.harness.settings import Settings
-from mockserver.harness.target import find_model, find_spec, seed_credentials
+from mockserver.harness.target import Target, find_model, find_spec, seed_credentials
 from mockserver.pipeline.validation import scalar_coercer
 from mockserver.spec.schemas import merged_properties
 
@@ -97,3 +99,21 @@ def test_a_wrong_type_scenario_sends_what_the_api_does_not_read_as_the_type(api)
                 assert errors, f"{operation.operation_id}: {field} {value!r} is read as {read!r}"
                 checked += 1
     assert checked
+
+
+def test_dynamic_auth_replaces_only_the_headers_its_login_scheme_presents(tmp_path, monkeypatch):
+    model = find_model("facturacion")
+    login = model.login()
+    api_key = find_model("daftra").scheme()  # an apiKey scheme: the APIKEY header
+    assert login is not None and api_key is not None
+    monkeypatch.setattr(model, "login", lambda: dataclasses.replace(login, scheme=api_key))
+    headers = {"APIKEY": "static", "Authorization": "Bearer static", "X-Other": "1"}
+    target = Target(model=model, base_url="http://mock", headers=headers, login_body={"email": "a", "password": "b"})
+    try:
+        config = cli_config(target, Settings(apis=["facturacion"]))
+        assert "auth" in config
+        command = cli_command(target, config, tmp_path, "stateful")
+    finally:
+        target.close()
+    sent = [command[index + 1] for index, part in enumerate(command) if part == "-H"]
+    assert sent == ["Authorization: Bearer static", "X-Other: 1"]

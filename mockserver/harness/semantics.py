@@ -183,8 +183,11 @@ def cli_command(
         str(workdir / "junit.xml"),
         "--no-color",
     ]
+    login = target.model.login() if "auth" in config else None
+    # dynamic auth brings its own credential, in the header(s) its login scheme presents it in
+    dynamic = {name.lower() for name in login.scheme.present("")} if login is not None else set()
     for name, value in target.headers.items():
-        if "auth" not in config or name.lower() != "authorization":  # dynamic auth brings its own
+        if name.lower() not in dynamic:
             command += ["-H", f"{name}: {value}"]
     revoking = [op.operation_id for op in target.spec.operations if revokes_credentials(op)]
     if revoking and target.login_body is None:
