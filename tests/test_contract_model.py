@@ -101,6 +101,20 @@ def test_a_wrong_type_scenario_sends_what_the_api_does_not_read_as_the_type(api)
     assert checked
 
 
+def test_the_spec_cache_serves_the_api_names_and_the_specs(monkeypatch):
+    names = Settings.all_apis()
+    specs = {name: find_spec(name) for name in names}
+
+    def reloaded(path: Path) -> None:
+        raise AssertionError(f"{path} loaded again")
+
+    monkeypatch.setattr("mockserver.spec.openapi.load_spec", reloaded)
+    for module in ("mockserver.harness.settings", "mockserver.harness.target"):
+        monkeypatch.setattr(f"{module}.load_spec", reloaded, raising=False)
+    assert Settings.all_apis() == names
+    assert all(find_spec(name) is spec for name, spec in specs.items())
+
+
 def test_dynamic_auth_replaces_only_the_headers_its_login_scheme_presents(tmp_path, monkeypatch):
     model = find_model("facturacion")
     login = model.login()

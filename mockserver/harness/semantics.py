@@ -33,8 +33,8 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.schemas import BaseSchema
 
 from mockserver.harness.model import ContractModel
-from mockserver.harness.settings import Settings
-from mockserver.harness.target import Target, find_model, spec_at
+from mockserver.harness.settings import Settings, spec_at
+from mockserver.harness.target import Target, find_model
 from mockserver.spec.model import CertificationCheck
 from mockserver.spec.openapi import ApiSpec, Operation
 
