@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -131,3 +133,19 @@ def test_dynamic_auth_replaces_only_the_headers_its_login_scheme_presents(tmp_pa
         target.close()
     sent = [command[index + 1] for index, part in enumerate(command) if part == "-H"]
     assert sent == ["Authorization: Bearer static", "X-Other: 1"]
+
+
+def test_the_cli_hooks_log_to_the_variable_the_harness_sets(tmp_path, monkeypatch):
+    """The schemathesis process the harness starts logs its creations where MOCKSERVER_CONTRACT_CALL_LOG says."""
+    from mockserver.harness import cli_hooks
+
+    log = tmp_path / "calls.ndjson"
+    monkeypatch.setenv("MOCKSERVER_CONTRACT_CALL_LOG", str(log))
+    case = SimpleNamespace(operation=SimpleNamespace(method="POST", path="/api/v1/clients"))
+    cli_hooks.after_call(None, case, SimpleNamespace(status_code=201, content=b'{"id": 7}'))
+    assert json.loads(log.read_text()) == {
+        "method": "POST",
+        "path": "/api/v1/clients",
+        "status": 201,
+        "body": '{"id": 7}',
+    }

@@ -203,7 +203,11 @@ def run_cli(target: Target, settings: Settings, phases: str, workdir: Path) -> s
     """
     command = cli_command(target, cli_config(target, settings), workdir, phases)
     calls = workdir / "calls.ndjson"
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "mockserver.harness.cli_hooks", "CONTRACT_CALL_LOG": str(calls)}
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "mockserver.harness.cli_hooks",
+        "MOCKSERVER_CONTRACT_CALL_LOG": str(calls),
+    }
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=workdir, env=env)
     if calls.exists():
         for line in calls.read_text(encoding="utf-8").splitlines():
