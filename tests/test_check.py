@@ -5,10 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from mockserver.cli import main
 from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS
+from mockserver.errors import SpecError
+from mockserver.server.app import create_app
 
 SPEC = DEFAULT_SPECS / "facturacion.yaml"
 CLIENT = "#/paths/~1api~1v1~1clients~1{client}"
@@ -127,3 +130,100 @@ def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     result = run(str(tmp_path / "nowhere.yaml"))
     assert result.exit_code == 2
     assert "does not exist" in result.output
+
+
+def test_every_x_mock_problem_is_a_line_of_its_own(tmp_path: Path) -> None:
+    copy = edited(tmp_path, SPEC, "        credential: bearerAuth\n", "        credential: bearerAut\n")
+    copy = edited(
+        tmp_path,
+        copy,
+        "        failure: {status: 401, example: invalid_credentials}\n",
+        "        failure: {status: 401, example: invalid_credential}\n",
+    )
+    result = run(str(copy))
+    assert result.exit_code == 1
+    login = "#/paths/~1api~1auth~1login/post/x-mock"
+    assert f"{copy}:{line_of(copy, 'credential: bearerAut')}: {login}/credential: names no security scheme" in (
+        result.output
+    )
+    assert f"{copy}:{line_of(copy, 'example: invalid_credential}')}: {login}/failure/example: " in result.output
+    assert result.output.splitlines()[-1].startswith("2 problem(s)")
+
+
+def test_only_the_files_named_are_checked(tmp_path: Path) -> None:
+    good = tmp_path / SPEC.name
+    shutil.copy(SPEC, good)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(SPEC.read_text().replace("credential: bearerAuth", "credential: nope"))
+    result = run(str(good))
+    assert result.exit_code == 0, result.output
+    assert str(broken) not in result.output
+
+
+def test_a_broken_sibling_leaves_the_request_examples_of_the_others_checked(tmp_path: Path) -> None:
+    copy = edited(
+        tmp_path,
+        SPEC,
+        '              tipo_documento: "6"\n              numero_documento: "20555555551"',
+        '              tipo_documento: "1"\n              numero_documento: "46779354"',
+    )
+    (tmp_path / "broken.yaml").write_text(SPEC.read_text().replace("credential: bearerAuth", "credential: nope"))
+    result = run(str(tmp_path))
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'broken.yaml'}:" in result.output
+    assert f"{copy}:" in result.output and "request example answered 400, documented 200" in result.output
+
+
+def _fixtures(tmp_path: Path, old: str, new: str) -> tuple[Path, Path]:
+    """The bundled spec in its own folder, with a fixtures folder whose facturacion.yaml is edited."""
+    spec_dir, fixtures = tmp_path / "specs", tmp_path / "fixtures"
+    spec_dir.mkdir()
+    fixtures.mkdir()
+    shutil.copy(SPEC, spec_dir)
+    return spec_dir, edited(fixtures, DEFAULT_FIXTURES / "facturacion.yaml", old, new)
+
+
+def test_fixtures_that_are_not_tables_are_a_located_problem(tmp_path: Path) -> None:
+    spec_dir, seeded = _fixtures(tmp_path, "clients:\n", "clients: 1\nclientes:\n")
+    result = run(str(spec_dir), "--fixtures", str(seeded.parent))
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    line = line_of(seeded, "clients: 1")
+    assert f"{seeded}:{line}: #/clients: fixtures must map each resource name to a list of records" in result.output
+
+    seeded.write_text("- id: 1\n")
+    result = run(str(spec_dir), "--fixtures", str(seeded.parent))
+    assert result.exit_code == 1, result.output
+    assert f"{seeded}:1: #: fixtures must map each resource name to a list of records" in result.output
+
+
+def test_a_duplicate_fixture_id_is_located_for_check_and_serve(tmp_path: Path) -> None:
+    spec_dir, seeded = _fixtures(tmp_path, "clients:\n  - id: 1\n", "clients:\n  - id: 2\n")
+    result = run(str(spec_dir), "--fixtures", str(seeded.parent))
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    where = f"{seeded}:{line_of(seeded, 'id: 2', after=line_of(seeded, 'clients:') + 2)}: #/clients/1: "
+    assert f"{where}duplicate clients id 2 (first at #/clients/0)" in result.output
+    with pytest.raises(SpecError) as refused:
+        create_app(specs_dir=spec_dir, fixtures_dir=seeded.parent, reload=False)
+    assert refused.value.file == str(seeded) and refused.value.pointer == "/clients/1"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "reason"),
+    [
+        ("    user_id: 1\n  - id: 2\n", "    user_id: 99\n  - id: 2\n", "#/tokens/0/user_id", "names no seeded users"),
+        ("    token: 1|sunat_demo_admin_token\n", "", "#/tokens/0", "the tokens credential has no token"),
+    ],
+)
+def test_a_seeded_credential_that_cannot_be_used_is_a_located_problem(
+    tmp_path: Path, old: str, new: str, where: str, reason: str
+) -> None:
+    spec_dir, seeded = _fixtures(tmp_path, old, new)
+    result = run(str(spec_dir), "--fixtures", str(seeded.parent))
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert any(
+        line.startswith(f"{seeded}:") and f" {where}: " in line and reason in line
+        for line in (result.output.splitlines())
+    ), result.output

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
+from jsonschema import Draft202012Validator
 
+from mockserver.harness import scenarios
+from mockserver.harness.semantics import cli_command, cli_config
 from mockserver.harness.settings import Settings
-from mockserver.harness.target import find_model, seed_credentials
+from mockserver.harness.target import Target, find_model, find_spec, seed_credentials
+from mockserver.pipeline.validation import scalar_coercer
+from mockserver.spec.schemas import merged_properties
 
 APIS = Settings.all_apis()
 
@@ -74,3 +82,70 @@ def test_a_spec_without_fixtures_has_no_seeded_credentials(tmp_path: Path):
     model = find_model(APIS[0], fixtures_dir=tmp_path)
     assert model.seed == {}
     assert seed_credentials(model) == ({}, None)
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_a_wrong_type_scenario_sends_what_the_api_does_not_read_as_the_type(api):
+    """`x-mock.input.coerce` says what the service reads as the field's type; the scenario sends something else."""
+    spec = find_spec(api)
+    coercion = spec.mock.input.coerce
+    checked = 0
+    for operation in (op for op in spec.operations if op.mock.action == "create"):
+        properties = merged_properties(operation.record_schema())
+        for field, rule, value in scenarios._violations(operation.record_schema(), coercion):
+            if rule == "type":
+                schema = properties[field]
+                coerce = scalar_coercer(schema, coercion)
+                read = coerce(value) if coerce is not None else value
+                errors = list(Draft202012Validator({"type": schema["type"]}).iter_errors(read))
+                assert errors, f"{operation.operation_id}: {field} {value!r} is read as {read!r}"
+                checked += 1
+    assert checked
+
+
+def test_the_spec_cache_serves_the_api_names_and_the_specs(monkeypatch):
+    names = Settings.all_apis()
+    specs = {name: find_spec(name) for name in names}
+
+    def reloaded(path: Path) -> None:
+        raise AssertionError(f"{path} loaded again")
+
+    monkeypatch.setattr("mockserver.spec.openapi.load_spec", reloaded)
+    for module in ("mockserver.harness.settings", "mockserver.harness.target"):
+        monkeypatch.setattr(f"{module}.load_spec", reloaded, raising=False)
+    assert Settings.all_apis() == names
+    assert all(find_spec(name) is spec for name, spec in specs.items())
+
+
+def test_dynamic_auth_replaces_only_the_headers_its_login_scheme_presents(tmp_path, monkeypatch):
+    model = find_model("facturacion")
+    login = model.login()
+    api_key = find_model("daftra").scheme()  # an apiKey scheme: the APIKEY header
+    assert login is not None and api_key is not None
+    monkeypatch.setattr(model, "login", lambda: dataclasses.replace(login, scheme=api_key))
+    headers = {"APIKEY": "static", "Authorization": "Bearer static", "X-Other": "1"}
+    target = Target(model=model, base_url="http://mock", headers=headers, login_body={"email": "a", "password": "b"})
+    try:
+        config = cli_config(target, Settings(apis=["facturacion"]))
+        assert "auth" in config
+        command = cli_command(target, config, tmp_path, "stateful")
+    finally:
+        target.close()
+    sent = [command[index + 1] for index, part in enumerate(command) if part == "-H"]
+    assert sent == ["Authorization: Bearer static", "X-Other: 1"]
+
+
+def test_the_cli_hooks_log_to_the_variable_the_harness_sets(tmp_path, monkeypatch):
+    """The schemathesis process the harness starts logs its creations where MOCKSERVER_CONTRACT_CALL_LOG says."""
+    from mockserver.harness import cli_hooks
+
+    log = tmp_path / "calls.ndjson"
+    monkeypatch.setenv("MOCKSERVER_CONTRACT_CALL_LOG", str(log))
+    case = SimpleNamespace(operation=SimpleNamespace(method="POST", path="/api/v1/clients"))
+    cli_hooks.after_call(None, case, SimpleNamespace(status_code=201, content=b'{"id": 7}'))
+    assert json.loads(log.read_text()) == {
+        "method": "POST",
+        "path": "/api/v1/clients",
+        "status": 201,
+        "body": '{"id": 7}',
+    }

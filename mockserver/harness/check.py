@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from mockserver.config import ServerConfig
 from mockserver.errors import SpecError
 from mockserver.harness.model import ContractModel
 from mockserver.harness.target import seed_credentials
@@ -49,7 +50,7 @@ def expected_status(operation: Operation, name: str) -> int:
 
     A named request example answers with the response that has an example of
     the same name; any other example gets the operation's success (the
-    status its `x-mock.response` declares, else its lowest 2xx).
+    status its `x-mock.response` declares).
     """
     for status, response in operation.responses.items():
         named = (response.get("content") or {}).get("application/json", {}).get("examples") or {}
@@ -60,7 +61,7 @@ def expected_status(operation: Operation, name: str) -> int:
 
 def request_examples(operation: Operation) -> Iterator[tuple[str, Any, list[str | int]]]:
     """Each documented request body example: its name, its value and where it sits."""
-    media = ((operation.request_body or {}).get("content") or {}).get("application/json") or {}
+    media = operation.request_media()
     where: list[str | int] = ["paths", operation.path, operation.method.lower(), "requestBody"]
     where += ["content", "application/json"]
     if "example" in media:
@@ -79,20 +80,22 @@ def _credentials(app: MockApp, spec: ApiSpec) -> dict[str, str]:
     return seed_credentials(ContractModel(api))[0] if api is not None else {}
 
 
-async def _send_examples(spec: ApiSpec, app: MockApp, fixtures_dir: Path) -> list[SpecError]:
-    headers = _credentials(app, spec)
+async def _send_examples(spec: ApiSpec, app: MockApp) -> list[SpecError]:
+    problems: list[SpecError] = []
+    try:
+        headers = _credentials(app, spec)
+    except SpecError as exc:  # a seeded credential that cannot be used: the examples go without one
+        problems += exc.problems
+        headers = {}
     session_header = app.state.server.config.session_header
     sessions = itertools.count()
-    problems = []
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://mockserver.check") as mock:
         for operation in spec.operations:
             for name, body, parts in request_examples(operation):
                 _, where = locate(spec.raw, parts)
                 params = {p["name"]: _parameter_example(p) for p in operation.parameters}
-                missing = [
-                    p["name"] for p in operation.parameters if p.get("in") == "path" and params[p["name"]] is None
-                ]
+                missing = sorted(param for param in operation.parameter_names("path") if params[param] is None)
                 if missing:
                     reason = f"path parameter {', '.join(missing)} has no example to send this request example with"
                     problems.append(SpecError(reason, file=spec.source, pointer=where))
@@ -121,9 +124,11 @@ async def _send_examples(spec: ApiSpec, app: MockApp, fixtures_dir: Path) -> lis
 
 
 def check(paths: Iterable[Path], fixtures_dir: Path) -> list[SpecError]:
-    """Every problem found in those specs (and their fixtures), each placed at its file, line and pointer."""
+    """Every problem found in those specs (and their fixtures), each placed at its file, line and pointer.
+
+    Each file is read once; its request examples go to an in-process mock serving that spec alone.
+    """
     problems: list[SpecError] = []
-    loaded: dict[Path, list[ApiSpec]] = {}
     for path in spec_files(paths):
         try:
             raw = load_yaml(path)
@@ -136,21 +141,18 @@ def check(paths: Iterable[Path], fixtures_dir: Path) -> list[SpecError]:
         problems += openapi_problems(raw, path)
         problems += example_problems(raw, path)
         try:
-            spec = load_spec(path)
-        except SpecError as exc:  # x-mock: whatever the loader refuses
-            problems.append(exc.at(file=path))
+            spec = load_spec(path, raw)
+        except SpecError as exc:  # x-mock: whatever the loader refuses, each problem on its own
+            problems += exc.at(file=path).problems
             continue
         problems += link_problems(spec)
         problems += fixture_problems(spec, fixtures_dir)
-        loaded.setdefault(path.parent, []).append(spec)
-    for specs_dir, specs in loaded.items():
         try:
-            app = create_app(specs_dir=specs_dir, fixtures_dir=fixtures_dir, reload=False)
-        except SpecError as exc:  # x-mock the server refuses while it builds the behaviours
-            problems.append(exc)
+            app = create_app(ServerConfig(fixtures_dir=fixtures_dir, reload=False), specs=[spec])
+        except SpecError as exc:  # x-mock the server refuses while it builds the behaviours, or its fixtures
+            problems += exc.at(file=path).problems
             continue
-        for spec in specs:
-            problems += asyncio.run(_send_examples(spec, app, fixtures_dir))
+        problems += asyncio.run(_send_examples(spec, app))
     return _placed(problems)
 
 

@@ -1,7 +1,8 @@
 """Hooks the schemathesis CLI loads (through SCHEMATHESIS_HOOKS) for the stateful run.
 
 The CLI runs in its own process, so what it creates is logged to the file
-named by CONTRACT_CALL_LOG; the suite reads it back to undo those records.
+named by MOCKSERVER_CONTRACT_CALL_LOG (which the harness sets for the process
+it starts); the suite reads it back to undo those records.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import schemathesis
 def after_call(
     context: schemathesis.HookContext, case: schemathesis.Case[Any], response: schemathesis.Response
 ) -> None:
-    log = os.environ.get("CONTRACT_CALL_LOG")
+    log = os.environ.get("MOCKSERVER_CONTRACT_CALL_LOG")
     if log and 200 <= response.status_code < 300:
         entry = {
             "method": case.operation.method,

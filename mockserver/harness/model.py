@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.config import ServerConfig
+from mockserver.errors import SpecError
 from mockserver.pipeline.api import CompiledOperation, MockApi
 from mockserver.pipeline.auth import Scheme
 from mockserver.pipeline.behaviours import Login
@@ -116,7 +117,8 @@ class ContractModel:
         answer = behaviour.response({"credential": {scheme.key: _PROBE}, "record": {}})
         pointer = _find(answer.body, _PROBE)
         if pointer is None:
-            raise LookupError(f"{operation.operation_id}: the answer does not carry the issued {scheme.key}")
+            reason = f"{operation.operation_id}: the answer does not carry the issued {scheme.key}"
+            raise SpecError(reason, file=self.spec.source, pointer=operation.pointer)
         # each compared field rendered against a body that answers every field with its own name
         echo = {"body": _FieldNames()}
         body_fields = {stored: render(echo) for stored, render in {**behaviour.identity, **behaviour.secret}.items()}

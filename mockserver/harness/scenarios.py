@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 
 from mockserver.harness.report import expect
 from mockserver.harness.target import Target
-from mockserver.spec.model import ExistsDecl, ReplyDecl, RuleDecl
+from mockserver.spec.model import CoercionDecl, ExistsDecl, ReplyDecl, RuleDecl
 from mockserver.spec.openapi import ApiSpec, Operation
 from mockserver.spec.schemas import merged_properties, required_names
 
@@ -44,7 +44,7 @@ def _wrap(pointer: list[str], record: dict[str, Any]) -> dict[str, Any]:
 
 def _example(operation: Operation) -> dict[str, Any]:
     """The documented request example: the starting point of every body the suite sends."""
-    media = (operation.request_body or {}).get("content", {}).get("application/json", {})
+    media = operation.request_media()
     example = media.get("example") or (media.get("schema") or {}).get("example")
     if not isinstance(example, dict):
         raise LookupError(f"{operation.operation_id}: the spec documents no request example to build bodies from")
@@ -135,8 +135,25 @@ def _success_status(operation: Operation) -> int:
     return operation.mock.response.status
 
 
-def _violations(schema: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
-    """(field, rule, value) for every constraint a field declares; None means "leave it out"."""
+def _wrong_type(types: list[Any], coercion: CoercionDecl) -> Any:
+    """A value of another type than the field's that the API's declared input semantics do not read as its type.
+
+    A service that reads a number as a string (`numbers_as_strings`) accepts `12345` for a string field, one
+    that reads numeric strings accepts `"5"` for a number, and one with boolean forms accepts those forms.
+    """
+    if "string" in types:
+        return [12345] if coercion.numbers_as_strings else 12345
+    if "integer" in types or "number" in types:
+        return "not-a-number"  # no numeric string, whatever `numeric_strings` says
+    forms = {(type(form), form) for form in (*coercion.true_values, *coercion.false_values)}
+    return next(value for value in ("not-a-boolean", ["not-a-boolean"]) if (type(value), value) not in forms)
+
+
+def _violations(schema: dict[str, Any], coercion: CoercionDecl) -> Iterator[tuple[str, str, Any]]:
+    """(field, rule, value) for every constraint a field declares; None means "leave it out".
+
+    The wrong-type value is one `coercion` (the API's `x-mock.input.coerce`) does not read as the field's type.
+    """
     required = required_names(schema)
     for name, sub in merged_properties(schema).items():
         if sub.get("readOnly"):
@@ -152,9 +169,9 @@ def _violations(schema: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
             if sub.get("pattern", "").startswith("^"):
                 yield name, "pattern", "not valid!"
             if "null" not in types:
-                yield name, "type", 12345
+                yield name, "type", _wrong_type(types, coercion)
         elif "integer" in types or "boolean" in types:
-            yield name, "type", "not-a-" + ("number" if "integer" in types else "boolean")
+            yield name, "type", _wrong_type(types, coercion)
         if "enum" in sub:
             yield name, "enum", "__not_allowed__"
 
@@ -200,7 +217,7 @@ def build(spec: ApiSpec, only: Sequence[str] = ()) -> list[Scenario]:
                         _missing_reference_scenario(operation, declared.exists, declared.respond),
                     )
                 )
-        for field, rule, value in _violations(operation.record_schema()):
+        for field, rule, value in _violations(operation.record_schema(), spec.mock.input.coerce):
             scenarios.append(
                 Scenario(spec.name, f"{label}: {field} {rule}", True, _validation_scenario(operation, field, value))
             )

@@ -33,8 +33,8 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.schemas import BaseSchema
 
 from mockserver.harness.model import ContractModel
-from mockserver.harness.settings import Settings
-from mockserver.harness.target import Target, find_model, spec_at
+from mockserver.harness.settings import Settings, spec_at
+from mockserver.harness.target import Target, find_model
 from mockserver.spec.model import CertificationCheck
 from mockserver.spec.openapi import ApiSpec, Operation
 
@@ -185,8 +185,11 @@ def cli_command(
         str(workdir / "junit.xml"),
         "--no-color",
     ]
+    login = target.model.login() if "auth" in config else None
+    # dynamic auth brings its own credential, in the header(s) its login scheme presents it in
+    dynamic = {name.lower() for name in login.scheme.present("")} if login is not None else set()
     for name, value in target.headers.items():
-        if "auth" not in config or name.lower() != "authorization":  # dynamic auth brings its own
+        if name.lower() not in dynamic:
             command += ["-H", f"{name}: {value}"]
     revoking = [op.operation_id for op in target.spec.operations if revokes_credentials(op)]
     if revoking and target.login_body is None:
@@ -203,7 +206,11 @@ def run_cli(target: Target, settings: Settings, phases: str, workdir: Path) -> s
     chosen = [option for operation_id in settings.operations for option in ("--include-operation-id", operation_id)]
     command = cli_command(target, cli_config(target, settings), workdir, phases, options=chosen)
     calls = workdir / "calls.ndjson"
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "mockserver.harness.cli_hooks", "CONTRACT_CALL_LOG": str(calls)}
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "mockserver.harness.cli_hooks",
+        "MOCKSERVER_CONTRACT_CALL_LOG": str(calls),
+    }
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=workdir, env=env)
     if calls.exists():
         for line in calls.read_text(encoding="utf-8").splitlines():

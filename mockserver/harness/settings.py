@@ -10,6 +10,7 @@ modules read at import time with `Settings.active()`.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from typing import Any, ClassVar
 
 from mockserver.config import DEFAULT_SPECS
 from mockserver.spec.loader import discover_specs
-from mockserver.spec.openapi import load_spec
+from mockserver.spec.openapi import ApiSpec, load_spec
 
 ENV_PREFIX = "MOCKSERVER_CONTRACT_"
 #: every setting's name: `--contract-<name>` and MOCKSERVER_CONTRACT_<NAME>, dashes as underscores
@@ -44,7 +45,7 @@ class Settings:
 
     @staticmethod
     def all_apis() -> list[str]:
-        return [load_spec(path).name for path in discover_specs(DEFAULT_SPECS)]
+        return list(bundled_specs())
 
     @classmethod
     def resolve(cls, options: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
@@ -69,7 +70,7 @@ class Settings:
         spec, login = value("spec"), value("login")
         read_only = value("read_only")
         return cls(
-            apis=values("api", ",") or ([load_spec(Path(spec)).name] if spec else cls.all_apis()),
+            apis=values("api", ",") or ([spec_at(Path(spec)).name] if spec else cls.all_apis()),
             spec=Path(spec) if spec else None,
             base_url=(value("base_url") or "").rstrip("/") or None,
             headers=headers,
@@ -88,3 +89,28 @@ class Settings:
     def active(cls) -> Settings:
         """The settings of this run; from the environment alone when no conftest resolved them."""
         return cls._active or cls.resolve({})
+
+
+def bundled_specs() -> dict[str, ApiSpec]:
+    """The bundled specs by API name, each loaded once while its file stays the same."""
+    specs = (spec_at(path) for path in discover_specs(DEFAULT_SPECS))
+    return {spec.name: spec for spec in specs}
+
+
+def spec_at(path: Path) -> ApiSpec:
+    """The spec at `path`, loaded once while the file stays the same."""
+    return _load_spec(path.resolve(), stamp(path))
+
+
+def stamp(path: Path) -> tuple[int, int] | None:
+    """What tells a changed file from the one loaded: its modification time and size."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
+@functools.lru_cache(maxsize=64)
+def _load_spec(path: Path, stamp: tuple[int, int] | None) -> ApiSpec:
+    return load_spec(path)

@@ -14,12 +14,12 @@ from typing import Any
 
 import httpx
 
-from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS
+from mockserver.config import DEFAULT_FIXTURES
+from mockserver.errors import SpecError
 from mockserver.harness.model import ContractModel
-from mockserver.harness.settings import Settings
+from mockserver.harness.settings import Settings, bundled_specs, spec_at, stamp
 from mockserver.server.process import ServerProcess
-from mockserver.spec.loader import discover_specs
-from mockserver.spec.openapi import ApiSpec, Operation, load_spec
+from mockserver.spec.openapi import ApiSpec, Operation
 
 
 @dataclass
@@ -119,62 +119,52 @@ def find_spec(name: str, source: Path | None = None) -> ApiSpec:
     """The API's bundled spec, or the document at `source` (given with --spec) whatever its name."""
     if source is not None:
         return spec_at(source)
-    specs = {s.name: s for s in (spec_at(p) for p in discover_specs(DEFAULT_SPECS))}
+    specs = bundled_specs()
     if name not in specs:
         raise LookupError(f"no spec named {name!r}; known: {', '.join(sorted(specs))}")
     return specs[name]
 
 
-def spec_at(path: Path) -> ApiSpec:
-    """The spec at `path`, loaded once while the file stays the same."""
-    return _load_spec(path.resolve(), _stamp(path))
-
-
 def find_model(name: str, source: Path | None = None, fixtures_dir: Path = DEFAULT_FIXTURES) -> ContractModel:
     """The compiled model of the API (see `find_spec`), built once while its spec and fixtures stay the same."""
     path = find_spec(name, source).source.resolve()
-    fixtures = tuple(_stamp(file) for file in sorted(fixtures_dir.glob("*.y*ml")))
-    return _build_model(path, _stamp(path), fixtures_dir.resolve(), fixtures)
-
-
-def _stamp(path: Path) -> tuple[int, int] | None:
-    """What tells a changed file from the one loaded: its modification time and size."""
-    try:
-        status = path.stat()
-    except FileNotFoundError:
-        return None
-    return status.st_mtime_ns, status.st_size
-
-
-@functools.lru_cache(maxsize=64)
-def _load_spec(path: Path, stamp: tuple[int, int] | None) -> ApiSpec:
-    return load_spec(path)
+    fixtures = tuple(stamp(file) for file in sorted(fixtures_dir.glob("*.y*ml")))
+    return _build_model(path, stamp(path), fixtures_dir.resolve(), fixtures)
 
 
 @functools.lru_cache(maxsize=16)
 def _build_model(
     path: Path, stamp: tuple[int, int] | None, fixtures_dir: Path, fixtures: tuple[tuple[int, int] | None, ...]
 ) -> ContractModel:
-    return ContractModel.build(_load_spec(path, stamp), fixtures_dir)
+    return ContractModel.build(spec_at(path), fixtures_dir)
 
 
 def seed_credentials(model: ContractModel) -> tuple[dict[str, str], dict[str, Any] | None]:
     """Headers for the seeded credential with the widest scopes, and a login body for its principal.
 
-    Without fixtures (or a seeded credential) there are none: the caller passes its own.
+    Without fixtures (or a seeded credential) there are none: the caller passes its own. A seeded
+    credential without its value, or whose principal is not seeded, is a `SpecError` at its record.
     """
     scheme = model.scheme()
-    records = model.seed.get(scheme.table, []) if scheme is not None else []
+    records = list(enumerate(model.seed.get(scheme.table, []))) if scheme is not None else []
     if scheme is None or not records:
         return {}, None
-    credential = max(records, key=lambda r: len(r.get(scheme.scopes) or []))
-    headers = scheme.present(credential[scheme.key])
+    fixtures = model.api.fixtures_path
+    index, credential = max(records, key=lambda found: len(found[1].get(scheme.scopes) or []))
+    where = f"/{scheme.table}/{index}"
+    if credential.get(scheme.key) is None:
+        raise SpecError(f"the {scheme.table} credential has no {scheme.key}", file=fixtures, pointer=where)
+    headers = scheme.present(str(credential[scheme.key]))
     login = model.login()
     if scheme.principal is None or login is None:
         return headers, None
     relation = scheme.principal
-    principal = next(r for r in model.seed.get(relation.resource, []) if r["id"] == credential[relation.key])
-    return headers, {sent: principal[stored] for stored, sent in login.body_fields.items()}
+    wanted = credential.get(relation.key)
+    principal = next((r for r in model.seed.get(relation.resource, []) if r.get("id") == wanted), None)
+    if principal is None:
+        reason = f"the {scheme.table} credential's {relation.key} {wanted!r} names no seeded {relation.resource} record"
+        raise SpecError(reason, file=fixtures, pointer=f"{where}/{relation.key}")
+    return headers, {sent: principal.get(stored) for stored, sent in login.body_fields.items()}
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from mockserver.config import ServerConfig
-from mockserver.errors import BadPreference, BodyError, FieldError, Invalid, Refusal, SpecError, StateError
+from mockserver.errors import BadPreference, BodyError, FieldError, Invalid, Refusal, SpecError
 from mockserver.pipeline import behaviours
 from mockserver.pipeline.auth import Authenticator, secret_headers
 from mockserver.pipeline.controls import TRANSPORT_FAULTS, Controls, request_transport_fault
@@ -31,11 +31,11 @@ from mockserver.pipeline.preferences import Preference, read_preference
 from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template, to_response
 from mockserver.pipeline.routing import Match, Router
 from mockserver.pipeline.validation import RequestValidator
-from mockserver.spec.loader import load_yaml
+from mockserver.spec.fixtures import load_seed
 from mockserver.spec.model import parse_reply
 from mockserver.spec.openapi import ApiSpec, Operation
 from mockserver.state.sessions import Sessions
-from mockserver.state.store import Record, ResourceConfig, Store, check_tables
+from mockserver.state.store import Record, ResourceConfig, Store
 
 log = logging.getLogger("mockserver")
 
@@ -288,14 +288,3 @@ class MockApi:
             rendered = self.messages.render(refusal.errors)
             return errors["validation"]({**context, "errors": rendered, "summary": self.messages.summary(rendered)})
         return errors[refusal.kind]({**context, **refusal.values})
-
-
-def load_seed(path: Path) -> dict[str, list[Record]]:
-    if not path.exists():
-        return {}
-    seed = load_yaml(path) or {}
-    try:
-        check_tables(seed)
-    except StateError:
-        raise SpecError("fixtures must map each resource name to a list of records", file=path) from None
-    return seed

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from starlette.routing import Mount, Route
 
 from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS, ServerConfig
 from mockserver.errors import SpecError, StateError, TooLarge
-from mockserver.pipeline.api import MockApi, Outcome, load_seed
+from mockserver.pipeline.api import MockApi, Outcome
 from mockserver.pipeline.auth import secret_headers
 from mockserver.pipeline.controls import Controls, Rule, TransportFaults
 from mockserver.pipeline.limits import Limits
@@ -33,8 +33,9 @@ from mockserver.pipeline.routing import ALL_METHODS
 from mockserver.server import admin, docs
 from mockserver.server.journal import Entry, Journal, mask_body, mask_headers, mask_query, shorten
 from mockserver.server.persistence import StateFile
+from mockserver.spec.fixtures import load_seed
 from mockserver.spec.loader import discover_specs
-from mockserver.spec.openapi import load_spec
+from mockserver.spec.openapi import ApiSpec, load_spec
 from mockserver.state.store import check_tables
 
 __all__ = ["DEFAULT_FIXTURES", "DEFAULT_SPECS", "MockServer", "create_app"]
@@ -59,17 +60,23 @@ register_url_convertor("anypath", AnyPath())
 
 
 class MockServer:
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, specs: Iterable[ApiSpec] | None = None) -> None:
+        """The APIs of the specs in `config.specs_dir`, or of exactly the loaded `specs` given."""
         self.config = config
         self.controls = Controls(Rule.parse(config.delay, config.fault, config.fault_rate), config.seed)
         self.journal = Journal(config.journal_size)
         self.limits = Limits(max_body_bytes=config.max_body_bytes)
-        self.apis = self._sorted(self._build(path) for path in discover_specs(Path(config.specs_dir)))
+        loaded: list[tuple[Path, ApiSpec | None]] = (
+            [(path, None) for path in discover_specs(Path(config.specs_dir))]
+            if specs is None
+            else [(spec.source, spec) for spec in specs]
+        )
+        self.apis = self._sorted(self._build(path, spec) for path, spec in loaded)
 
-    def _build(self, spec_path: Path) -> MockApi:
+    def _build(self, spec_path: Path, spec: ApiSpec | None = None) -> MockApi:
         try:
             return MockApi(
-                load_spec(spec_path), Path(self.config.fixtures_dir), self.config, self.controls, self.limits
+                spec or load_spec(spec_path), Path(self.config.fixtures_dir), self.config, self.controls, self.limits
             )
         except SpecError as exc:  # a behaviour that cannot be built names its operation; the file is known here
             raise exc.at(file=spec_path) from exc
@@ -233,10 +240,13 @@ class MockApp(Starlette):
         return TransportFaults(super().build_middleware_stack())
 
 
-def create_app(config: ServerConfig | None = None, **options: Any) -> MockApp:
-    """The ASGI app; `create_app(specs_dir=..., locale=...)` sets single options."""
+def create_app(config: ServerConfig | None = None, specs: Iterable[ApiSpec] | None = None, **options: Any) -> MockApp:
+    """The ASGI app; `create_app(specs_dir=..., locale=...)` sets single options.
+
+    With `specs` it serves exactly those loaded specs instead of the ones in `specs_dir`.
+    """
     config = config or ServerConfig(**options)
-    server = MockServer(config)
+    server = MockServer(config, specs)
     state_file = StateFile(Path(config.state_file), server) if config.state_file else None
     if state_file is not None:
         state_file.load()

@@ -21,7 +21,8 @@ from referencing.jsonschema import DRAFT202012
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from mockserver.errors import SpecError
-from mockserver.spec.loader import UniqueKeyLoader, load_yaml
+from mockserver.spec.fixtures import load_seed
+from mockserver.spec.loader import UniqueKeyLoader
 from mockserver.spec.openapi import ApiSpec, Operation
 from mockserver.spec.schemas import merged_properties
 
@@ -221,11 +222,6 @@ def _schema_has(schema: Mapping[str, Any], parts: list[str]) -> bool:
     return True
 
 
-def _parameter_names(operation: Operation, where: str) -> set[str]:
-    names = {p["name"] for p in operation.parameters if p.get("in") == where}
-    return {name.lower() for name in names} if where == "header" else names
-
-
 def _expression_problem(expression: str, source: Operation, status: str) -> str | None:
     """Why a runtime expression names nothing, or None when it names something that exists."""
     if expression in ("$url", "$method", "$statusCode") or not expression.startswith("$"):
@@ -234,12 +230,10 @@ def _expression_problem(expression: str, source: Operation, status: str) -> str 
     origin, _, rest = head.removeprefix("$").partition(".")
     place, _, name = rest.partition(".")
     if origin == "request" and place in ("path", "query", "header"):
-        wanted = name.lower() if place == "header" else name
-        return (
-            None
-            if wanted in _parameter_names(source, place)
-            else f"{source.operation_id} has no {place} parameter {name!r}"
-        )
+        names, wanted = source.parameter_names(place), name
+        if place == "header":  # header names are case-insensitive
+            names, wanted = {documented.lower() for documented in names}, name.lower()
+        return None if wanted in names else f"{source.operation_id} has no {place} parameter {name!r}"
     if origin == "request" and place == "body":
         schema = source.body_schema()
         if schema is not None and _schema_has(schema, split_pointer(body_pointer)):
@@ -280,8 +274,7 @@ def link_problems(spec: ApiSpec) -> Iterator[SpecError]:
                     continue
                 for parameter, value in (link.get("parameters") or {}).items():
                     place, _, bare = parameter.rpartition(".")
-                    known = {p["name"] for p in target.parameters if not place or p.get("in") == place}
-                    if bare not in known:
+                    if bare not in target.parameter_names(place or None):
                         reason = f"{target.operation_id} has no parameter {parameter!r}"
                         yield SpecError(reason, file=spec.source, pointer=f"{where}/parameters/{parameter}")
                     for expression in _expressions(value):
@@ -363,9 +356,11 @@ def fixture_problems(spec: ApiSpec, fixtures_dir: Path) -> Iterator[SpecError]:
     engine's to fill in an answer, so a seeded record need not hold them.
     """
     path = fixtures_path(spec, fixtures_dir)
-    if not path.exists():
+    try:
+        seed = load_seed(path)
+    except SpecError as exc:  # not records by resource, or one id seeded twice: nothing further can be read
+        yield exc
         return
-    seed = load_yaml(path) or {}
     for resource, schema in record_schemas(spec).items():
         config = spec.mock.resources.get(resource)
         derived = {*config.computed, *config.relations, *config.children} if config is not None else set()

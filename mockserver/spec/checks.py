@@ -136,7 +136,7 @@ def _children(spec: ApiSpec, operation: Operation, at: str) -> Problems:
 def _query(operation: Operation, at: str) -> Problems:
     """Filters and paging read query parameters: they must be ones the operation documents."""
     mock = operation.mock
-    documented = {p["name"] for p in operation.parameters if p.get("in") == "query"}
+    documented = operation.parameter_names("query")
     wanted = [(f"{at}/filters/{context.escape(name)}", name) for name in mock.filters]
     if mock.paging is not None:
         wanted.append((f"{at}/paging/page", mock.paging.page))

@@ -57,6 +57,16 @@ class Operation:
         media: dict[str, Any] = content.get("application/json") or next(iter(content.values()), {})
         return media.get("schema")
 
+    def request_media(self) -> dict[str, Any]:
+        """The request body's `application/json` media type: its schema and examples ({} when it has none)."""
+        content = (self.request_body or {}).get("content") or {}
+        media: dict[str, Any] = content.get("application/json") or {}
+        return media
+
+    def parameter_names(self, where: str | None = None) -> set[str]:
+        """The names of the documented parameters in one location (`path`, `query`, `header`, `cookie`), or all."""
+        return {p["name"] for p in self.parameters if where is None or p.get("in") == where}
+
     @property
     def record_pointer(self) -> list[str]:
         """Where the record sits in the body (`x-mock.body`, e.g. /Model for a wrapped body); [] for the whole body."""
@@ -149,8 +159,9 @@ def resolve_refs(document: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
-def load_spec(path: Path) -> ApiSpec:
-    raw = load_yaml(path)
+def load_spec(path: Path, raw: Any = None) -> ApiSpec:
+    """The spec at `path`; `raw` is its document when the caller has already read it."""
+    raw = load_yaml(path) if raw is None else raw
     if not isinstance(raw, dict) or not isinstance(raw.get("paths"), dict):
         raise SpecError("not an OpenAPI document (no 'paths')", file=path)
     try:
