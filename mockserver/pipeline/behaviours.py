@@ -27,7 +27,8 @@ from mockserver.pipeline.auth import Authenticator, Identity
 from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template
 from mockserver.spec.model import Relation
 from mockserver.spec.openapi import Operation
-from mockserver.spec.schemas import merged_properties, pointer_parts, value_at
+from mockserver.spec.pointers import parse_pointer, value_at
+from mockserver.spec.schemas import merged_properties
 from mockserver.state.store import Record, ResourceConfig, Row, Store, Table
 
 
@@ -107,7 +108,7 @@ class ChildLists:
         self.lists: list[_ChildList] = []
         for name, declared in operation.mock.children.items():
             relation = config.children[name]  # the loader has checked the resource declares the list
-            pointer = pointer_parts(declared.source)
+            pointer = parse_pointer(declared.source)
             item_schema = operation.body_schema_at(pointer).get("items") or {}
             rules = business_rules.compile_rules(declared.rules, operation)
             self.lists.append(_ChildList(name, pointer, relation, list(merged_properties(item_schema)), rules))

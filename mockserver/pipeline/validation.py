@@ -20,7 +20,8 @@ from mockserver.errors import BodyError, FieldError
 from mockserver.pipeline.inputs import normalise, parse_json
 from mockserver.spec.model import CoercionDecl
 from mockserver.spec.openapi import Operation
-from mockserver.spec.schemas import merged_properties, required_names, value_at
+from mockserver.spec.pointers import value_at
+from mockserver.spec.schemas import merged_properties, required_names
 
 _RULE_ORDER = {
     rule: i

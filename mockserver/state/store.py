@@ -17,8 +17,8 @@ from typing import Any
 from mockserver.errors import StateError
 from mockserver.expressions.formulas import Formula, compile_formula
 from mockserver.expressions.templates import Render, compile_template
-from mockserver.spec.context import pointer
 from mockserver.spec.model import Relation, ReplyDecl, ResourceMock
+from mockserver.spec.pointers import pointer
 
 Record = dict[str, Any]
 #: what Row.get answers for a field a record does not have
