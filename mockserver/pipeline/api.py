@@ -165,7 +165,7 @@ class MockApi:
             for resource, field_sets in compiled.behaviour.index_fields().items():
                 indexes.setdefault(resource, set()).update(field_sets)
         self.indexes = indexes
-        self.fixtures_path = fixtures_dir / f"{mock.fixtures or spec.name}.yaml"
+        self.fixtures_path = spec.fixtures_file(fixtures_dir)
         self.seed = load_seed(self.fixtures_path)
         self.sessions = Sessions(self.fresh_store, config.session_limit, config.session_idle_seconds)
 

@@ -338,17 +338,13 @@ def _not_requiring(schema: dict[str, Any], names: set[str]) -> dict[str, Any]:
     return relaxed
 
 
-def fixtures_path(spec: ApiSpec, fixtures_dir: Path) -> Path:
-    return fixtures_dir / f"{spec.mock.fixtures or spec.name}.yaml"
-
-
 def fixture_problems(spec: ApiSpec, fixtures_dir: Path) -> Iterator[SpecError]:
     """Each seeded record against its resource's record schema.
 
     Fields the resource declares as computed, relations or children are the
     engine's to fill in an answer, so a seeded record need not hold them.
     """
-    path = fixtures_path(spec, fixtures_dir)
+    path = spec.fixtures_file(fixtures_dir)
     if not path.exists():
         return
     seed = load_yaml(path) or {}

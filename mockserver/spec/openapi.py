@@ -108,6 +108,10 @@ class ApiSpec:
     def security_schemes(self) -> dict[str, dict[str, Any]]:
         return _schemes(self.resolved)
 
+    def fixtures_file(self, fixtures_dir: Path) -> Path:
+        """The API's fixtures in that folder: `x-mock.fixtures`, else the spec's name, as `.yaml`."""
+        return fixtures_dir / f"{self.mock.fixtures or self.name}.yaml"
+
 
 def resolve_refs(document: dict[str, Any]) -> dict[str, Any]:
     """Replace every local `$ref` with the object it points at.
