@@ -11,9 +11,17 @@ from mockserver.pipeline.messages import Messages
 from mockserver.pipeline.preferences import read_preference
 from mockserver.pipeline.routing import Match, Miss, Router
 from mockserver.pipeline.validation import RequestValidator, scalar_coercer
-from mockserver.spec.model import CoercionDecl, OperationMock, ReplyDecl, parse_api, parse_resource
+from mockserver.spec.model import (
+    CoercionDecl,
+    OperationMock,
+    Relation,
+    ReplyDecl,
+    ResourceMock,
+    parse_api,
+    parse_resource,
+)
 from mockserver.spec.openapi import Operation
-from mockserver.state.store import Relation, ResourceConfig, Row, Store
+from mockserver.state.store import ResourceConfig, Row, Store
 
 
 # -- templates ---------------------------------------------------------------
@@ -33,7 +41,9 @@ def test_missing_values_render_as_null_or_empty_text():
 
 
 def test_records_are_projected_onto_the_response_schema_with_relations():
-    store = Store({"things": ResourceConfig("things", relations={"owner": Relation("people", "owner_id")})})
+    store = Store(
+        {"things": ResourceConfig("things", ResourceMock(relations={"owner": Relation("people", "owner_id")}))}
+    )
     store.load(
         {"people": [{"id": 1, "name": "Ana", "secret": "x"}], "things": [{"id": 5, "owner_id": 1, "hidden": True}]}, {}
     )

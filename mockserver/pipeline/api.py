@@ -150,11 +150,11 @@ class MockApi:
         self.environment = behaviours.Environment(
             resources=self.resources,
             auth=self.auth,
-            not_found={name: reply_template(c.not_found) for name, c in self.resources.items() if c.not_found},
+            not_found={name: reply_template(r.not_found) for name, r in mock.resources.items() if r.not_found},
         )
         self.router: Router[CompiledOperation] = Router(mock.path_suffixes)
         indexes: dict[str, set[tuple[str, ...]]] = self.auth.index_fields()
-        for declared in self.resources.values():  # every read of a parent lists its children
+        for declared in mock.resources.values():  # every read of a parent lists its children
             for child in declared.children.values():
                 indexes.setdefault(child.resource, set()).add((child.key,))
         #: each operation as compiled, by its operationId (read by the contract harness)
