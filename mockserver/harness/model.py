@@ -23,6 +23,8 @@ from mockserver.pipeline.behaviours import Login
 from mockserver.pipeline.controls import Controls
 from mockserver.pipeline.limits import SIZE_REFUSALS, Limits
 from mockserver.spec.openapi import ApiSpec, Operation
+from mockserver.spec.pointers import pointer as pointer_of
+from mockserver.spec.pointers import value_at
 from mockserver.state.store import Record
 
 #: a value no spec writes, rendered through a compiled template to see where it lands in the answer
@@ -50,8 +52,8 @@ class RowsShape:
     record: Pointer
 
     def records(self, body: Any) -> list[Mapping[str, Any]]:
-        rows = _at(body, self.rows)
-        found = [_at(row, self.record) for row in rows] if isinstance(rows, list) else []
+        rows = value_at(body, self.rows)
+        found = [value_at(row, self.record) for row in rows] if isinstance(rows, list) else []
         return [record for record in found if isinstance(record, Mapping)]
 
 
@@ -122,7 +124,7 @@ class ContractModel:
         # each compared field rendered against a body that answers every field with its own name
         echo = {"body": _FieldNames()}
         body_fields = {stored: render(echo) for stored, render in {**behaviour.identity, **behaviour.secret}.items()}
-        return LoginRoute(operation, scheme, "".join(f"/{part}" for part in pointer), body_fields)
+        return LoginRoute(operation, scheme, pointer_of(*pointer), body_fields)
 
     def rows_shape(self, operation: Operation) -> RowsShape | None:
         """Where the list operation's answer puts its records, from its compiled response template."""
@@ -157,12 +159,3 @@ def _find(value: Any, wanted: Any) -> Pointer | None:
         if found is not None:
             return (key, *found)
     return None
-
-
-def _at(value: Any, pointer: Pointer) -> Any:
-    for part in pointer:
-        if isinstance(part, int):
-            value = value[part] if isinstance(value, list) and part < len(value) else None
-        else:
-            value = value.get(part) if isinstance(value, Mapping) else None
-    return value

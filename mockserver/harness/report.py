@@ -20,6 +20,8 @@ import httpx
 from schemathesis.core.failures import Failure
 from schemathesis.openapi import checks as _openapi_checks  # noqa: F401  (registers the OpenAPI failure kinds)
 
+from mockserver.pipeline.masking import secret_header
+
 _CURL = re.compile(r"^\s*(curl .+)$", re.MULTILINE)
 
 
@@ -46,7 +48,6 @@ class ContractFailed(AssertionError):
 
 
 _TRANSPORT_HEADERS = {"host", "content-length", "accept-encoding", "connection"}
-_SECRET_HINTS = ("auth", "key", "cookie", "secret")
 
 
 def curl(request: httpx.Request) -> str:
@@ -55,7 +56,7 @@ def curl(request: httpx.Request) -> str:
     for name, value in request.headers.items():
         if name.lower() in _TRANSPORT_HEADERS:
             continue
-        if any(hint in name.lower() for hint in _SECRET_HINTS):
+        if secret_header(name):
             scheme, _, secret = value.partition(" ")
             value = f"{scheme} [Filtered]" if secret else "[Filtered]"  # keep "Bearer" as a hint
         parts += ["-H", f"{name}: {value}"]

@@ -20,6 +20,7 @@ from mockserver.harness.model import ContractModel
 from mockserver.harness.settings import Settings, bundled_specs, spec_at, stamp
 from mockserver.server.process import ServerProcess
 from mockserver.spec.openapi import ApiSpec, Operation
+from mockserver.spec.pointers import parse_pointer, value_at
 
 
 @dataclass
@@ -96,23 +97,14 @@ class Target:
             raise LookupError(f"{self.model.name}: the spec has no login operation to issue a credential")
         response = self.http.post(self.base_url + login.operation.path, json=self.login_body)
         response.raise_for_status()
-        return {**self.headers, **login.scheme.present(_resolve(response.json(), login.selector))}
+        return {**self.headers, **login.scheme.present(value_at(response.json(), parse_pointer(login.selector)))}
 
 
 def _link_value(body: Any, expression: str) -> Any:
     """A `$response.body#/json/pointer` runtime expression against a response body."""
     if not expression.startswith("$response.body#"):
         return None
-    return _resolve(body, expression.removeprefix("$response.body#"))
-
-
-def _resolve(body: Any, pointer: str) -> Any:
-    """A JSON pointer (`/a/b`) against a response body."""
-    for part in pointer.strip("/").split("/"):
-        if not isinstance(body, dict) or part not in body:
-            return None
-        body = body[part]
-    return body
+    return value_at(body, parse_pointer(expression.removeprefix("$response.body#")))
 
 
 def find_spec(name: str, source: Path | None = None) -> ApiSpec:

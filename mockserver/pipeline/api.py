@@ -68,12 +68,7 @@ class CompiledOperation:
     def __init__(self, operation: Operation, api: MockApi) -> None:
         self.operation = operation
         declared = api.spec.mock.input
-        self.validator = RequestValidator(
-            operation,
-            trim_strings=declared.trim_strings,
-            empty_strings_to_null=declared.empty_strings_to_null,
-            coercion=declared.coerce,
-        )
+        self.validator = RequestValidator(operation, coercion=declared.coerce)
         self.behaviour = behaviours.build(operation, api.environment)
         overrides = operation.mock.errors
         self.errors = {**api.errors, **{name: reply_template(t, operation) for name, t in overrides.items()}}
@@ -155,11 +150,11 @@ class MockApi:
         self.environment = behaviours.Environment(
             resources=self.resources,
             auth=self.auth,
-            not_found={name: reply_template(c.not_found) for name, c in self.resources.items() if c.not_found},
+            not_found={name: reply_template(r.not_found) for name, r in mock.resources.items() if r.not_found},
         )
         self.router: Router[CompiledOperation] = Router(mock.path_suffixes)
         indexes: dict[str, set[tuple[str, ...]]] = self.auth.index_fields()
-        for declared in self.resources.values():  # every read of a parent lists its children
+        for declared in mock.resources.values():  # every read of a parent lists its children
             for child in declared.children.values():
                 indexes.setdefault(child.resource, set()).add((child.key,))
         #: each operation as compiled, by its operationId (read by the contract harness)
@@ -170,7 +165,7 @@ class MockApi:
             for resource, field_sets in compiled.behaviour.index_fields().items():
                 indexes.setdefault(resource, set()).update(field_sets)
         self.indexes = indexes
-        self.fixtures_path = fixtures_dir / f"{mock.fixtures or spec.name}.yaml"
+        self.fixtures_path = spec.fixtures_file(fixtures_dir)
         self.seed = load_seed(self.fixtures_path)
         self.sessions = Sessions(self.fresh_store, config.session_limit, config.session_idle_seconds)
 

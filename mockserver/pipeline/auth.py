@@ -16,12 +16,11 @@ from typing import Any
 
 from mockserver.errors import AuthFailure
 from mockserver.expressions.templates import Render, compile_template
+from mockserver.pipeline.masking import CREDENTIAL_HEADERS
 from mockserver.spec.model import Relation, SchemeMock
 from mockserver.state.store import Row, Store
 
 _ALPHABET = string.ascii_letters + string.digits
-#: headers that carry credentials whatever the spec says (the admin token is the mock's own)
-_SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-mock-admin-token"}
 
 
 @dataclass
@@ -176,4 +175,4 @@ class Authenticator:
 
 def secret_headers(names: Iterable[str] = ()) -> frozenset[str]:
     """The headers to mask: credentials everywhere, plus an API's own (worked out once per API)."""
-    return frozenset(_SECRET_HEADERS | {name.lower() for name in names})
+    return CREDENTIAL_HEADERS | {name.lower() for name in names}

@@ -27,7 +27,8 @@ from mockserver.pipeline.auth import Authenticator, Identity
 from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template
 from mockserver.spec.model import Relation
 from mockserver.spec.openapi import Operation
-from mockserver.spec.schemas import merged_properties, pointer_parts, value_at
+from mockserver.spec.pointers import parse_pointer, value_at
+from mockserver.spec.schemas import merged_properties
 from mockserver.state.store import Record, ResourceConfig, Row, Store, Table
 
 
@@ -60,7 +61,7 @@ def _evaluate(compiled: Mapping[str, Render], context: Mapping[str, Any]) -> dic
 
 
 def _stamp(config: ResourceConfig, record: Record, now: str, *, created: bool) -> None:
-    stamps = config.timestamps
+    stamps = config.declared.timestamps
     if created and "created" in stamps:
         record[stamps["created"]] = now
     if "updated" in stamps:
@@ -70,7 +71,7 @@ def _stamp(config: ResourceConfig, record: Record, now: str, *, created: bool) -
 def _draft(field_names: Iterable[str], config: ResourceConfig, sent: Mapping[str, Any]) -> Record:
     """A new record: every declared field, the resource's defaults, then what the request sent for those fields."""
     record: Record = {name: None for name in field_names}
-    record.update(config.defaults)
+    record.update(config.declared.defaults)
     record.update({k: v for k, v in sent.items() if k in record})
     return record
 
@@ -106,8 +107,8 @@ class ChildLists:
     def __init__(self, operation: Operation, config: ResourceConfig) -> None:
         self.lists: list[_ChildList] = []
         for name, declared in operation.mock.children.items():
-            relation = config.children[name]  # the loader has checked the resource declares the list
-            pointer = pointer_parts(declared.source)
+            relation = config.declared.children[name]  # the loader has checked the resource declares the list
+            pointer = parse_pointer(declared.source)
             item_schema = operation.body_schema_at(pointer).get("items") or {}
             rules = business_rules.compile_rules(declared.rules, operation)
             self.lists.append(_ChildList(name, pointer, relation, list(merged_properties(item_schema)), rules))

@@ -26,22 +26,18 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
 from mockserver.errors import BodyError
-from mockserver.pipeline.limits import Limits
-from mockserver.spec.model import InputDecl, MethodOverrideDecl
+from mockserver.pipeline.limits import Limits, read_once
+from mockserver.spec.model import InputDecl, InputLimitsDecl, MethodOverrideDecl
 
-# PHP's json_decode stops at 512 levels; orjson itself stops at 1024.
-MAX_DEPTH = 512
-# PHP's max_input_nesting_level: how deep bracket keys of a form may nest.
-MAX_FORM_DEPTH = 64
-# PHP's max_input_vars: how many fields one form may carry.
-MAX_FORM_FIELDS = 1000
+#: the engine's bounds, where the spec declares none
+_ENGINE = InputLimitsDecl()
 # orjson errors that name a limit of the reader, not a fault in the JSON text
-_READER_LIMITS = {
-    "depth limit exceeded": ("body.too_deep", MAX_DEPTH),
-    "number is infinity when parsed as double": ("body.number_too_large", None),
-}
-# What PHP's trim() strips; the specs' "not blank" patterns name the same set.
-_TRIMMED = " \t\n\r\x00\x0b"
+# (orjson stops at 1024 levels, beyond any declared `limits.json_depth`)
+_DEPTH_EXCEEDED = "depth limit exceeded"
+_TOO_LARGE = "number is infinity when parsed as double"
+# the end of every key of a JSON object: a closing quote, whitespace, a colon
+_KEY_END = re.compile(rb'"[ \t\n\r]*:')
+_SPACED_COLONS = (b" :", b"\t:", b"\n:", b"\r:")
 # `name[a][0][]` -> "name", then "a", "0", "" (an empty pair appends)
 _BRACKETS = re.compile(r"\[([^\[\]]*)\]")
 _MEDIA = {
@@ -74,18 +70,7 @@ class InputReader:
 
     async def read(self, request: Request) -> Input:
         """The body's input, read once per request: the router and the operation share it."""
-        kept = request.scope.get(_READ)
-        if isinstance(kept, BodyError):
-            raise kept
-        if isinstance(kept, Input):
-            return kept
-        try:
-            found = await self._read(request)
-        except BodyError as exc:
-            request.scope[_READ] = exc
-            raise
-        request.scope[_READ] = found
-        return found
+        return await read_once(request, _READ, lambda: self._read(request), BodyError)
 
     async def method(self, request: Request) -> str | None:
         """The method a POST asks to be routed as, when the API reads an override; else None."""
@@ -111,8 +96,10 @@ class InputReader:
         method = None
         if self.override is not None and self.override.field and isinstance(value, dict):
             method = value.pop(self.override.field, None)  # routing's business, not a field of the record
-        if self.declared.trim_strings or self.declared.empty_strings_to_null:
-            value = normalise(value, trim=self.declared.trim_strings, empty_to_null=self.declared.empty_strings_to_null)
+        declared = self.declared
+        if declared.trim_strings or declared.empty_strings_to_null:
+            trim = declared.trim_characters if declared.trim_strings else ""
+            value = normalise(value, trim=trim, empty_to_null=declared.empty_strings_to_null)
         return Input(value, sent=bool(raw.strip()), method=method)
 
     async def _decode(self, raw: bytes, headers: Headers) -> Any:
@@ -120,27 +107,29 @@ class InputReader:
         media = (content_type or "").split(";", 1)[0].strip().lower()
         kind = "json" if media.endswith("+json") else self.media.get(media)
         if kind == "json" and "json" in self.declared.bodies:
-            return parse_json(raw)
+            return parse_json(raw, self.declared.limits.json_depth)
         if kind == "form":
-            return nest(_form_pairs(raw))
+            return nest(_form_pairs(raw, self.declared.limits), self.declared.limits.form_depth)
         if kind == "multipart":
-            return nest(await _multipart_pairs(raw, headers))
+            return nest(await _multipart_pairs(raw, headers, self.declared.limits), self.declared.limits.form_depth)
         raise BodyError("body.content_type", self.accepted)
 
-    @staticmethod
-    def _with_query(body: Any, query: Iterable[tuple[str, str]]) -> Any:
+    def _with_query(self, body: Any, query: Iterable[tuple[str, str]]) -> Any:
         if not isinstance(body, dict):  # a JSON array or scalar stays as sent, to be refused as such
             return body
-        merged = nest(query)
+        merged = nest(query, self.declared.limits.form_depth)
         merged.update(body)  # top-level keys: PHP's `$body + $query`
         return merged
 
 
-def normalise(value: Any, *, trim: bool, empty_to_null: bool) -> Any:
-    """Strings trimmed and "" made null, as the API's middleware does, all the way down."""
+def normalise(value: Any, *, trim: str | None, empty_to_null: bool) -> Any:
+    """Strings trimmed and "" made null, as the API's middleware does, all the way down.
+
+    `trim` is the characters stripped: None for any whitespace, "" for none.
+    """
     if isinstance(value, str):
-        if trim:
-            value = value.strip(_TRIMMED)
+        if trim != "":
+            value = value.strip(trim)
         return None if empty_to_null and value == "" else value
     if isinstance(value, dict):
         return {key: normalise(item, trim=trim, empty_to_null=empty_to_null) for key, item in value.items()}
@@ -152,34 +141,48 @@ def normalise(value: Any, *, trim: bool, empty_to_null: bool) -> Any:
 # -- JSON ------------------------------------------------------------------------
 
 
-def parse_json(raw: bytes) -> dict[str, Any]:
-    """A JSON body that is an object, within the reader's limits, naming no key twice."""
+def parse_json(raw: bytes, max_depth: int = _ENGINE.json_depth) -> dict[str, Any]:
+    """A JSON body that is an object, nesting at most `max_depth` levels, naming no key twice."""
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         detail = str(exc).split(":", 1)[0]
-        if detail in _READER_LIMITS:
-            rule, limit = _READER_LIMITS[detail]
-            raise BodyError(rule, limit=limit) from None
+        if detail == _DEPTH_EXCEEDED:
+            raise BodyError("body.too_deep", limit=max_depth) from None
+        if detail == _TOO_LARGE:
+            raise BodyError("body.number_too_large", limit=None) from None
         raise BodyError("body.malformed", detail) from None
     if not isinstance(value, dict):
         raise BodyError("body.not_object")
-    if _depth(value) > MAX_DEPTH:
-        raise BodyError("body.too_deep", limit=MAX_DEPTH)
-    _refuse_duplicate_keys(raw)
+    depth, keys = _depth_and_keys(value)
+    if depth > max_depth:
+        raise BodyError("body.too_deep", limit=max_depth)
+    if keys < _key_ends(raw):  # fewer keys kept than the text may write: perhaps one sent twice
+        _refuse_duplicate_keys(raw)
     return value
 
 
-def _depth(value: Any) -> int:
-    """How deeply a parsed body nests, counted without recursion."""
-    deepest = 0
-    pending = [(value, 1)]
-    while pending:
-        node, level = pending.pop()
-        deepest = max(deepest, level)
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        pending.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
-    return deepest
+def _key_ends(raw: bytes) -> int:
+    """At least the number of keys the JSON text writes: every key ends `"`, whitespace, `:`."""
+    if any(spaced in raw for spaced in _SPACED_COLONS):
+        return len(_KEY_END.findall(raw))
+    return raw.count(b'":')  # no whitespace before any colon: a plain count, in C
+
+
+def _depth_and_keys(value: Any) -> tuple[int, int]:
+    """How deeply a parsed body nests, and how many keys its objects hold: a level at a time, without recursion."""
+    depth = keys = 0
+    level: list[Any] = [value]
+    while level:
+        depth += 1
+        below: list[Any] = []
+        for node in level:
+            if isinstance(node, dict):
+                keys += len(node)
+                node = node.values()
+            below += [child for child in node if isinstance(child, (dict, list))]
+        level = below
+    return depth, keys
 
 
 def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -194,9 +197,10 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _refuse_duplicate_keys(raw: bytes) -> None:
     """A key sent twice in one object is refused: parsers disagree on which value wins.
 
-    orjson keeps the last silently, so the text is read again by the standard
-    parser, which reports every object's pairs; the body is known to be valid
-    JSON within MAX_DEPTH by now, so this second read cannot fail otherwise.
+    orjson keeps the last silently, so when the text may hold one (it writes
+    more keys than orjson kept) it is read again by the standard parser, which
+    reports every object's pairs; the body is known to be valid JSON within
+    its depth limit by now, so this second read cannot fail otherwise.
     """
     json.loads(raw, object_pairs_hook=_unique_pairs)
 
@@ -204,22 +208,23 @@ def _refuse_duplicate_keys(raw: bytes) -> None:
 # -- forms -----------------------------------------------------------------------
 
 
-def _form_pairs(raw: bytes) -> list[tuple[str, Any]]:
+def _form_pairs(raw: bytes, limits: InputLimitsDecl) -> list[tuple[str, Any]]:
+    fields = limits.form_fields
     try:
-        return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS, errors="strict")
+        return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=fields, errors="strict")
     except UnicodeDecodeError:
         raise BodyError("body.malformed_form", "not valid UTF-8") from None
     except ValueError:  # parse_qsl's only other refusal: more fields than allowed
-        raise BodyError("body.too_many_fields", limit=MAX_FORM_FIELDS) from None
+        raise BodyError("body.too_many_fields", limit=fields) from None
 
 
-async def _multipart_pairs(raw: bytes, headers: Headers) -> list[tuple[str, Any]]:
+async def _multipart_pairs(raw: bytes, headers: Headers, limits: InputLimitsDecl) -> list[tuple[str, Any]]:
     """The parts of a multipart body; a file part is kept as what it is, not its bytes."""
 
     async def stream() -> AsyncGenerator[bytes, None]:
         yield raw
 
-    parser = MultiPartParser(headers, stream(), max_files=MAX_FORM_FIELDS, max_fields=MAX_FORM_FIELDS)
+    parser = MultiPartParser(headers, stream(), max_files=limits.form_fields, max_fields=limits.form_fields)
     try:
         form = await parser.parse()
     except (MultiPartException, ValueError) as exc:
@@ -237,7 +242,7 @@ def _file(upload: UploadFile) -> dict[str, Any]:
     return {"filename": upload.filename, "content_type": upload.content_type, "size": upload.size}
 
 
-def nest(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+def nest(pairs: Iterable[tuple[str, Any]], max_depth: int = _ENGINE.form_depth) -> dict[str, Any]:
     """Form fields with bracket keys as nested objects and lists, as PHP reads `$_POST`.
 
     A later value replaces an earlier one of the same key; `a[]` appends; an
@@ -245,7 +250,7 @@ def nest(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     """
     root: dict[str, Any] = {}
     for key, value in pairs:
-        path = _key_path(key)
+        path = _key_path(key, max_depth)
         if path is None:
             continue  # PHP drops a field whose name is only brackets
         node = root
@@ -259,15 +264,15 @@ def nest(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     return {key: _as_lists(value) for key, value in root.items()}  # the input itself is always an object
 
 
-def _key_path(key: str) -> list[str] | None:
+def _key_path(key: str, max_depth: int) -> list[str] | None:
     base, bracket, rest = key.partition("[")
     if not base:
         return None
     if not bracket:
         return [base]
     parts = _BRACKETS.findall("[" + rest)
-    if len(parts) >= MAX_FORM_DEPTH:
-        raise BodyError("body.too_deep", limit=MAX_FORM_DEPTH)
+    if len(parts) >= max_depth:
+        raise BodyError("body.too_deep", limit=max_depth)
     return [base, *parts]
 
 

@@ -10,7 +10,9 @@ caller cannot make the server buffer an unbounded head.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 from starlette.requests import Request
 
@@ -23,6 +25,28 @@ SIZE_REFUSALS = (PAYLOAD_TOO_LARGE, URI_TOO_LONG, HEADERS_TOO_LARGE)
 HEAD_BYTES = 1024 * 1024
 #: where a request's scope keeps its body once read (or the refusal of it)
 _READ = "mockserver.body"
+
+T = TypeVar("T")
+
+
+async def read_once(request: Request, key: str, read: Callable[[], Awaitable[T]], refusal: type[Exception]) -> T:
+    """What `read()` gives, or the `refusal` it raises, kept in the request's scope under `key`.
+
+    A second reader gets the same result, or the same refusal, without reading again.
+    """
+    scope = request.scope
+    if key in scope:
+        kept = scope[key]
+        if isinstance(kept, refusal):
+            raise kept
+        return cast(T, kept)
+    try:
+        found = await read()
+    except refusal as exc:
+        scope[key] = exc
+        raise
+    scope[key] = found
+    return found
 
 
 @dataclass(frozen=True)
@@ -52,18 +76,7 @@ class Limits:
         The outcome is kept in the request's scope, so a second reader (the
         journal) gets the same body, or the same refusal, without reading again.
         """
-        kept = request.scope.get(_READ)
-        if isinstance(kept, TooLarge):
-            raise kept
-        if isinstance(kept, bytes):
-            return kept
-        try:
-            body = await self._read(request)
-        except TooLarge as exc:
-            request.scope[_READ] = exc
-            raise
-        request.scope[_READ] = body
-        return body
+        return await read_once(request, _READ, lambda: self._read(request), TooLarge)
 
     async def _read(self, request: Request) -> bytes:
         limit = self.max_body_bytes

@@ -16,11 +16,11 @@ import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from mockserver.errors import BodyError, FieldError
-from mockserver.pipeline.inputs import normalise, parse_json
+from mockserver.errors import FieldError
 from mockserver.spec.model import CoercionDecl
 from mockserver.spec.openapi import Operation
-from mockserver.spec.schemas import merged_properties, required_names, value_at
+from mockserver.spec.pointers import value_at
+from mockserver.spec.schemas import merged_properties, required_names
 
 _RULE_ORDER = {
     rule: i
@@ -184,12 +184,6 @@ def _list_coercer(each: Coercer) -> Coercer:
     return coerce_list
 
 
-def coerce(text: str, schema: Mapping[str, Any], rules: CoercionDecl | None = None) -> Any:
-    """Read a path or query string as the type its schema declares, if it can be."""
-    found = scalar_coercer(schema, rules or CoercionDecl(), text=True)
-    return found(text) if found is not None else text
-
-
 class _FieldMap:
     """Per-field facts of a body schema: declared order, required flags, wording."""
 
@@ -222,8 +216,6 @@ class RequestValidator:
         self,
         operation: Operation,
         *,
-        trim_strings: bool = False,
-        empty_strings_to_null: bool = False,
         coercion: CoercionDecl | None = None,
     ) -> None:
         rules = coercion or CoercionDecl()
@@ -254,8 +246,6 @@ class RequestValidator:
         self.body_coerce = body_coercer(self.body_schema or {}, rules) or _keep
         self.fields = _FieldMap(self.body_schema or {})
         self.record_prefix = operation.record_pointer
-        self.trim = trim_strings
-        self.empty_to_null = empty_strings_to_null
 
     # -- path and query ----------------------------------------------------
     def path(self, raw: Mapping[str, str]) -> dict[str, Any] | None:
@@ -291,15 +281,6 @@ class RequestValidator:
         ]
 
     # -- body --------------------------------------------------------------
-    def parse_body(self, raw: bytes, content_type: str | None) -> Any:
-        """A JSON body with the normalisation given here (requests are read by `inputs.InputReader`)."""
-        if not raw.strip():
-            return {}
-        media = (content_type or "").split(";", 1)[0].strip().lower()
-        if media != "application/json" and not media.endswith("+json"):
-            raise BodyError("body.content_type", "application/json")
-        return normalise(parse_json(raw), trim=self.trim, empty_to_null=self.empty_to_null)
-
     def coerced(self, value: Any) -> Any:
         """The body with each value read as the type its field wants, where the API reads it so."""
         return self.body_coerce(value)

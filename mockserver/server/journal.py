@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -21,10 +20,11 @@ from urllib.parse import unquote_plus
 
 import orjson
 
+from mockserver.pipeline.masking import secret_field
+
 MASK = "[masked]"
 #: bodies are kept up to this size, so a huge request cannot fill the memory
 BODY_LIMIT = 16 * 1024
-_SECRET_FIELD = re.compile(r"pass(word)?|token|secret|api_?key|credential", re.IGNORECASE)
 
 
 @dataclass
@@ -67,16 +67,16 @@ def mask_body(raw: bytes, parsed: Any = None) -> Any:
     except orjson.JSONDecodeError:
         text = raw.decode("utf-8", errors="replace")
         # Unparsed text cannot be masked field by field (a broken login body, a form).
-        return f"<{len(raw)} bytes naming a secret field, not kept>" if _SECRET_FIELD.search(text) else text
+        return f"<{len(raw)} bytes naming a secret field, not kept>" if secret_field(text) else text
 
 
 def mask_query(query: str) -> str:
     """A query string with the values of secret-named parameters masked, the rest as sent."""
-    if not _SECRET_FIELD.search(unquote_plus(query)):
+    if not secret_field(unquote_plus(query)):
         return query
     pairs = (pair.split("=", 1) for pair in query.split("&"))
     return "&".join(
-        f"{parts[0]}={MASK}" if _SECRET_FIELD.search(unquote_plus(parts[0])) else "=".join(parts) for parts in pairs
+        f"{parts[0]}={MASK}" if secret_field(unquote_plus(parts[0])) else "=".join(parts) for parts in pairs
     )
 
 
@@ -102,7 +102,7 @@ _SECRET_NAMES_LIMIT = 4096
 def _is_secret(name: str) -> bool:
     known = _SECRET_NAMES.get(name)
     if known is None:
-        known = _SECRET_FIELD.search(name) is not None
+        known = secret_field(name)
         if len(_SECRET_NAMES) < _SECRET_NAMES_LIMIT:
             _SECRET_NAMES[name] = known
     return known

@@ -7,7 +7,7 @@ problem reads `FILE:LINE: #POINTER: reason`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from mockserver.errors import SpecError
 from mockserver.spec.fixtures import load_seed
 from mockserver.spec.loader import UniqueKeyLoader
 from mockserver.spec.openapi import ApiSpec, Operation
+from mockserver.spec.pointers import parse_pointer, pointer, value_at
 from mockserver.spec.schemas import merged_properties
 
 Parts = list[str | int]
@@ -34,15 +35,6 @@ _SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
 #: where the document itself sits in the schema registry of the example checks
 _BASE = "urn:mockserver:spec"
-
-
-def pointer(parts: Sequence[str | int]) -> str:
-    """RFC 6901: `["paths", "/a/{b}"]` -> `/paths/~1a~1{b}`."""
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
-
-
-def split_pointer(text: str) -> list[str]:
-    return [part.replace("~1", "/").replace("~0", "~") for part in text.split("/")[1:]]
 
 
 @dataclass
@@ -65,8 +57,8 @@ class Lines:
 
     def _mark(self, parts: Parts, node: Node) -> None:
         line = node.start_mark.line + 1
-        self.by_pointer.setdefault(pointer(parts), line)
-        self.by_line.setdefault(line, pointer(parts))
+        self.by_pointer.setdefault(pointer(*parts), line)
+        self.by_line.setdefault(line, pointer(*parts))
 
     def _walk(self, node: Node, parts: Parts, trail: set[int]) -> None:
         if id(node) in trail:  # a recursive alias
@@ -92,17 +84,11 @@ class Lines:
         if problem.line is not None:
             found = self.by_line.get(problem.line)
             return problem if problem.pointer is not None or found is None else problem.at(pointer=found)
-        parts = split_pointer(problem.pointer or "")
-        while parts and pointer(parts) not in self.by_pointer:
+        parts = parse_pointer(problem.pointer or "")
+        while parts and pointer(*parts) not in self.by_pointer:
             parts.pop()
-        line = self.by_pointer.get(pointer(parts), 1)
+        line = self.by_pointer.get(pointer(*parts), 1)
         return SpecError(problem.reason, file=problem.file, pointer=problem.pointer, line=line)
-
-
-def _get(node: Any, part: str | int) -> Any:
-    if isinstance(node, list):
-        return node[int(part)] if str(part).isdigit() and int(part) < len(node) else None
-    return node.get(str(part)) if isinstance(node, dict) else None
 
 
 def _follow(document: Any, node: Any, parts: Parts) -> tuple[Any, Parts]:
@@ -112,10 +98,8 @@ def _follow(document: Any, node: Any, parts: Parts) -> tuple[Any, Parts]:
         if node["$ref"] in followed:
             break
         followed.add(node["$ref"])
-        parts = list(split_pointer(node["$ref"][1:]))
-        node = document
-        for part in parts:
-            node = _get(node, part)
+        parts = list(parse_pointer(node["$ref"][1:]))
+        node = value_at(document, parts)
     return node, parts
 
 
@@ -125,16 +109,16 @@ def locate(document: Any, parts: Parts) -> tuple[Any, str]:
     for part in parts:
         if isinstance(node, dict) and part not in node:
             node, real = _follow(document, node, real)
-        node, real = _get(node, part), [*real, part]
+        node, real = value_at(node, [part]), [*real, part]
     node, real = _follow(document, node, real)
-    return node, pointer(real)
+    return node, pointer(*real)
 
 
 def openapi_problems(raw: Any, path: Path) -> Iterator[SpecError]:
     for error in OpenAPIV31SpecValidator(raw).iter_errors():
         # the validator's message goes on to quote its schema: the first line says what is wrong
         yield SpecError(
-            f"OpenAPI 3.1: {error.message.splitlines()[0]}", file=path, pointer=pointer(list(error.absolute_path))
+            f"OpenAPI 3.1: {error.message.splitlines()[0]}", file=path, pointer=pointer(*error.absolute_path)
         )
 
 
@@ -152,12 +136,12 @@ class _Examples:
 
     def _check(self, value: Any, schema_parts: Parts, value_parts: Parts) -> Iterator[SpecError]:
         # The schema by its place in the document, so its own `$ref`s resolve as written.
-        ref = _BASE + "#" + quote(pointer(schema_parts), safe="/~")
+        ref = _BASE + "#" + quote(pointer(*schema_parts), safe="/~")
         validator = Draft202012Validator(
             {"$ref": ref}, registry=self.registry, format_checker=Draft202012Validator.FORMAT_CHECKER
         )
         for error in validator.iter_errors(value):
-            inside = pointer([*value_parts, *error.absolute_path])
+            inside = pointer(*value_parts, *error.absolute_path)
             yield SpecError(f"example does not match its schema: {error.message}", file=self.path, pointer=inside)
 
     def _walk(self, node: Any, parts: Parts) -> Iterator[SpecError]:
@@ -236,12 +220,12 @@ def _expression_problem(expression: str, source: Operation, status: str) -> str 
         return None if wanted in names else f"{source.operation_id} has no {place} parameter {name!r}"
     if origin == "request" and place == "body":
         schema = source.body_schema()
-        if schema is not None and _schema_has(schema, split_pointer(body_pointer)):
+        if schema is not None and _schema_has(schema, parse_pointer(body_pointer)):
             return None
         return f"{source.operation_id}'s request body has nothing at {body_pointer or '/'}"
     if origin == "response" and place == "body":
         schema = source.response_schema(status)
-        if schema is not None and _schema_has(schema, split_pointer(body_pointer)):
+        if schema is not None and _schema_has(schema, parse_pointer(body_pointer)):
             return None
         return f"{source.operation_id}'s {status} response body has nothing at {body_pointer or '/'}"
     if origin == "response" and place == "header":
@@ -276,11 +260,13 @@ def link_problems(spec: ApiSpec) -> Iterator[SpecError]:
                     place, _, bare = parameter.rpartition(".")
                     if bare not in target.parameter_names(place or None):
                         reason = f"{target.operation_id} has no parameter {parameter!r}"
-                        yield SpecError(reason, file=spec.source, pointer=f"{where}/parameters/{parameter}")
+                        yield SpecError(reason, file=spec.source, pointer=where + pointer("parameters", parameter))
                     for expression in _expressions(value):
                         reason_or_none = _expression_problem(expression, source, status)
                         if reason_or_none is not None:
-                            yield SpecError(reason_or_none, file=spec.source, pointer=f"{where}/parameters/{parameter}")
+                            yield SpecError(
+                                reason_or_none, file=spec.source, pointer=where + pointer("parameters", parameter)
+                            )
                 for expression in _expressions(link.get("requestBody")):
                     reason_or_none = _expression_problem(expression, source, status)
                     if reason_or_none is not None:
@@ -345,17 +331,13 @@ def _not_requiring(schema: dict[str, Any], names: set[str]) -> dict[str, Any]:
     return relaxed
 
 
-def fixtures_path(spec: ApiSpec, fixtures_dir: Path) -> Path:
-    return fixtures_dir / f"{spec.mock.fixtures or spec.name}.yaml"
-
-
 def fixture_problems(spec: ApiSpec, fixtures_dir: Path) -> Iterator[SpecError]:
     """Each seeded record against its resource's record schema.
 
     Fields the resource declares as computed, relations or children are the
     engine's to fill in an answer, so a seeded record need not hold them.
     """
-    path = fixtures_path(spec, fixtures_dir)
+    path = spec.fixtures_file(fixtures_dir)
     try:
         seed = load_seed(path)
     except SpecError as exc:  # not records by resource, or one id seeded twice: nothing further can be read
@@ -372,5 +354,5 @@ def fixture_problems(spec: ApiSpec, fixtures_dir: Path) -> Iterator[SpecError]:
                 yield SpecError(
                     f"{resource} record does not match its schema: {error.message}",
                     file=path,
-                    pointer=pointer([resource, index, *error.absolute_path]),
+                    pointer=pointer(resource, index, *error.absolute_path),
                 )

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from mockserver.spec import context
-from mockserver.spec.context import pointer
 from mockserver.spec.model import ApiMock, ReplyDecl, RuleDecl
+from mockserver.spec.pointers import parse_pointer, pointer
 from mockserver.spec.schemas import merged_properties
 
 if TYPE_CHECKING:
@@ -31,9 +31,9 @@ def meaning_problems(spec: ApiSpec) -> Problems:
         at = pointer("x-mock", "resources", name)
         for group in ("relations", "children"):
             for link, relation in getattr(resource, group).items():
-                yield from _resource(api, relation.resource, f"{at}/{group}/{context.escape(link)}/resource")
+                yield from _resource(api, relation.resource, at + pointer(group, link, "resource"))
         for field, template in resource.sequences.items():
-            yield from _template(template, context.SEQUENCE, f"{at}/sequences/{context.escape(field)}")
+            yield from _template(template, context.SEQUENCE, at + pointer("sequences", field))
         if resource.not_found is not None:
             yield from _template(resource.not_found.body, context.NOT_FOUND, f"{at}/not_found/body")
     for name, scheme in spec.scheme_mocks.items():
@@ -78,7 +78,7 @@ def _operation(spec: ApiSpec, operation: Operation) -> Problems:
     if mock.not_found is not None:
         yield from _reply(operation, mock.not_found, f"{at}/not_found", context.NOT_FOUND)
     for name, reply in mock.errors.items():
-        yield from _reply(operation, reply, f"{at}/errors/{name}", context.ERROR, documented=False)
+        yield from _reply(operation, reply, at + pointer("errors", name), context.ERROR, documented=False)
     yield from _rules(spec, operation, mock.rules, _record_fields(spec, operation), f"{at}/rules")
     if mock.id is not None:
         yield from _template(mock.id, context.OPERATION, f"{at}/id")
@@ -88,7 +88,7 @@ def _operation(spec: ApiSpec, operation: Operation) -> Problems:
         yield from _resource(api, mock.parent.resource, f"{at}/parent/resource")
         yield from _template(mock.parent.id, context.OPERATION, f"{at}/parent/id")
     for name, count in mock.counts.items():
-        where = f"{at}/counts/{context.escape(name)}"
+        where = at + pointer("counts", name)
         if count.resource is not None:
             yield from _resource(api, count.resource, f"{where}/resource")
             where += "/where"
@@ -118,14 +118,14 @@ def _children(spec: ApiSpec, operation: Operation, at: str) -> Problems:
     declared = spec.mock.resources.get(mock.resource or "")
     lists = declared.children if declared is not None else {}
     for name, child in mock.children.items():
-        where = f"{at}/children/{context.escape(name)}"
+        where = at + pointer("children", name)
         if name not in lists:
             yield (
                 where,
                 f"is not a child list of {mock.resource} (its x-mock.resources children: {', '.join(lists) or 'none'})",
             )
             continue
-        items = operation.body_schema_at([p for p in child.source.split("/") if p])
+        items = operation.body_schema_at(parse_pointer(child.source))
         if items.get("type") != "array" and "items" not in items:
             yield where, f"{child.source} is not a list in the request body's schema"
             continue
@@ -137,7 +137,7 @@ def _query(operation: Operation, at: str) -> Problems:
     """Filters and paging read query parameters: they must be ones the operation documents."""
     mock = operation.mock
     documented = operation.parameter_names("query")
-    wanted = [(f"{at}/filters/{context.escape(name)}", name) for name in mock.filters]
+    wanted = [(at + pointer("filters", name), name) for name in mock.filters]
     if mock.paging is not None:
         wanted.append((f"{at}/paging/page", mock.paging.page))
         if mock.paging.size_param is not None:
@@ -201,7 +201,7 @@ def _resource(api: ApiMock, name: str, at: str) -> Problems:
 
 def _fields(templates: Mapping[str, Any], roots: frozenset[str], at: str) -> Problems:
     for name, template in templates.items():
-        yield from _template(template, roots, f"{at}/{context.escape(name)}")
+        yield from _template(template, roots, at + pointer(name))
 
 
 def _template(template: Any, roots: frozenset[str], at: str) -> Problems:

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from mockserver.spec import pointers
+
 PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 #: the only filter: `|string` renders the value as text
 FILTERS = frozenset({"string"})
@@ -51,17 +53,7 @@ def _walk(node: Any, pointer: str, in_item: bool) -> Iterator[tuple[str, str, bo
     elif isinstance(node, Mapping):
         for key, value in node.items():
             inside = in_item or (key == "item" and "$each" in node)
-            yield from _walk(value, f"{pointer}/{escape(str(key))}", inside)
+            yield from _walk(value, pointer + pointers.pointer(key), inside)
     elif isinstance(node, list):
         for index, value in enumerate(node):
             yield from _walk(value, f"{pointer}/{index}", in_item)
-
-
-def escape(part: str) -> str:
-    """One RFC 6901 reference token."""
-    return part.replace("~", "~0").replace("/", "~1")
-
-
-def pointer(*parts: object) -> str:
-    """An RFC 6901 JSON pointer from its tokens: pointer("paths", "/a/b", "get") == "/paths/~1a~1b/get"."""
-    return "".join(f"/{escape(str(part))}" for part in parts)

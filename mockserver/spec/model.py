@@ -189,11 +189,26 @@ class CoercionDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class InputLimitsDecl:
+    """`x-mock.input.limits`: how much one body may nest or carry (the engine's bounds unless declared)."""
+
+    #: how deeply a JSON body may nest (the reader itself stops at 1024)
+    json_depth: int = 512
+    #: how deeply a form's bracket keys may nest
+    form_depth: int = 64
+    #: how many fields (and files) one form may carry
+    form_fields: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
 class InputDecl:
     """`x-mock.input`: how the service reads a request's input before it validates it."""
 
     trim_strings: bool = False
+    #: the characters `trim_strings` strips; None for any whitespace
+    trim_characters: str | None = None
     empty_strings_to_null: bool = False
+    limits: InputLimitsDecl = field(default_factory=InputLimitsDecl)
     #: the body encodings read: json, form (urlencoded), multipart
     bodies: tuple[str, ...] = ("json",)
     #: the query string's parameters are part of the body's input (the body wins)
@@ -348,7 +363,9 @@ def parse_input(data: Mapping[str, Any]) -> InputDecl:
     coerce = data.get("coerce") or {}
     return InputDecl(
         trim_strings=bool(data.get("trim_strings")),
+        trim_characters=data.get("trim_characters"),
         empty_strings_to_null=bool(data.get("empty_strings_to_null")),
+        limits=InputLimitsDecl(**(data.get("limits") or {})),
         bodies=tuple(data.get("bodies") or ("json",)),
         merge_query=bool(data.get("merge_query")),
         method_override=MethodOverrideDecl(

@@ -16,7 +16,6 @@ from typing import Any
 
 from mockserver.errors import SpecError, SpecErrors
 from mockserver.spec.checks import meaning_problems
-from mockserver.spec.context import pointer
 from mockserver.spec.loader import load_yaml
 from mockserver.spec.model import (
     ApiMock,
@@ -28,7 +27,8 @@ from mockserver.spec.model import (
     parse_operation,
     parse_scheme,
 )
-from mockserver.spec.schemas import merged_properties, pointer_parts
+from mockserver.spec.pointers import parse_pointer, pointer
+from mockserver.spec.schemas import merged_properties
 from mockserver.spec.shape import shape_problems
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -70,7 +70,7 @@ class Operation:
     @property
     def record_pointer(self) -> list[str]:
         """Where the record sits in the body (`x-mock.body`, e.g. /Model for a wrapped body); [] for the whole body."""
-        return pointer_parts(self.mock.body)
+        return parse_pointer(self.mock.body)
 
     def record_schema(self) -> dict[str, Any]:
         """The schema of the record part of the request body."""
@@ -118,6 +118,10 @@ class ApiSpec:
     def security_schemes(self) -> dict[str, dict[str, Any]]:
         return _schemes(self.resolved)
 
+    def fixtures_file(self, fixtures_dir: Path) -> Path:
+        """The API's fixtures in that folder: `x-mock.fixtures`, else the spec's name, as `.yaml`."""
+        return fixtures_dir / f"{self.mock.fixtures or self.name}.yaml"
+
 
 def resolve_refs(document: dict[str, Any]) -> dict[str, Any]:
     """Replace every local `$ref` with the object it points at.
@@ -135,8 +139,7 @@ def resolve_refs(document: dict[str, Any]) -> dict[str, Any]:
             raise SpecError(f"reference cycle: {' -> '.join(trail + (ref,))}")
         if ref not in cache:
             node: Any = document
-            for part in ref[2:].split("/"):
-                part = part.replace("~1", "/").replace("~0", "~")
+            for part in parse_pointer(ref[1:]):
                 try:
                     node = node[part]
                 except (KeyError, TypeError):

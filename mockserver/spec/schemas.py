@@ -1,4 +1,4 @@
-"""Reading the JSON Schemas of an OpenAPI document: properties, required names, pointers into bodies."""
+"""Reading the JSON Schemas of an OpenAPI document: properties and required names."""
 
 from __future__ import annotations
 
@@ -15,18 +15,6 @@ def merged_properties(schema: Mapping[str, Any]) -> dict[str, Any]:
     for name, sub in schema.get("properties", {}).items():
         properties[name] = {**properties.get(name, {}), **sub}
     return properties
-
-
-def pointer_parts(pointer: str) -> list[str]:
-    """`/Model/items` -> ["Model", "items"] (the property names on the way into a body)."""
-    return [part for part in pointer.split("/") if part]
-
-
-def value_at(document: Any, parts: list[str]) -> Any:
-    """The value at those property names inside a JSON body (None when the way is missing)."""
-    for part in parts:
-        document = document.get(part) if isinstance(document, dict) else None
-    return document
 
 
 def required_names(schema: Mapping[str, Any]) -> set[str]:

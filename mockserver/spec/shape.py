@@ -16,7 +16,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from mockserver.spec.context import escape
+from mockserver.spec.pointers import pointer
 
 SCHEMA_PATH = Path(__file__).with_name("x-mock.schema.json")
 
@@ -39,7 +39,7 @@ def shape_problems(data: Any, part: str, at: str) -> Iterator[tuple[str, str]]:
     """
     for error in sorted(_validator(part).iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         for path, reason in _describe(error):
-            yield at + "".join(f"/{escape(str(p))}" for p in path), reason
+            yield at + pointer(*path), reason
 
 
 def _describe(error: ValidationError) -> Iterator[tuple[list[Any], str]]:

@@ -17,8 +17,8 @@ from typing import Any
 from mockserver.errors import StateError
 from mockserver.expressions.formulas import Formula, compile_formula
 from mockserver.expressions.templates import Render, compile_template
-from mockserver.spec.context import pointer
-from mockserver.spec.model import Relation, ReplyDecl, ResourceMock
+from mockserver.spec.model import ResourceMock
+from mockserver.spec.pointers import pointer
 
 Record = dict[str, Any]
 #: what Row.get answers for a field a record does not have
@@ -44,17 +44,13 @@ def _hashable(value: Any) -> Any:
 
 @dataclass
 class ResourceConfig:
-    """What a spec's `x-mock.resources.<name>` declares about a resource."""
+    """A resource as the store runs it: what its `x-mock.resources.<name>` declares, and what is compiled from it."""
 
     name: str
-    relations: dict[str, Relation] = field(default_factory=dict)
-    timestamps: dict[str, str] = field(default_factory=dict)
-    defaults: dict[str, Any] = field(default_factory=dict)
+    #: relations, timestamps, defaults, children (lists of records of another resource that point at this one)
+    declared: ResourceMock = field(default_factory=ResourceMock)
     #: numbered fields: a template of `n`, compiled once
     sequences: dict[str, Render] = field(default_factory=dict)
-    not_found: ReplyDecl | None = None
-    #: lists of records of another resource that point at this one (e.g. line items)
-    children: dict[str, Relation] = field(default_factory=dict)
     #: read-only figures computed from the record whenever it is read
     computed: dict[str, Formula] = field(default_factory=dict)
 
@@ -62,12 +58,8 @@ class ResourceConfig:
     def from_spec(cls, name: str, declared: ResourceMock) -> ResourceConfig:
         return cls(
             name=name,
-            relations=dict(declared.relations),
-            timestamps=dict(declared.timestamps),
-            defaults=dict(declared.defaults),
+            declared=declared,
             sequences={key: compile_template(text) for key, text in declared.sequences.items()},
-            not_found=declared.not_found,
-            children=dict(declared.children),
             computed={
                 key: compile_formula(text, pointer("x-mock", "resources", name, "computed", key))
                 for key, text in declared.computed.items()
@@ -103,10 +95,10 @@ class Row(Mapping[str, Any]):
             return formula(self)
         if key in self.data:
             return self.data[key]
-        relation = config.relations.get(key)
+        relation = config.declared.relations.get(key)
         if relation is not None:
             return self.table.store.table(relation.resource).row(self.data.get(relation.key))
-        children = config.children.get(key)
+        children = config.declared.children.get(key)
         if children is not None:
             table = self.table.store.table(children.resource)
             return [Row(table, record) for record in table.find({children.key: self.data.get("id")})]
@@ -204,7 +196,7 @@ class Table:
         for fields in self.indexes:
             self._unindex(fields, record)
         # a record's own child lists (its line items, say) go with it
-        for child in self.config.children.values():
+        for child in self.config.declared.children.values():
             table = self.store.table(child.resource)
             for item in list(table.find({child.key: record_id})):
                 table.delete(item["id"])
