@@ -1,0 +1,55 @@
+"""Robustness: specs and requests the mock must survive without a traceback or a 5xx."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from inprocess import MOCK_URL, TestClient
+
+from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS
+from mockserver.server.app import create_app
+from mockserver.spec.loader import load_yaml
+from mockserver.spec.openapi import load_spec
+
+ADMIN = {"Authorization": "Bearer 1|sunat_demo_admin_token", "Accept": "application/json"}
+
+
+def bundled(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = load_yaml(DEFAULT_SPECS / f"{name}.yaml")
+    return json.loads(json.dumps(document))  # a private copy, no shared anchors
+
+
+def write(folder: Path, name: str, document: dict[str, Any], *, as_yaml: bool = False) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.yaml"
+    text = yaml.safe_dump(document, sort_keys=False) if as_yaml else json.dumps(document)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def client(specs: Path, **options: Any) -> TestClient:
+    app = create_app(specs_dir=specs, fixtures_dir=DEFAULT_FIXTURES, **options)
+    return TestClient(app, base_url=MOCK_URL, raise_server_exceptions=True)
+
+
+# -- 1: YAML keys are strings, as JSON's are -----------------------------------
+def test_unquoted_yaml_keys_load_as_the_strings_written(tmp_path):
+    path = tmp_path / "keys.yaml"
+    path.write_text("a: {200: ok, on: 1, 1.50: x, ~: n, <<: {7: m}}\n", encoding="utf-8")
+    assert load_yaml(path) == {"a": {"7": "m", "200": "ok", "on": 1, "1.50": "x", "~": "n"}}
+
+
+def test_a_spec_with_unquoted_status_codes_loads_and_serves(tmp_path):
+    document = bundled("facturacion")
+    for item in document["paths"].values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"] = {int(k): v for k, v in operation["responses"].items()}
+    path = write(tmp_path / "specs", "facturacion", document, as_yaml=True)
+    assert "\n        200:" in path.read_text(encoding="utf-8")  # unquoted, as people write them
+    assert all(isinstance(status, str) for op in load_spec(path).operations for status in op.responses)
+    with client(path.parent) as mock:
+        assert mock.get("/api/v1/clients/1", headers=ADMIN).status_code == 200
