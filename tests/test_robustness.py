@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from inprocess import MOCK_URL, TestClient
 
 from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS
+from mockserver.errors import SpecError
 from mockserver.server.app import create_app
 from mockserver.spec.loader import load_yaml
 from mockserver.spec.openapi import load_spec
@@ -53,3 +55,49 @@ def test_a_spec_with_unquoted_status_codes_loads_and_serves(tmp_path):
     assert all(isinstance(status, str) for op in load_spec(path).operations for status in op.responses)
     with client(path.parent) as mock:
         assert mock.get("/api/v1/clients/1", headers=ADMIN).status_code == 200
+
+
+# -- 2: an API without x-mock.prefix owns every path the others do not ----------
+def test_an_api_without_a_prefix_owns_every_other_path(tmp_path):
+    specs = tmp_path / "specs"
+    document = bundled("facturacion")
+    del document["x-mock"]["prefix"]
+    write(specs, "facturacion", document)
+    write(specs, "daftra", bundled("daftra"))
+    with client(specs) as mock:
+        assert [api.prefix for api in mock.app.state.server.apis] == ["/api2", ""]
+        assert mock.get("/api/v1/clients/1", headers=ADMIN).json()["data"]["id"] == 1
+        assert mock.get("/api2/clients").status_code == 401  # still Daftra's
+        assert mock.get("/").status_code == 404  # Facturación's own not-found, in its envelope
+
+
+# -- 4: OpenAPI structure the engine reads (serve and reload; `mockserver check` is the harness's) --
+@pytest.mark.parametrize(
+    ("where", "value", "pointer", "reason"),
+    [
+        ("/paths/~1api~1v1~1clients/get/parameters/0/in", None, "/paths/~1api~1v1~1clients/get/parameters/0", "'in'"),
+        ("/components/parameters/ClientId/in", None, "/components/parameters/ClientId", "missing required key 'in'"),
+        ("/components", "null", "/components", "expected an object, got null"),
+    ],
+)
+def test_malformed_openapi_structure_is_refused_where_it_is(tmp_path, caplog, where, value, pointer, reason):
+    *parents, last = [part.replace("~1", "/") for part in where.split("/")[1:]]
+    document = bundled("facturacion")
+    node = document
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    key: Any = int(last) if isinstance(node, list) else last
+    path = write(tmp_path / "good", "facturacion", document)
+    app = create_app(specs_dir=path.parent, fixtures_dir=DEFAULT_FIXTURES)
+    served = app.state.server.apis
+    if value is None:
+        del node[key]
+    else:
+        node[key] = None
+    path = write(tmp_path / "good", "facturacion", document)
+    with pytest.raises(SpecError) as raised:
+        create_app(specs_dir=path.parent, fixtures_dir=DEFAULT_FIXTURES)
+    assert [(p.file, p.pointer) for p in raised.value.problems] == [(str(path), pointer)]
+    assert reason in raised.value.problems[0].reason
+    app.state.server.reload({path})
+    assert app.state.server.apis == served

@@ -105,7 +105,7 @@ class Admin:
             described.append(
                 {
                     "name": api.name,
-                    "title": api.spec.raw["info"]["title"],
+                    "title": api.spec.title,
                     "prefix": api.prefix,
                     "docs": f"/{api.name}/docs",
                     "operations": [

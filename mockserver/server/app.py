@@ -99,7 +99,7 @@ class MockServer:
                 {
                     "name": api.name,
                     "prefix": api.prefix,
-                    "title": api.spec.raw["info"]["title"],
+                    "title": api.spec.title,
                     "docs": f"/{api.name}/docs",
                 }
                 for api in self.apis
