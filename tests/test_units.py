@@ -267,3 +267,15 @@ def test_fixtures_whose_records_are_not_objects_are_refused(tmp_path):
     fixtures.write_text("companies: [1]\n")
     with pytest.raises(SpecError, match="must map each resource name to a list of records"):
         load_seed(fixtures)
+
+
+def test_path_parameters_need_not_be_python_identifiers():
+    router: Router[str] = Router()
+    router.add("GET", "/t/{thing-id}/{a.b}", "read")
+    router.add("GET", "/t/{id}", "one")
+    found = router.match("GET", "/t/7/x.y")
+    assert isinstance(found, Match)
+    assert (found.target, found.params) == ("read", {"thing-id": "7", "a.b": "x.y"})
+    one = router.match("GET", "/t/7")
+    assert isinstance(one, Match)
+    assert one.params == {"id": "7"}

@@ -135,7 +135,9 @@ class MockApi:
         self.spec = spec
         self.name = spec.name
         mock = spec.mock
-        self.prefix = "/" + mock.prefix.strip("/")
+        stripped = mock.prefix.strip("/")
+        #: "" (no x-mock.prefix) owns every path; the server tries it after every longer prefix
+        self.prefix = f"/{stripped}" if stripped else ""
         self.timestamp_format = mock.timestamp_format
         self.messages = Messages(mock, config.locale)
         self.controls = controls
