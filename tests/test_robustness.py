@@ -101,3 +101,10 @@ def test_malformed_openapi_structure_is_refused_where_it_is(tmp_path, caplog, wh
     assert reason in raised.value.problems[0].reason
     app.state.server.reload({path})
     assert app.state.server.apis == served
+
+
+# -- 8: digits int() cannot read ------------------------------------------------
+def test_the_admin_api_reads_odd_digits_as_a_text_id():
+    with client(DEFAULT_SPECS) as mock:
+        assert mock.get("/__mock/apis/facturacion/resources/clients/²").status_code == 404
+        assert mock.get("/__mock/apis/facturacion/resources/clients/1").json()["id"] == 1

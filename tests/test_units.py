@@ -12,7 +12,7 @@ from mockserver.pipeline.routing import Match, Miss, Router
 from mockserver.pipeline.validation import RequestValidator, coerce
 from mockserver.spec.model import OperationMock, ReplyDecl, parse_api, parse_resource
 from mockserver.spec.openapi import Operation
-from mockserver.state.store import Relation, ResourceConfig, Row, Store
+from mockserver.state.store import Relation, ResourceConfig, Row, Store, sort_key
 
 
 # -- templates ---------------------------------------------------------------
@@ -279,3 +279,16 @@ def test_path_parameters_need_not_be_python_identifiers():
     one = router.match("GET", "/t/7")
     assert isinstance(one, Match)
     assert one.params == {"id": "7"}
+
+
+def test_records_of_mixed_types_sort_and_odd_digits_are_no_numbers():
+    store = Store({"things": ResourceConfig("things")})
+    store.load({"things": [{"id": "b", "n": "²"}, {"id": 2, "n": "7"}, {"id": None}, {"id": 1.5, "n": 3}]}, {})
+    table = store.table("things")
+    assert [r["id"] for r in table] == [1.5, 2, "b", 3]  # numbers, then text; the id-less record numbered last
+    assert sorted([None, "B", 2, "a", True, 1.5, [1]], key=sort_key) == [True, 1.5, 2, "a", "B", [1], None]
+    table.ensure_index(("kind",))
+    table.update("b", {"kind": "x"})
+    table.update(2, {"kind": "x"})
+    assert [r["id"] for r in table.find({"kind": "x"})] == [2, "b"]
+    assert table.next_in_sequence("n") == 8  # "²" is not a number, though str.isdigit says it is
