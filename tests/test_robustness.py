@@ -108,3 +108,38 @@ def test_the_admin_api_reads_odd_digits_as_a_text_id():
     with client(DEFAULT_SPECS) as mock:
         assert mock.get("/__mock/apis/facturacion/resources/clients/²").status_code == 404
         assert mock.get("/__mock/apis/facturacion/resources/clients/1").json()["id"] == 1
+
+
+# -- 6: the state file holds what the state holds --------------------------------
+def test_the_state_file_saves_and_loads_integers_beyond_64_bits(tmp_path):
+    state = tmp_path / "state.json"
+    big = 10**40
+    with client(DEFAULT_SPECS, state_file=str(state)) as mock:
+        store = mock.app.state.server.api("facturacion").sessions.default
+        store.table("clients").update(1, {"numero_documento": big})
+    assert f'"numero_documento": {big}' in state.read_text(encoding="utf-8")  # saved on shutdown
+    with client(DEFAULT_SPECS, state_file=str(state)) as mock:
+        store = mock.app.state.server.api("facturacion").sessions.default
+        assert store.table("clients").get(1)["numero_documento"] == big
+
+
+def test_a_failed_save_is_logged_and_the_saver_carries_on(tmp_path, caplog, monkeypatch):
+    import asyncio
+
+    from mockserver.server.persistence import StateFile
+
+    server = create_app(fixtures_dir=DEFAULT_FIXTURES).state.server
+    saver = StateFile(tmp_path / "state.json", server)
+    monkeypatch.setattr(server, "snapshot", lambda: {"apis": {"x": {"t": [{"id": object()}]}}})
+    rounds = []
+    monkeypatch.setattr(saver, "save", lambda: (rounds.append(1), StateFile.save(saver)))
+
+    async def run() -> None:
+        task = asyncio.create_task(saver.save_every(0.01))
+        while len(rounds) < 3 and not task.done():
+            await asyncio.sleep(0.01)
+        assert not task.done()
+        task.cancel()
+
+    asyncio.run(run())
+    assert "could not save the state" in caplog.text

@@ -256,7 +256,7 @@ def create_app(config: ServerConfig | None = None, **options: Any) -> MockApp:
             for task in tasks:
                 task.cancel()
             if state_file is not None:
-                state_file.save()
+                state_file.save_or_log()
 
     middleware = []
     if config.cors:
