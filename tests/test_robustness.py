@@ -143,3 +143,26 @@ def test_a_failed_save_is_logged_and_the_saver_carries_on(tmp_path, caplog, monk
 
     asyncio.run(run())
     assert "could not save the state" in caplog.text
+
+
+# -- 9: two specs, one name or one prefix ----------------------------------------
+def test_two_specs_with_one_name_or_prefix_are_refused_naming_both(tmp_path, caplog):
+    specs = tmp_path / "specs"
+    first = write(specs, "facturacion", bundled("facturacion"))
+    twin = bundled("daftra")
+    twin["x-mock"]["name"] = "facturacion"
+    second = write(specs, "zz", twin)
+    with pytest.raises(SpecError) as raised:
+        create_app(specs_dir=specs, fixtures_dir=DEFAULT_FIXTURES)
+    assert (raised.value.file, raised.value.pointer) == (str(second), "/x-mock/name")
+    assert str(first) in raised.value.reason
+    # on reload, the old API keeps serving
+    second.unlink()
+    app = create_app(specs_dir=specs, fixtures_dir=DEFAULT_FIXTURES)
+    served = app.state.server.apis
+    twin["x-mock"]["name"] = "other"
+    twin["x-mock"]["prefix"] = "/api"
+    second = write(specs, "zz", twin)
+    app.state.server.reload({second})
+    assert app.state.server.apis == served
+    assert f"{second}: #/x-mock/prefix: the prefix '/api' is already the prefix of {first}" in caplog.text

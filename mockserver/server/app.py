@@ -64,7 +64,14 @@ class MockServer:
         self.controls = Controls(Rule.parse(config.delay, config.fault, config.fault_rate), config.seed)
         self.journal = Journal(config.journal_size)
         self.limits = Limits(max_body_bytes=config.max_body_bytes)
-        self.apis = self._sorted(self._build(path) for path in discover_specs(Path(config.specs_dir)))
+        apis: list[MockApi] = []
+        for path in discover_specs(Path(config.specs_dir)):
+            api = self._build(path)
+            clash = self._clash(api, apis)
+            if clash is not None:
+                raise clash
+            apis.append(api)
+        self.apis = self._sorted(apis)
 
     def _build(self, spec_path: Path) -> MockApi:
         try:
@@ -73,6 +80,18 @@ class MockServer:
             )
         except SpecError as exc:  # a behaviour that cannot be built names its operation; the file is known here
             raise exc.at(file=spec_path) from exc
+
+    @staticmethod
+    def _clash(api: MockApi, others: Any) -> SpecError | None:
+        """Two specs of one name or one prefix: requests and admin calls could not tell them apart."""
+        for other in others:
+            if other.name == api.name:
+                reason = f"the API name {api.name!r} is already the name of {other.spec.source}"
+                return SpecError(reason, file=api.spec.source, pointer="/x-mock/name")
+            if other.prefix == api.prefix:
+                reason = f"the prefix {api.prefix or '(none)'!r} is already the prefix of {other.spec.source}"
+                return SpecError(reason, file=api.spec.source, pointer="/x-mock/prefix")
+        return None
 
     @staticmethod
     def _sorted(apis: Any) -> list[MockApi]:
@@ -189,6 +208,9 @@ class MockServer:
             elif path.suffix in (".yaml", ".yml", ".json") and path.parent == Path(self.config.specs_dir).resolve():
                 try:
                     fresh = self._build(path)
+                    clash = self._clash(fresh, (api for source, api in apis.items() if source != path))
+                    if clash is not None:
+                        raise clash
                 except (SpecError, OSError, ValueError) as exc:
                     log.error("%s did not load, the previous version keeps serving: %s", path, exc)
                     continue
