@@ -166,3 +166,43 @@ def test_two_specs_with_one_name_or_prefix_are_refused_naming_both(tmp_path, cap
     app.state.server.reload({second})
     assert app.state.server.apis == served
     assert f"{second}: #/x-mock/prefix: the prefix '/api' is already the prefix of {first}" in caplog.text
+
+
+# -- 10: a write lands in the state that is current when it is made ------------
+def test_a_write_delayed_across_a_reset_lands_in_the_new_state():
+    import asyncio
+
+    import httpx
+    from seed import DAFTRA
+
+    app = create_app(fixtures_dir=DEFAULT_FIXTURES, delay="400")
+    server = app.state.server
+
+    async def run() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=MOCK_URL) as http:
+            body = {"Client": {"business_name": "Across The Reset"}}
+            creating = asyncio.create_task(http.post("/api2/clients", headers=DAFTRA, json=body))
+            await asyncio.sleep(0.1)
+            server.restore(server.snapshot())  # replaces the default store mid-request
+            return await creating
+
+    created = asyncio.run(run())
+    assert created.status_code == 202, created.text
+    names = [r.get("business_name") for r in server.api("daftra").sessions.default.table("clients")]
+    assert "Across The Reset" in names
+
+
+# -- 11: the 404 of a path parameter names the one that failed ----------------
+def test_the_404_of_a_bad_path_parameter_is_about_that_parameter(tmp_path):
+    from seed import DAFTRA
+
+    document = bundled("daftra")
+    document["x-mock"]["resources"]["notes"]["not_found"]["body"]["message"] = "No item ${id}"
+    specs = tmp_path / "specs"
+    write(specs, "daftra", document)
+    with client(specs) as mock:
+        answer = mock.post("/api2/notes/1/abc", headers=DAFTRA, json={"Note": {"description": "x"}})
+        assert (answer.status_code, answer.json()["message"]) == (404, "No item abc")
+        answer = mock.post("/api2/notes/7/3", headers=DAFTRA, json={"Note": {"description": "x"}})
+        assert (answer.status_code, answer.json()["message"]) == (404, "No item 7")
