@@ -292,3 +292,27 @@ def test_records_of_mixed_types_sort_and_odd_digits_are_no_numbers():
     table.update(2, {"kind": "x"})
     assert [r["id"] for r in table.find({"kind": "x"})] == [2, "b"]
     assert table.next_in_sequence("n") == 8  # "²" is not a number, though str.isdigit says it is
+
+
+def test_dynamic_answers_compile_each_schema_once_and_merge_all_of_as_the_engine_does(monkeypatch):
+    from mockserver.pipeline import dynamic
+
+    compiled = []
+    real = dynamic.Draft202012Validator
+
+    def counting(schema: dict[str, object]) -> object:
+        compiled.append(schema)
+        return real(schema)
+
+    monkeypatch.setattr(dynamic, "Draft202012Validator", counting)
+    schema = {
+        "allOf": [
+            {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]},
+            {"properties": {"id": {"minimum": 5}, "name": {"type": "string"}}, "required": ["name"]},
+        ]
+    }
+    generator = dynamic.DataGenerator("seed")
+    for _ in range(3):
+        value = generator.generate(schema)
+        assert {"id", "name"} <= set(value) and value["id"] >= 5
+    assert compiled == [schema]
