@@ -161,7 +161,7 @@ def serve(host: str, port: int, log_level: str, access_log: bool, **options: Any
         raise click.ClickException(str(exc)) from exc
     for api in app.state.server.apis:
         click.echo(
-            f"{api.name}: {api.spec.raw['info']['title']} at http://{host}:{port}{api.prefix} "
+            f"{api.name}: {api.spec.title} at http://{host}:{port}{api.prefix} "
             f"(docs: http://{host}:{port}/{api.name}/docs)"
         )
     click.echo(f"console and admin API: http://{host}:{port}/__mock/")

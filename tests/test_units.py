@@ -21,7 +21,7 @@ from mockserver.spec.model import (
     parse_resource,
 )
 from mockserver.spec.openapi import Operation
-from mockserver.state.store import ResourceConfig, Row, Store
+from mockserver.state.store import ResourceConfig, Row, Store, sort_key
 
 
 # -- templates ---------------------------------------------------------------
@@ -285,3 +285,52 @@ def test_fixtures_whose_records_are_not_objects_are_refused(tmp_path):
     fixtures.write_text("companies: [1]\n")
     with pytest.raises(SpecError, match="must map each resource name to a list of records"):
         load_seed(fixtures)
+
+
+def test_path_parameters_need_not_be_python_identifiers():
+    router: Router[str] = Router()
+    router.add("GET", "/t/{thing-id}/{a.b}", "read")
+    router.add("GET", "/t/{id}", "one")
+    found = router.match("GET", "/t/7/x.y")
+    assert isinstance(found, Match)
+    assert (found.target, found.params) == ("read", {"thing-id": "7", "a.b": "x.y"})
+    one = router.match("GET", "/t/7")
+    assert isinstance(one, Match)
+    assert one.params == {"id": "7"}
+
+
+def test_records_of_mixed_types_sort_and_odd_digits_are_no_numbers():
+    store = Store({"things": ResourceConfig("things")})
+    store.load({"things": [{"id": "b", "n": "²"}, {"id": 2, "n": "7"}, {"id": None}, {"id": 1.5, "n": 3}]}, {})
+    table = store.table("things")
+    assert [r["id"] for r in table] == [1.5, 2, "b", 3]  # numbers, then text; the id-less record numbered last
+    assert sorted([None, "B", 2, "a", True, 1.5, [1]], key=sort_key) == [True, 1.5, 2, "a", "B", [1], None]
+    table.ensure_index(("kind",))
+    table.update("b", {"kind": "x"})
+    table.update(2, {"kind": "x"})
+    assert [r["id"] for r in table.find({"kind": "x"})] == [2, "b"]
+    assert table.next_in_sequence("n") == 8  # "²" is not a number, though str.isdigit says it is
+
+
+def test_dynamic_answers_compile_each_schema_once_and_merge_all_of_as_the_engine_does(monkeypatch):
+    from mockserver.pipeline import dynamic
+
+    compiled = []
+    real = dynamic.Draft202012Validator
+
+    def counting(schema: dict[str, object]) -> object:
+        compiled.append(schema)
+        return real(schema)
+
+    monkeypatch.setattr(dynamic, "Draft202012Validator", counting)
+    schema = {
+        "allOf": [
+            {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]},
+            {"properties": {"id": {"minimum": 5}, "name": {"type": "string"}}, "required": ["name"]},
+        ]
+    }
+    generator = dynamic.DataGenerator("seed")
+    for _ in range(3):
+        value = generator.generate(schema)
+        assert {"id", "name"} <= set(value) and value["id"] >= 5
+    assert compiled == [schema]

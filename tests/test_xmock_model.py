@@ -286,6 +286,24 @@ MALFORMED = [
         "query parameter 'ruc' is not a parameter of the operation",
     ),
     ("facturacion", CLIENTS, DELETE, "/paths/~1api~1v1~1clients/post", "has no x-mock"),
+    # the OpenAPI structure the engine reads
+    ("facturacion", "/paths/~1api~1v1~1clients/get", None, "/paths/~1api~1v1~1clients/get", "got null"),
+    ("facturacion", "/info/title", DELETE, "/info", "missing required key 'title'"),
+    (
+        "facturacion",
+        "/paths/~1api~1v1~1clients/get/security",
+        [{"bearerAuth": []}, {"apiKey": []}],
+        "/paths/~1api~1v1~1clients/get/security/1",
+        "names 'apiKey', which is not a scheme of components.securitySchemes (bearerAuth)",
+    ),
+    ("facturacion", "/security", [{"oauth": []}], "/security/0", "names 'oauth', which is not a scheme"),
+    (
+        "facturacion",
+        "/paths/~1api~1v1~1clients/get/operationId",
+        "createClient",
+        "/paths/~1api~1v1~1clients/post/operationId",
+        "operationId 'createClient' is already the id of /paths/~1api~1v1~1clients/get",
+    ),
 ]
 
 

@@ -130,7 +130,9 @@ class MockApi:
         self.spec = spec
         self.name = spec.name
         mock = spec.mock
-        self.prefix = "/" + mock.prefix.strip("/")
+        stripped = mock.prefix.strip("/")
+        #: "" (no x-mock.prefix) owns every path; the server tries it after every longer prefix
+        self.prefix = f"/{stripped}" if stripped else ""
         self.timestamp_format = mock.timestamp_format
         self.messages = Messages(mock, config.locale)
         self.controls = controls
@@ -230,7 +232,8 @@ class MockApi:
     ) -> Reply:
         query = request.query_params
         preference = read_preference(request.headers.get("prefer"), query) or Preference()
-        store = self.sessions.get(request.headers.get(self.session_header))
+        session = request.headers.get(self.session_header)
+        self.sessions.get(session)  # an unknown or over-limit session is refused before any delay
         decision = self.controls.decide(self.name, operation.operation.operation_id, preference.control)
         if decision.delay_seconds:
             await asyncio.sleep(decision.delay_seconds)
@@ -240,6 +243,7 @@ class MockApi:
         if decision.fault is not None:
             return operation.injected(decision.fault, context)
 
+        store = self.sessions.get(session)  # after the delay: a reset or restore meanwhile replaced it
         identity = self.auth.authenticate(operation.operation.security, store, request.headers, query, request.cookies)
         context["principal"] = identity.principal
         context["credential"] = identity.credential
@@ -248,9 +252,9 @@ class MockApi:
             return operation.forced(preference)
 
         validator = operation.validator
-        path_values = validator.path(found.params)
-        if path_values is None:  # a path parameter that cannot name anything
-            return operation.behaviour.missing_from_path(context, next(iter(found.params.values()), None))
+        path_values, failed = validator.path(found.params)
+        if failed is not None:  # a path parameter that cannot name anything
+            return operation.behaviour.missing_from_path(context, found.params[failed])
         context["path"] = path_values
         query_values, errors = validator.query(query)
         context["query"] = query_values
@@ -268,6 +272,16 @@ class MockApi:
             raise Invalid(errors)
 
         context["now"] = datetime.now(UTC).strftime(self.timestamp_format)
+        # the body was read (an await): the store is taken again, after the last await, so a write
+        # never lands in one a reset or restore replaced meanwhile
+        latest = self.sessions.get(session)
+        if latest is not store:
+            store = latest
+            identity = self.auth.authenticate(
+                operation.operation.security, store, request.headers, query, request.cookies
+            )
+            context["principal"] = identity.principal
+            context["credential"] = identity.credential
         call = behaviours.Call(
             store=store,
             identity=identity,

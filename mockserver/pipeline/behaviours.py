@@ -29,7 +29,7 @@ from mockserver.spec.model import Relation
 from mockserver.spec.openapi import Operation
 from mockserver.spec.pointers import parse_pointer, value_at
 from mockserver.spec.schemas import merged_properties
-from mockserver.state.store import Record, ResourceConfig, Row, Store, Table
+from mockserver.state.store import Record, ResourceConfig, Row, Store, Table, sort_key, whole_number
 
 
 @dataclass
@@ -316,7 +316,7 @@ class ListRecords(_Base):
             rows = [r for r in rows if any(needle in str(r.get(n) or "").casefold() for n in names)]
         rows = list(rows)
         if self.order != ["id"]:
-            rows.sort(key=lambda r: tuple(_sort_key(r.get(name)) for name in self.order))
+            rows.sort(key=lambda r: tuple(sort_key(r.get(name)) for name in self.order))
         return rows
 
     def _page(self, query: Mapping[str, Any]) -> tuple[int, int | None]:
@@ -421,21 +421,7 @@ def build(operation: Operation, env: Environment) -> _Base:
 
 def _positive_int(value: Any, default: int) -> int:
     # ASCII digits only: int() also reads "٢", " 2" and "2_0" as numbers
-    if (
-        not isinstance(value, (int, str))
-        or isinstance(value, bool)
-        or not str(value).isdigit()
-        or not str(value).isascii()
-    ):
+    if not isinstance(value, (int, str)) or isinstance(value, bool):
         return default
-    try:
-        number = int(value)
-    except ValueError:  # beyond Python's 4300 digits
-        return default
-    return number if number >= 1 else default
-
-
-def _sort_key(value: Any) -> tuple[bool, Any]:
-    if isinstance(value, str):
-        return (False, value.casefold())
-    return (value is None, value if value is not None else 0)
+    number = whole_number(str(value))
+    return number if number is not None and number >= 1 else default

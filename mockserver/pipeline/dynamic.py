@@ -14,31 +14,31 @@ from typing import Any
 import rstr
 from jsonschema import Draft202012Validator
 
+from mockserver.spec.schemas import merged_properties, required_names
+
 #: deeper than this, objects keep only their required properties and lists stay short
 _DEEP = 4
 #: Faker providers worth using when a string property is named like them
 _BY_NAME = ("email", "name", "first_name", "last_name", "phone_number", "city", "address", "company", "country", "url")
 
 
-def _merge(schemas: list[dict[str, Any]]) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for part in schemas:
-        part = _flatten(part)
-        for key, value in part.items():
-            if key == "properties":
-                merged.setdefault("properties", {}).update(value)
-            elif key == "required":
-                merged["required"] = sorted(set(merged.get("required", [])) | set(value))
-            else:
-                merged[key] = value
-    return merged
-
-
 def _flatten(schema: dict[str, Any]) -> dict[str, Any]:
+    """One schema of an `allOf`: its parts' keywords, then its own; properties and required as the engine merges them."""
     if "allOf" not in schema:
         return schema
-    rest = {k: v for k, v in schema.items() if k != "allOf"}
-    return _merge([*schema["allOf"], rest])
+    flat: dict[str, Any] = {}
+    for part in schema["allOf"]:
+        if isinstance(part, dict):
+            flat.update(_flatten(part))
+    flat.update({k: v for k, v in schema.items() if k != "allOf"})
+    flat.pop("properties", None)
+    flat.pop("required", None)
+    properties, required = merged_properties(schema), required_names(schema)
+    if properties:
+        flat["properties"] = properties
+    if required:
+        flat["required"] = sorted(required)
+    return flat
 
 
 class DataGenerator:
@@ -46,9 +46,17 @@ class DataGenerator:
         self.rng = random.Random(seed)
         self.strings = rstr.Rstr(self.rng)
         self._faker: Any = None
+        #: each schema's validator, compiled once (the schema is kept, so its id is not reused)
+        self._validators: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
+
+    def validator(self, schema: dict[str, Any]) -> Draft202012Validator:
+        cached = self._validators.get(id(schema))
+        if cached is None or cached[0] is not schema:
+            cached = self._validators[id(schema)] = (schema, Draft202012Validator(schema))
+        return cached[1]
 
     def generate(self, schema: dict[str, Any]) -> Any:
-        validator = Draft202012Validator(schema)
+        validator = self.validator(schema)
         value = None
         for _ in range(5):  # a pattern and a length limit can disagree; try again
             value = self._value(schema, "", 0)
@@ -75,11 +83,8 @@ class DataGenerator:
             return self.rng.choice(schema["enum"])
         options = schema.get("oneOf") or schema.get("anyOf")
         if options:
-            return self._value(
-                _merge([{k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}, self.rng.choice(options)]),
-                name,
-                depth,
-            )
+            base = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}
+            return self._value(_flatten({"allOf": [base, self.rng.choice(options)]}), name, depth)
         kind = schema.get("type")
         if isinstance(kind, list):
             kinds = [k for k in kind if k != "null"] or ["null"]

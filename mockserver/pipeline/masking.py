@@ -14,7 +14,7 @@ import re
 CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-mock-admin-token"})
 #: a field or parameter whose name says password, token, secret, api key or credential
 _SECRET_FIELD = re.compile(r"pass(word)?|token|secret|api_?key|credential", re.IGNORECASE)
-#: besides those words, what a header's name says when it carries a credential (`X-Auth-User`, `X-Key`)
+#: besides those words, what a header's name says when it carries a credential (`X-Auth-Id`, `X-Key`)
 _HEADER_HINTS = ("auth", "key", "cookie")
 
 

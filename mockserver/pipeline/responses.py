@@ -25,14 +25,21 @@ class Reply(Exception):
         self.headers = dict(headers or {})
 
 
+def dumps(content: Any, *, indent: bool = False) -> bytes:
+    """JSON bytes by orjson, or by the standard library for what orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(content, option=orjson.OPT_INDENT_2 if indent else None)
+    except TypeError:  # integers beyond 64 bits, echoed from a request or coerced from a numeric string
+        if indent:
+            return json.dumps(content, ensure_ascii=False, indent=2).encode()
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 class JSONResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        try:
-            return orjson.dumps(content)
-        except TypeError:  # integers beyond 64 bits, echoed from a request
-            return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+        return dumps(content)
 
 
 def to_response(reply: Reply, head_only: bool = False) -> Response:

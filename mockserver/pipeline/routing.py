@@ -38,7 +38,9 @@ class Router(Generic[T]):
     def __init__(self, suffixes: tuple[str, ...] = ()) -> None:
         self.suffixes = suffixes
         self.static: dict[str, dict[str, T]] = {}
-        self.dynamic: list[tuple[re.Pattern[str], int, dict[str, T]]] = []
+        #: (pattern, literal weight, parameter names by group, methods); groups are p0, p1, ... since
+        #: a parameter's name need not be a Python identifier (`{thing-id}`, `{a.b}`)
+        self.dynamic: list[tuple[re.Pattern[str], int, tuple[str, ...], dict[str, T]]] = []
         self.templates: dict[str, list[str]] = {}  # path template -> methods, for explaining misses
 
     def add(self, method: str, template: str, target: T) -> None:
@@ -46,19 +48,16 @@ class Router(Generic[T]):
         if "{" not in template:
             self.static.setdefault(template, {})[method] = target
             return
-        pattern = re.compile(
-            "^"
-            + _PARAM.sub(
-                lambda m: f"(?P<{m.group(1)}>[^/]+)", re.escape(template).replace(r"\{", "{").replace(r"\}", "}")
-            )
-            + "$"
-        )
-        for existing, _, methods in self.dynamic:
-            if existing.pattern == pattern.pattern:
+        names = _PARAM.findall(template)
+        groups = iter(range(len(names)))
+        escaped = re.escape(template).replace(r"\{", "{").replace(r"\}", "}")
+        pattern = re.compile("^" + _PARAM.sub(lambda _: f"(?P<p{next(groups)}>[^/]+)", escaped) + "$")
+        for existing, _, existing_names, methods in self.dynamic:
+            if existing.pattern == pattern.pattern and existing_names == tuple(names):
                 methods[method] = target
                 return
         literal_weight = -len(_PARAM.sub("", template))
-        self.dynamic.append((pattern, literal_weight, {method: target}))
+        self.dynamic.append((pattern, literal_weight, tuple(names), {method: target}))
         self.dynamic.sort(key=lambda entry: entry[1])
 
     def match(self, method: str, path: str) -> Match[T] | Miss:
@@ -103,10 +102,10 @@ class Router(Generic[T]):
         methods = self.static.get(path)
         if methods is not None:
             return methods, {}
-        for pattern, _, dynamic_methods in self.dynamic:
+        for pattern, _, names, dynamic_methods in self.dynamic:
             found = pattern.match(path)
             if found:
-                return dynamic_methods, found.groupdict()
+                return dynamic_methods, dict(zip(names, found.groups(), strict=True))
         return None, {}
 
 

@@ -248,16 +248,16 @@ class RequestValidator:
         self.record_prefix = operation.record_pointer
 
     # -- path and query ----------------------------------------------------
-    def path(self, raw: Mapping[str, str]) -> dict[str, Any] | None:
-        """Typed path parameters, or None when one cannot name anything."""
-        values = {}
+    def path(self, raw: Mapping[str, str]) -> tuple[dict[str, Any], str | None]:
+        """Typed path parameters, and the name of the first that cannot name anything (None when all can)."""
+        values: dict[str, Any] = {}
         for name, text in raw.items():
             read, valid = self.path_params.get(name, (_keep, None))
             value = read(text)
             if valid is not None and not valid(value):
-                return None
+                return values, name
             values[name] = value
-        return values
+        return values, None
 
     def query(self, params: Mapping[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
         values: dict[str, Any] = {}

@@ -26,7 +26,7 @@ from mockserver.pipeline.api import MockApi
 from mockserver.pipeline.controls import Rule
 from mockserver.pipeline.responses import JSONResponse
 from mockserver.spec.shape import schema_text
-from mockserver.state.store import Row
+from mockserver.state.store import Row, whole_number
 
 if TYPE_CHECKING:
     from mockserver.server.app import MockServer
@@ -105,7 +105,7 @@ class Admin:
             described.append(
                 {
                     "name": api.name,
-                    "title": api.spec.raw["info"]["title"],
+                    "title": api.spec.title,
                     "prefix": api.prefix,
                     "docs": f"/{api.name}/docs",
                     "operations": [
@@ -137,7 +137,8 @@ class Admin:
     async def record(self, request: Request) -> Response:
         table = self._table(request)
         raw = request.path_params["id"]
-        row = table.row(int(raw)) if raw.isdigit() else None
+        number = whole_number(raw)
+        row = table.row(number) if number is not None else None
         row = row or table.row(raw)
         if row is None:
             raise AdminError(404, f"no record with id {raw!r}")

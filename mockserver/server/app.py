@@ -71,7 +71,14 @@ class MockServer:
             if specs is None
             else [(spec.source, spec) for spec in specs]
         )
-        self.apis = self._sorted(self._build(path, spec) for path, spec in loaded)
+        apis: list[MockApi] = []
+        for path, spec in loaded:
+            api = self._build(path, spec)
+            clash = self._clash(api, apis)
+            if clash is not None:
+                raise clash
+            apis.append(api)
+        self.apis = self._sorted(apis)
 
     def _build(self, spec_path: Path, spec: ApiSpec | None = None) -> MockApi:
         try:
@@ -80,6 +87,18 @@ class MockServer:
             )
         except SpecError as exc:  # a behaviour that cannot be built names its operation; the file is known here
             raise exc.at(file=spec_path) from exc
+
+    @staticmethod
+    def _clash(api: MockApi, others: Any) -> SpecError | None:
+        """Two specs of one name or one prefix: requests and admin calls could not tell them apart."""
+        for other in others:
+            if other.name == api.name:
+                reason = f"the API name {api.name!r} is already the name of {other.spec.source}"
+                return SpecError(reason, file=api.spec.source, pointer="/x-mock/name")
+            if other.prefix == api.prefix:
+                reason = f"the prefix {api.prefix or '(none)'!r} is already the prefix of {other.spec.source}"
+                return SpecError(reason, file=api.spec.source, pointer="/x-mock/prefix")
+        return None
 
     @staticmethod
     def _sorted(apis: Any) -> list[MockApi]:
@@ -106,7 +125,7 @@ class MockServer:
                 {
                     "name": api.name,
                     "prefix": api.prefix,
-                    "title": api.spec.raw["info"]["title"],
+                    "title": api.spec.title,
                     "docs": f"/{api.name}/docs",
                 }
                 for api in self.apis
@@ -196,6 +215,9 @@ class MockServer:
             elif path.suffix in (".yaml", ".yml", ".json") and path.parent == Path(self.config.specs_dir).resolve():
                 try:
                     fresh = self._build(path)
+                    clash = self._clash(fresh, (api for source, api in apis.items() if source != path))
+                    if clash is not None:
+                        raise clash
                 except (SpecError, OSError, ValueError) as exc:
                     log.error("%s did not load, the previous version keeps serving: %s", path, exc)
                     continue
@@ -266,7 +288,7 @@ def create_app(config: ServerConfig | None = None, specs: Iterable[ApiSpec] | No
             for task in tasks:
                 task.cancel()
             if state_file is not None:
-                state_file.save()
+                state_file.save_or_log()
 
     middleware = []
     if config.cors:

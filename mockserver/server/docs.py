@@ -57,7 +57,7 @@ def routes(server: MockServer) -> list[Route]:
         )
 
     async def page(request: Request, api: MockApi) -> Response:
-        return HTMLResponse(_PAGE.format(name=api.name, title=api.spec.raw["info"]["title"]))
+        return HTMLResponse(_PAGE.format(name=api.name, title=api.spec.title))
 
     def readable(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
         """Only reads, and only of an API's name, are docs; everything else is the APIs' to answer."""

@@ -8,12 +8,13 @@ either the old or the new state, never half of one.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import orjson
+from mockserver.pipeline.responses import dumps
 
 if TYPE_CHECKING:
     from mockserver.server.app import MockServer
@@ -44,7 +45,8 @@ class StateFile:
     def load(self) -> None:
         if not self.path.exists():
             return
-        self.server.restore(orjson.loads(self.path.read_bytes()))
+        # the standard library's reader: orjson would read an integer beyond 64 bits as a float
+        self.server.restore(json.loads(self.path.read_bytes()))
         self.saved_generation = self.server.generation
         log.warning("state loaded from %s", self.path)
 
@@ -53,13 +55,17 @@ class StateFile:
         if generation == self.saved_generation:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(self.path, orjson.dumps(self.server.snapshot(), option=orjson.OPT_INDENT_2))
+        write_atomically(self.path, dumps(self.server.snapshot(), indent=True))
         self.saved_generation = generation
+
+    def save_or_log(self) -> None:
+        """Save; a failure (a full disk, a value JSON cannot hold) is logged, never raised."""
+        try:
+            self.save()
+        except (OSError, TypeError, ValueError) as exc:  # the next round retries
+            log.error("could not save the state to %s: %s", self.path, exc)
 
     async def save_every(self, seconds: float) -> None:
         while True:
             await asyncio.sleep(seconds)
-            try:
-                self.save()
-            except OSError as exc:  # a full disk must not stop the mock; the next round retries
-                log.error("could not save the state to %s: %s", self.path, exc)
+            self.save_or_log()

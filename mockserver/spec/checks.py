@@ -65,11 +65,27 @@ def _api(spec: ApiSpec) -> Problems:
             yield pointer("x-mock", "locales", name, "messages"), "needs at least a 'required' message"
     for name, reply in api.errors.items():
         yield from _template(reply.body, context.ERROR, pointer("x-mock", "errors", name, "body"))
+    yield from _requirements(spec, spec.resolved.get("security", []), "/security")
+
+
+def _requirements(spec: ApiSpec, requirements: Iterable[Mapping[str, Any]], at: str) -> Problems:
+    """Each security requirement names declared schemes (the authenticator looks each one up)."""
+    for index, requirement in enumerate(requirements):
+        unknown = [name for name in requirement if name not in spec.security_schemes]
+        if unknown:
+            known = ", ".join(spec.security_schemes) or "none"
+            yield (
+                f"{at}/{index}",
+                f"names {unknown[0]!r}, which is not a scheme of components.securitySchemes ({known})",
+            )
 
 
 def _operation(spec: ApiSpec, operation: Operation) -> Problems:
     api, mock = spec.mock, operation.mock
     at = operation.pointer
+    declared = spec.resolved["paths"][operation.path][operation.method.lower()]
+    if "security" in declared:  # its own requirements; the document's are checked once, in _api
+        yield from _requirements(spec, declared["security"], f"{at.removesuffix('/x-mock')}/security")
     if mock.resource is not None:
         yield from _resource(api, mock.resource, f"{at}/resource")
     yield from _reply(operation, mock.response, f"{at}/response", context.OPERATION)

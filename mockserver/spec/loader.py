@@ -13,6 +13,7 @@ from mockserver.errors import SpecError
 #: libyaml's safe loader when PyYAML has it: eight times faster on the specs, same data
 _BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE = "tag:yaml.org,2002:merge"
+_STR = "tag:yaml.org,2002:str"
 
 
 class DuplicateKey(yaml.MarkedYAMLError):
@@ -22,9 +23,10 @@ class DuplicateKey(yaml.MarkedYAMLError):
 class UniqueKeyLoader(_BASE):  # type: ignore[valid-type,misc]
     """The safe loader, refusing a mapping that repeats a key.
 
-    Keys are compared as written, so `400` and `"400"` count as the same key:
-    in JSON, which an OpenAPI document is, every key is a string. Keys a
-    merge (`<<`) brings in may be overridden, which is what merging is for.
+    Keys are compared and kept as written, so `400` and `"400"` are the same
+    key, the string "400" (and `on:` is "on", not true): in JSON, which an
+    OpenAPI document is, every key is a string. Keys a merge (`<<`) brings in
+    may be overridden, which is what merging is for.
     """
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -42,6 +44,10 @@ class UniqueKeyLoader(_BASE):  # type: ignore[valid-type,misc]
                         problem=f"duplicate key {key_node.value!r} (first at line {first.start_mark.line + 1})",
                         problem_mark=key_node.start_mark,
                     )
+        self.flatten_mapping(node)  # merged keys too become strings (the constructor's own call is then a no-op)
+        for key_node, _ in node.value:
+            if key_node.tag != _STR and isinstance(key_node, ScalarNode):
+                key_node.tag = _STR  # the text as written, as a JSON key
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return mapping
 

@@ -109,6 +109,8 @@ class ApiSpec:
     raw: dict[str, Any]
     resolved: dict[str, Any]
     mock: ApiMock
+    #: `info.title`, which the loader requires
+    title: str = ""
     operations: list[Operation] = field(default_factory=list)
     #: each security scheme's `x-mock`, by scheme name
     scheme_mocks: dict[str, SchemeMock] = field(default_factory=dict)
@@ -167,10 +169,13 @@ def load_spec(path: Path, raw: Any = None) -> ApiSpec:
     raw = load_yaml(path) if raw is None else raw
     if not isinstance(raw, dict) or not isinstance(raw.get("paths"), dict):
         raise SpecError("not an OpenAPI document (no 'paths')", file=path)
+    if not isinstance(raw.get("components", {}), dict):  # before references into it are followed
+        raise SpecError(f"expected an object, got {_kind(raw['components'])}", file=path, pointer="/components")
     try:
         resolved = resolve_refs(raw)
     except SpecError as exc:
         raise exc.at(file=path) from None
+    _refuse(path, _structure_problems(resolved))
     _refuse(path, _shape_problems(resolved))
     mock = parse_api(resolved.get("x-mock") or {}, path.stem)
     spec = ApiSpec(
@@ -179,12 +184,21 @@ def load_spec(path: Path, raw: Any = None) -> ApiSpec:
         raw=raw,
         resolved=resolved,
         mock=mock,
+        title=resolved["info"]["title"],
         scheme_mocks={name: parse_scheme(scheme["x-mock"]) for name, scheme in _schemes(resolved).items()},
         certification=parse_certification(resolved.get("x-certification")),
     )
     default_security = resolved.get("security", [])
+    seen: dict[str, str] = {}
     for template, method, item, op in _operations(resolved):
-        params = {(p["in"], p["name"]): p for p in item.get("parameters", [])}
+        at = pointer("paths", template, method)
+        if "operationId" in op and seen.setdefault(op["operationId"], at) != at:
+            raise SpecError(
+                f"operationId {op['operationId']!r} is already the id of {seen[op['operationId']]}",
+                file=path,
+                pointer=f"{at}/operationId",
+            )
+        params = {(p["in"], p["name"]): p for p in item.get("parameters", [])}  # read by _structure_problems
         params.update({(p["in"], p["name"]): p for p in op.get("parameters", [])})
         spec.operations.append(
             Operation(
@@ -196,7 +210,7 @@ def load_spec(path: Path, raw: Any = None) -> ApiSpec:
                 responses=op.get("responses", {}),
                 security=op.get("security", default_security),
                 mock=parse_operation(op["x-mock"]),
-                pointer=pointer("paths", template, method, "x-mock"),
+                pointer=f"{at}/x-mock",
                 certification=parse_certification(op.get("x-certification")),
             )
         )
@@ -205,8 +219,88 @@ def load_spec(path: Path, raw: Any = None) -> ApiSpec:
 
 
 def _schemes(resolved: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    schemes: dict[str, dict[str, Any]] = resolved.get("components", {}).get("securitySchemes", {})
-    return schemes
+    components = resolved.get("components")
+    schemes = components.get("securitySchemes") if isinstance(components, dict) else None
+    return schemes if isinstance(schemes, dict) else {}
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def _structure_problems(resolved: dict[str, Any]) -> Iterable[tuple[str, str]]:
+    """The OpenAPI structure the engine reads: each place that is not what the engine can read."""
+    info = resolved.get("info")
+    if not isinstance(info, dict):
+        yield "/info", f"expected an object with a title, got {_kind(info)}"
+    elif not isinstance(info.get("title"), str):
+        yield "/info", "missing required key 'title' (a string)"
+    components = resolved.get("components", {})
+    reported: list[dict[str, Any]] = []  # a shared (referenced) parameter is reported once, where it is declared
+    if not isinstance(components, dict):
+        yield "/components", f"expected an object, got {_kind(components)}"
+    else:
+        for group in ("securitySchemes", "parameters", "responses", "schemas", "requestBodies"):
+            if not isinstance(components.get(group, {}), dict):
+                yield f"/components/{group}", f"expected an object, got {_kind(components[group])}"
+        for name, scheme in _schemes(resolved).items():
+            if not isinstance(scheme, dict):
+                yield pointer("components", "securitySchemes", name), f"expected an object, got {_kind(scheme)}"
+        parameters = components.get("parameters")
+        for name, parameter in (parameters if isinstance(parameters, dict) else {}).items():
+            yield from _parameter(parameter, pointer("components", "parameters", name), reported)
+    yield from _security(resolved.get("security", []), "/security")
+    for template, item in resolved["paths"].items():
+        at = pointer("paths", template)
+        if not isinstance(item, dict):
+            yield at, f"expected a path item object, got {_kind(item)}"
+            continue
+        yield from _parameters(item.get("parameters", []), f"{at}/parameters", reported)
+        for method in HTTP_METHODS:
+            if method not in item:
+                continue
+            op, where = item[method], f"{at}/{method}"
+            if not isinstance(op, dict):
+                yield where, f"expected an operation object, got {_kind(op)}"
+                continue
+            yield from _parameters(op.get("parameters", []), f"{where}/parameters", reported)
+            yield from _security(op.get("security", []), f"{where}/security")
+            if not isinstance(op.get("responses", {}), dict):
+                yield f"{where}/responses", f"expected an object, got {_kind(op['responses'])}"
+            if "operationId" in op and not isinstance(op["operationId"], str):
+                yield f"{where}/operationId", f"expected a string, got {_kind(op['operationId'])}"
+            if not isinstance(op.get("requestBody", {}), dict):
+                yield f"{where}/requestBody", f"expected an object, got {_kind(op['requestBody'])}"
+
+
+def _parameters(parameters: Any, at: str, reported: list[dict[str, Any]]) -> Iterable[tuple[str, str]]:
+    if not isinstance(parameters, list):
+        yield at, f"expected an array, got {_kind(parameters)}"
+        return
+    for index, parameter in enumerate(parameters):
+        yield from _parameter(parameter, f"{at}/{index}", reported)
+
+
+def _parameter(parameter: Any, at: str, reported: list[dict[str, Any]]) -> Iterable[tuple[str, str]]:
+    if parameter in reported:
+        return
+    if not isinstance(parameter, dict):
+        yield at, f"expected a parameter object, got {_kind(parameter)}"
+        return
+    missing = [key for key in ("name", "in") if not isinstance(parameter.get(key), str)]
+    if missing:
+        reported.append(parameter)
+        yield at, f"missing required key {missing[0]!r} (a string)"
+
+
+def _security(requirements: Any, at: str) -> Iterable[tuple[str, str]]:
+    if not isinstance(requirements, list):
+        yield at, f"expected an array of security requirements, got {_kind(requirements)}"
+        return
+    for index, requirement in enumerate(requirements):
+        if not isinstance(requirement, dict) or not all(isinstance(s, list) for s in requirement.values()):
+            yield f"{at}/{index}", "expected a security requirement: {<scheme name>: [<scope>, ...]}"
 
 
 def _operations(resolved: dict[str, Any]) -> Iterable[tuple[str, str, dict[str, Any], dict[str, Any]]]:

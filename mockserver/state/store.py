@@ -36,6 +36,34 @@ def check_tables(tables: Any) -> None:
         raise StateError("each resource must hold a list of records")
 
 
+def sort_key(value: Any) -> tuple[Any, ...]:
+    """An order for values of any types: by kind (numbers, then text, ...), null last; text ignores case.
+
+    Records are sorted by it wherever their values may be of mixed types
+    (ids read from fixtures, a list's `order` fields), which plain
+    comparison would refuse with a TypeError.
+    """
+    if value is None:
+        return (4,)
+    if isinstance(value, bool):
+        return (0, value)
+    if isinstance(value, (int, float)):
+        return (1, value)
+    if isinstance(value, str):
+        return (2, value.casefold(), value)
+    return (3, type(value).__name__, repr(value))
+
+
+def whole_number(text: str) -> int | None:
+    """The number ASCII digits spell, else None: `"²".isdigit()` is true but int() refuses it."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    try:
+        return int(text)
+    except ValueError:  # beyond Python's 4300 digits
+        return None
+
+
 def _hashable(value: Any) -> Any:
     if isinstance(value, (list, dict)):
         return repr(value)
@@ -152,7 +180,7 @@ class Table:
         index = self.indexes.get(fields)
         if index is not None:
             ids = index.get(tuple(_hashable(criteria[f]) for f in fields), ())
-            return [self.records[i] for i in sorted(ids)]
+            return [self.records[i] for i in sorted(ids, key=sort_key)]
         return [r for r in self.records.values() if all(r.get(k) == v for k, v in criteria.items())]
 
     def ensure_index(self, fields: Iterable[str]) -> None:
@@ -204,8 +232,8 @@ class Table:
     def next_in_sequence(self, name: str) -> int:
         """Next number of a per-table sequence, starting after the largest stored one."""
         if name not in self.counters:
-            numbers = [int(r[name]) for r in self.records.values() if str(r.get(name) or "").isdigit()]
-            self.counters[name] = max(numbers, default=0)
+            numbers = (whole_number(str(r.get(name) or "")) for r in self.records.values())
+            self.counters[name] = max((n for n in numbers if n is not None), default=0)
         self.counters[name] += 1
         return self.counters[name]
 
@@ -243,7 +271,7 @@ class Store:
         self.tables = {}
         for name, records in seed.items():
             table = self.table(name)
-            for record in sorted(copy.deepcopy(records), key=lambda r: (str(type(r.get("id"))), r.get("id"))):
+            for record in sorted(copy.deepcopy(records), key=lambda r: sort_key(r.get("id"))):
                 table.insert(record)
         for name, field_sets in indexes.items():
             for fields in field_sets:
