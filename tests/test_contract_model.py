@@ -11,7 +11,7 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from mockserver.harness import scenarios
+from mockserver.harness import scenarios, semantics
 from mockserver.harness.semantics import cli_command, cli_config
 from mockserver.harness.settings import Settings
 from mockserver.harness.target import Target, find_model, find_spec, seed_credentials
@@ -149,3 +149,23 @@ def test_the_cli_hooks_log_to_the_variable_the_harness_sets(tmp_path, monkeypatc
         "status": 201,
         "body": '{"id": 7}',
     }
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"operation": ["createClient"]}, {("POST", "/api2/clients")}),
+        ({"operation": ["createClient", "getClient"]}, {("POST", "/api2/clients"), ("GET", "/api2/clients/{id}")}),
+        ({"read_only": "true", "operation": ["createClient", "getClient"]}, {("GET", "/api2/clients/{id}")}),
+    ],
+)
+def test_the_conformance_layer_tests_only_the_operations_asked_for(options, expected):
+    schema = semantics.load_schema("daftra", Settings.resolve({"api": ["daftra"], **options}))
+    tested = {(op.ok().method.upper(), op.ok().path) for op in schema.get_all_operations()}
+    assert tested == expected
+
+
+def test_read_only_conformance_sends_no_writes():
+    schema = semantics.load_schema("daftra", Settings.resolve({"api": ["daftra"], "read_only": "true"}))
+    methods = {op.ok().method.upper() for op in schema.get_all_operations()}
+    assert methods and methods <= {"GET", "HEAD"}
