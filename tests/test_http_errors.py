@@ -36,7 +36,11 @@ def test_head_answers_like_get_without_a_body(mock):
     [
         (b'{"razon_social": ', "application/json", "The request body is not valid JSON"),
         (b"[1, 2]", "application/json", "The request body must be a JSON object."),
-        (b'{"x": 1}', "text/plain", "The request body must be sent as application/json."),
+        (
+            b'{"x": 1}',
+            "text/plain",
+            "The request body must be sent as application/json, application/x-www-form-urlencoded or multipart/form-data.",
+        ),
         (b'{"x": NaN}', "application/json", "The request body is not valid JSON"),
     ],
 )
