@@ -234,6 +234,15 @@ def test_integers_where_daftra_documents_strings_are_read_as_strings(app: InProc
     assert (read["product_code"], read["unit_price"]) == ("808", 185)
 
 
+def test_a_numeric_string_for_a_field_that_lists_its_numbers_is_read_as_one(app: InProcess) -> None:
+    # Client.type is documented as `enum: [2, 3, null]` with no `type`: "2" is still the number 2 to PHP
+    created = daftra_client(app, type="2", gender="1")
+    assert created.status_code == 202, created.text
+    client = app.get(f"/api2/clients/{created.json()['id']}", headers=DAFTRA).json()["data"]["Client"]
+    assert (client["type"], client["gender"]) == (2, 1)
+    assert daftra_client(app, type="4").status_code == 400
+
+
 def test_a_word_where_daftra_wants_a_number_is_still_the_documented_400(app: InProcess) -> None:
     invoice = {
         "Invoice": {"client_id": "1", "store_id": "1", "currency_code": "EGP"},

@@ -75,9 +75,24 @@ def _types(schema: Mapping[str, Any]) -> list[str]:
     return []
 
 
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    kinds = {float: "number", str: "string", list: "array", dict: "object"}
+    return next((name for kind, name in kinds.items() if isinstance(value, kind)), "null")
+
+
 def _all_types(schema: Mapping[str, Any]) -> set[str]:
-    """The JSON types a schema allows, its `anyOf`/`oneOf` branches included."""
+    """The JSON types a schema allows, its `anyOf`/`oneOf` branches included.
+
+    A schema that lists its values (`enum: [2, 3]`) without a `type` allows the types of those values.
+    """
     found = set(_types(schema))
+    if not found:
+        listed = schema.get("enum") or ([schema["const"]] if "const" in schema else [])
+        found = {_json_type(value) for value in listed if isinstance(listed, list)}
     for keyword in ("anyOf", "oneOf"):
         for branch in schema.get(keyword) or ():
             if isinstance(branch, Mapping):
