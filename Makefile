@@ -9,11 +9,13 @@ SPECTRAL = build/node/node_modules/.bin/spectral
 .PHONY: serve test lint install browser lint-tools image-test bench clean
 
 # The stamp file is rebuilt whenever pyproject.toml changes, so a fresh clone
-# (or a new dependency) installs exactly once.
+# (or a new dependency) installs exactly once. uv resolves and installs the
+# same packages pip would from PyPI, in about a third of pip's time from a
+# cold cache (13 s against 38 s here); pip stays in the venv for users.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet 'uv>=0.5'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -48,6 +50,13 @@ lint-tools: $(SPECTRAL)
 # then Spectral's OpenAPI rules (.spectral.yaml), where a warning fails too.
 # Two workers (one per core here, `-n auto`); the tests of one live server
 # fixture share an xdist_group, so they run on one worker and start it once.
+# The machine sets PYTHONDONTWRITEBYTECODE. Without bytecode caches every one
+# of the suite's Python processes (about a hundred: servers, contract runs)
+# compiles its imports again, and pytest re-rewrites the assertions of some
+# 430 plugin modules, 8 s a process here. One hypothesis folder for every
+# process keeps hypothesis' Unicode tables, 7 s to build, built once.
+test: export PYTHONDONTWRITEBYTECODE =
+test: export HYPOTHESIS_STORAGE_DIRECTORY = $(CURDIR)/.hypothesis
 test: install browser lint-tools lint
 	$(BIN)/mockserver check specs
 	$(SPECTRAL) lint --quiet --fail-severity=warn --ruleset .spectral.yaml specs/*.yaml
