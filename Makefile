@@ -6,7 +6,7 @@ SOAK_SECONDS ?= 600
 BIN     = $(VENV)/bin
 SPECTRAL = build/node/node_modules/.bin/spectral
 
-.PHONY: serve test lint install browser lint-tools image-test bench clean
+.PHONY: serve test lint install browser redis lint-tools image-test bench clean
 
 # The stamp file is rebuilt whenever pyproject.toml changes, so a fresh clone
 # (or a new dependency) installs exactly once.
@@ -26,6 +26,13 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+# The shared-state tests (--store redis://…) start Debian's redis-server on a
+# free loopback port; installed once, like chromium above. Valkey works too.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server; }
 
 # The habits every change keeps: lint and format, strict types, one-way layers.
 lint: install
@@ -48,7 +55,7 @@ lint-tools: $(SPECTRAL)
 # then Spectral's OpenAPI rules (.spectral.yaml), where a warning fails too.
 # Two workers (one per core here, `-n auto`); the tests of one live server
 # fixture share an xdist_group, so they run on one worker and start it once.
-test: install browser lint-tools lint
+test: install browser redis lint-tools lint
 	$(BIN)/mockserver check specs
 	$(SPECTRAL) lint --quiet --fail-severity=warn --ruleset .spectral.yaml specs/*.yaml
 	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
