@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from inprocess import in_process
 from redis_server import RedisServer
+from seed import DAFTRA
 from starlette.testclient import TestClient
 from test_controls import (  # noqa: F401 (collected again, on Redis)
     test_journal_newest_first_filtered_and_masked,
@@ -37,9 +38,35 @@ from test_facturacion_flows import (  # noqa: F401
     test_login_me_logout,
 )
 
+from mockserver.server.journal import Entry, SharedJournal
+from mockserver.server.process import free_port
+from mockserver.state.shared import RedisConnection, SharedList
+
 
 @pytest.fixture(scope="module")
 def mock(redis_server: RedisServer) -> Iterator[TestClient]:
     redis_server.client(0).flushdb()
     with in_process(store=redis_server.url(0)) as client:
         yield client
+
+
+def test_the_shared_journal_is_bounded_and_newest_first(redis_server):
+    redis_server.client(3).flushdb()
+    journal = SharedJournal(SharedList(RedisConnection(redis_server.url(3)), "mockserver:journal", 3))
+    for n in range(5):
+        entry = Entry("GET", f"/api2/clients/{n}", "", 200, "daftra", "getClient", None, 1.0, {}, None, None)
+        journal.record(entry)
+    assert [e.path for e in journal.select({})] == ["/api2/clients/4", "/api2/clients/3", "/api2/clients/2"]
+    assert [e.id for e in journal.select({})] == [5, 4, 3]
+
+
+def test_an_unreachable_store_is_a_503_in_each_apis_envelope(make_mock):
+    client = make_mock(store=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    daftra = client.get("/api2/clients/1", headers=DAFTRA)
+    assert daftra.status_code == 503
+    assert daftra.json() == {"result": "failed", "code": 503, "message": daftra.json()["message"]}
+    assert "state store" in daftra.json()["message"]
+    facturacion = client.post("/api/auth/login", json={"email": "admin@demo.pe", "password": "secret123"})
+    assert facturacion.status_code == 503 and "state store" in facturacion.text
+    admin = client.post("/__mock/reset")
+    assert admin.status_code == 503 and "state store" in admin.json()["error"]
