@@ -165,7 +165,7 @@ def serve(host: str, port: int, log_level: str, access_log: bool, workers: int, 
     if workers > 1 and is_memory(config.store):
         raise click.UsageError(
             f"--workers {workers} needs a shared state: with --store memory each process would keep its own "
-            "records, and a client would see a different state on each request. Use --store redis://HOST:PORT/DB."
+            "records, and a caller would see a different state on each request. Use --store redis://HOST:PORT/DB."
         )
     if config.admin_token is None and host not in LOOPBACK:
         config.admin_token = secrets.token_urlsafe(24)

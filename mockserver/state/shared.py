@@ -218,21 +218,21 @@ def _text(value: bytes | str) -> str:
 
 
 class RedisConnection:
-    """One client per process, with short timeouts: a Redis that does not answer is a 503, never a hang."""
+    """One connection pool per process, with short timeouts: a Redis that does not answer is a 503, never a hang."""
 
     def __init__(self, url: str, timeout: float = SOCKET_TIMEOUT) -> None:
         self.url = url
         # one retry, no backoff: a connection broken by a Redis restart is replaced at once,
         # and a Redis that is down costs at most two timeouts
-        self.client = redis.Redis.from_url(
+        self.redis = redis.Redis.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 1)
         )
-        self.refresh = self.client.register_script(_REFRESH)
-        self.replace = self.client.register_script(_REPLACE)
-        self.commit = self.client.register_script(_COMMIT)
-        self.drop = self.client.register_script(_DROP)
-        self.describe = self.client.register_script(_DESCRIBE)
-        self.push = self.client.register_script(_PUSH)
+        self.refresh = self.redis.register_script(_REFRESH)
+        self.replace = self.redis.register_script(_REPLACE)
+        self.commit = self.redis.register_script(_COMMIT)
+        self.drop = self.redis.register_script(_DROP)
+        self.describe = self.redis.register_script(_DESCRIBE)
+        self.push = self.redis.register_script(_PUSH)
 
     @contextlib.contextmanager
     def guard(self) -> Iterator[None]:
@@ -446,7 +446,7 @@ class SharedList:
 
     def newest(self) -> list[tuple[int, str]]:
         with self.connection.guard():
-            raw = self.connection.client.lrange(self.key, 0, -1)
+            raw = self.connection.redis.lrange(self.key, 0, -1)
         entries = []
         for item in raw:
             number, _, text = _text(item).partition("\n")
@@ -455,7 +455,7 @@ class SharedList:
 
     def clear(self) -> None:
         with self.connection.guard():
-            self.connection.client.delete(self.key)
+            self.connection.redis.delete(self.key)
 
 
 class SharedDocument:
@@ -467,16 +467,16 @@ class SharedDocument:
 
     def version(self) -> int:
         with self.connection.guard():
-            return int(self.connection.client.hget(self.key, "version") or 0)
+            return int(self.connection.redis.hget(self.key, "version") or 0)
 
     def read(self) -> tuple[int, Any]:
         with self.connection.guard():
-            version, data = self.connection.client.hmget(self.key, ["version", "data"])
+            version, data = self.connection.redis.hmget(self.key, ["version", "data"])
         return int(version or 0), loads(data) if data else None
 
     def write(self, data: Any) -> int:
         with self.connection.guard():
-            pipe = self.connection.client.pipeline(transaction=True)
+            pipe = self.connection.redis.pipeline(transaction=True)
             pipe.hset(self.key, "data", dumps(data))
             pipe.hincrby(self.key, "version", 1)
             return int(pipe.execute()[1])
