@@ -269,6 +269,7 @@ class MockApi:
 
         store = self.sessions.get(session)  # after the delay: a reset or restore meanwhile replaced it
         identity = self.auth.authenticate(operation.operation.security, store, request.headers, query, request.cookies)
+        seen = store.generation  # the state the caller was identified on
         context["principal"] = identity.principal
         context["credential"] = identity.credential
 
@@ -304,8 +305,10 @@ class MockApi:
             # the body was read (an await): the store is taken again, after the last await, so a write
             # never lands in one a reset or restore replaced meanwhile
             latest = self.sessions.get(session)
-            if latest is not store:
+            # replaced, or written since (another process's commit, a logout): the caller is identified again
+            if latest is not store or latest.generation != seen:
                 store = latest
+                seen = store.generation
                 identity = self.auth.authenticate(
                     operation.operation.security, store, request.headers, query, request.cookies
                 )
