@@ -56,8 +56,9 @@ def replicas(redis_server: RedisServer) -> Iterator[list[str]]:
     """Three replicas; the third runs two worker processes itself (`--workers 2`)."""
     redis_server.client(1).flushdb()
     store = redis_server.url(1)
-    processes = [ServerProcess("--store", store), ServerProcess("--store", store)]
-    processes.append(ServerProcess("--store", store, "--workers", "2", startup_timeout=40))
+    # four processes load the specs at once on a shared machine: a generous start-up bound
+    processes = [ServerProcess("--store", store, startup_timeout=90) for _ in range(2)]
+    processes.append(ServerProcess("--store", store, "--workers", "2", startup_timeout=90))
     try:
         started(*processes)
         yield [process.url for process in processes]
@@ -168,7 +169,7 @@ def test_workers_share_one_state_and_the_memory_store_refuses_more_than_one(repl
 @pytest.fixture(scope="module")
 def durable() -> Iterator[tuple[RedisServer, ServerProcess]]:
     """A redis-server that writes every command to its append-only file before answering, and one mock on it."""
-    with RedisServer(durable=True) as redis_server, ServerProcess("--store", redis_server.url(0)) as mock:
+    with RedisServer(durable=True) as redis_server, ServerProcess("--store", redis_server.url(0), startup_timeout=60) as mock:
         yield redis_server, mock
 
 
