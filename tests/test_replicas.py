@@ -169,7 +169,10 @@ def test_workers_share_one_state_and_the_memory_store_refuses_more_than_one(repl
 @pytest.fixture(scope="module")
 def durable() -> Iterator[tuple[RedisServer, ServerProcess]]:
     """A redis-server that writes every command to its append-only file before answering, and one mock on it."""
-    with RedisServer(durable=True) as redis_server, ServerProcess("--store", redis_server.url(0), startup_timeout=60) as mock:
+    with (
+        RedisServer(durable=True) as redis_server,
+        ServerProcess("--store", redis_server.url(0), startup_timeout=60) as mock,
+    ):
         yield redis_server, mock
 
 
