@@ -79,7 +79,12 @@ class MockServer:
         self.config = config
         self.controls = Controls(Rule.parse(config.delay, config.fault, config.fault_rate), config.seed)
         #: the Redis every replica shares (`--store redis://…`); None: the state is this process's
-        self.shared = None if is_memory(config.store) else RedisConnection(config.store)
+        self.shared: RedisConnection | None = None
+        if not is_memory(config.store):
+            try:
+                self.shared = RedisConnection(config.store)
+            except ValueError as exc:  # redis-py's reading of the URL
+                raise StateError(f"--store {config.store!r}: use memory or redis://HOST:PORT/DB ({exc})") from None
         self.journal: Journal
         if self.shared is None:
             self.journal = Journal(config.journal_size)
