@@ -6,7 +6,7 @@ SOAK_SECONDS ?= 600
 BIN     = $(VENV)/bin
 SPECTRAL = build/node/node_modules/.bin/spectral
 
-.PHONY: serve test lint install browser lint-tools image-test bench clean
+.PHONY: serve test lint install browser redis lint-tools image-test bench clean
 
 # The stamp file is rebuilt whenever pyproject.toml changes, so a fresh clone
 # (or a new dependency) installs exactly once. uv resolves and installs the
@@ -28,6 +28,13 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+# The shared-state tests (--store redis://…) start Debian's redis-server on a
+# free loopback port; installed once, like chromium above. Valkey works too.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server; }
 
 # The habits every change keeps: lint and format, strict types, one-way layers.
 lint: install
@@ -57,7 +64,7 @@ lint-tools: $(SPECTRAL)
 # process keeps hypothesis' Unicode tables, 7 s to build, built once.
 test: export PYTHONDONTWRITEBYTECODE =
 test: export HYPOTHESIS_STORAGE_DIRECTORY = $(CURDIR)/.hypothesis
-test: install browser lint-tools lint
+test: install browser redis lint-tools lint
 	$(BIN)/mockserver check specs
 	$(SPECTRAL) lint --quiet --fail-severity=warn --ruleset .spectral.yaml specs/*.yaml
 	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)

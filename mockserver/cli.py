@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
+import os
 import secrets
 import sys
 import tempfile
@@ -20,8 +21,9 @@ import yaml
 from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS, ServerConfig, bundled
 from mockserver.errors import ControlError, SpecError, StateError
 from mockserver.pipeline.limits import HEAD_BYTES
-from mockserver.server.app import create_app
+from mockserver.server.app import CONFIG_VARIABLE, config_to_json, create_app
 from mockserver.server.journal import MaskedAccessLog
+from mockserver.state.backend import is_memory
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -134,6 +136,16 @@ FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
     type=click.FloatRange(0.1),
     help="Seconds between saves of --state-file.",
 )
+@option(
+    "--store",
+    help="Where the state lives: memory (this process) or redis://HOST:PORT/DB (shared by every process and replica using it).",
+)
+@option(
+    "--workers",
+    default=1,
+    type=click.IntRange(1),
+    help="Server processes on this host; more than one needs --store redis://….",
+)
 @option("--reload/--no-reload", default=True, help="Reload specs and fixtures when their files change.")
 @option("--seed", type=int, help="Seed for random delays, fault rates and dynamic answers.")
 @option(
@@ -143,13 +155,18 @@ FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
     help="Server log level.",
 )
 @option("--access-log/--no-access-log", default=True, help="Log every request.")
-def serve(host: str, port: int, log_level: str, access_log: bool, **options: Any) -> None:
+def serve(host: str, port: int, log_level: str, access_log: bool, workers: int, **options: Any) -> None:
     """Serve every spec in SPECS on one port, with state seeded from FIXTURES.
 
     Every option can also be set by the environment variable shown, or by a
     key in the --config file.
     """
     config = ServerConfig(**{**options, "cors_origins": tuple(options["cors_origins"])})
+    if workers > 1 and is_memory(config.store):
+        raise click.UsageError(
+            f"--workers {workers} needs a shared state: with --store memory each process would keep its own "
+            "records, and a caller would see a different state on each request. Use --store redis://HOST:PORT/DB."
+        )
     if config.admin_token is None and host not in LOOPBACK:
         config.admin_token = secrets.token_urlsafe(24)
         click.echo(f"admin API token (set --admin-token to choose one): {config.admin_token}")
@@ -172,6 +189,20 @@ def serve(host: str, port: int, log_level: str, access_log: bool, **options: Any
     logging.getLogger("uvicorn.access").addFilter(MaskedAccessLog())
     # h11, not httptools: httptools refuses a request target over 64 KiB with a
     # plain-text 400 of its own, where the APIs answer 414 in their envelopes.
+    if workers > 1:  # each worker builds its own app from the same options
+        os.environ[CONFIG_VARIABLE] = config_to_json(config)
+        uvicorn.run(
+            "mockserver.server.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=access_log,
+            http="h11",
+            h11_max_incomplete_event_size=HEAD_BYTES,
+        )
+        return
     uvicorn.run(
         app,
         host=host,

@@ -50,5 +50,7 @@ class ServerConfig:
     state_interval_seconds: float = 30
     #: watch the specs and fixtures folders and reload what changes
     reload: bool = False
+    #: where the state lives: "memory" (this process) or "redis://HOST:PORT/DB" (shared by every process using it)
+    store: str = "memory"
     #: makes random choices (delays, fault rates, dynamic examples) repeatable
     seed: int = 0

@@ -11,6 +11,8 @@
     │   ├── BadPreference    a `Prefer`, a `__` query control or a session name
     │   │                    that cannot be honoured
     │   ├── TooLarge         a request over a size bound (413, 414, 431)
+    │   ├── StoreUnavailable the shared state store (Redis) cannot be reached or
+    │   │                    is too contended: 503 in the API's envelope
     │   └── Invalid          field errors, from the schemas or from a rule
     ├── BodyError        a request body that cannot be read at all; validation
     │                    turns it into a field error beside the others
@@ -135,6 +137,15 @@ class TooLarge(Refusal):
         super().__init__(kind, limit=limit)
         self.kind = kind
         self.limit = limit
+
+
+class StoreUnavailable(Refusal):
+    """The shared state store did not answer in time (or kept losing a write race): try again later."""
+
+    kind = "unavailable"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, detail=detail)
 
 
 class Invalid(Refusal):

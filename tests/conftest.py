@@ -6,6 +6,7 @@ tests as a live server would be; `make_mock(**options)` builds a fresh one
 with `ServerConfig` options (`locale=`, `fault=`, `delay=`, `admin_token=`,
 `specs_dir=`, ...). `server` and `http` start a real `mockserver serve`
 process, for the tests where the process itself is what is tested.
+`redis_server` is a real redis-server for the shared-state tests.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from inprocess import in_process
+from redis_server import RedisServer
 from starlette.testclient import TestClient
 
 from mockserver.server.process import ServerProcess
@@ -37,6 +39,13 @@ def make_mock() -> Iterator[Callable[..., TestClient]]:
             return stack.enter_context(in_process(**options))
 
         yield make
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One real redis-server for the run (per xdist worker), nothing saved to disk."""
+    with RedisServer() as server:
+        yield server
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from mockserver.server.process import free_port
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
 COMPOSE = ROOT / "docker" / "compose.yaml"
+SCALE_COMPOSE = ROOT / "docker" / "compose.scale.yaml"
 GITHUB_WORKFLOWS = sorted((ROOT / "examples").glob("github-*.yml"))
 GITLAB_CI = ROOT / "examples" / "gitlab-ci.yml"
 
@@ -59,8 +60,22 @@ def test_dockerfile_passes_hadolint() -> None:
     run_checker(tool("hadolint"), "--failure-threshold", "style", str(DOCKERFILE))
 
 
-def test_compose_file_follows_the_compose_specification() -> None:
-    run_checker(tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(COMPOSE))
+@pytest.mark.parametrize("path", [COMPOSE, SCALE_COMPOSE], ids=lambda p: p.name)
+def test_compose_file_follows_the_compose_specification(path: Path) -> None:
+    run_checker(tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(path))
+
+
+def test_scale_profile_puts_three_healthy_replicas_on_one_redis_behind_the_balancer() -> None:
+    services = yaml.safe_load(SCALE_COMPOSE.read_text())["services"]
+    assert all(service["profiles"] == ["scale"] for service in services.values())
+    replicas = sorted(name for name in services if name.startswith("mock-"))
+    assert len(replicas) == 3
+    assert {services[name]["environment"]["MOCKSERVER_STORE"] for name in replicas} == {"redis://redis:6379/0"}
+    assert all(services[name]["depends_on"]["redis"]["condition"] == "service_healthy" for name in replicas)
+    assert "--appendfsync" in services["redis"]["command"] and "healthcheck" in services["redis"]
+    assert set(services["balancer"]["depends_on"]) == set(replicas) and "healthcheck" in services["balancer"]
+    upstreams = re.findall(r"server (mock-\d):8000", (ROOT / "docker" / "nginx.scale.conf").read_text())
+    assert sorted(upstreams) == replicas
 
 
 @pytest.mark.parametrize("path", GITHUB_WORKFLOWS, ids=lambda p: p.name)

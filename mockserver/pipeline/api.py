@@ -8,6 +8,7 @@ render the API's envelope.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from mockserver.config import ServerConfig
-from mockserver.errors import BadPreference, BodyError, FieldError, Invalid, Refusal, SpecError
+from mockserver.errors import BadPreference, BodyError, FieldError, Invalid, Refusal, SpecError, StoreUnavailable
 from mockserver.pipeline import behaviours
 from mockserver.pipeline.auth import Authenticator, secret_headers
 from mockserver.pipeline.controls import TRANSPORT_FAULTS, Controls, request_transport_fault
@@ -34,7 +35,9 @@ from mockserver.pipeline.validation import RequestValidator
 from mockserver.spec.fixtures import load_seed
 from mockserver.spec.model import parse_reply
 from mockserver.spec.openapi import ApiSpec, Operation
+from mockserver.state.backend import StateBackend
 from mockserver.state.sessions import Sessions
+from mockserver.state.shared import RedisConnection, RedisSessions
 from mockserver.state.store import Record, ResourceConfig, Store
 
 log = logging.getLogger("mockserver")
@@ -60,6 +63,15 @@ _FALLBACK_ERRORS = {
         "internal": {"status": 500, "body": {"message": "The mock failed to answer: ${detail}"}},
     }.items()
 }
+
+
+#: how often a write is run again after another process committed first (shared state only)
+COMMIT_ATTEMPTS = 50
+
+
+def _unavailable(internal: ReplyTemplate) -> ReplyTemplate:
+    """The state store is down: the API's own error envelope, as a 503 (an API may declare `unavailable`)."""
+    return ReplyTemplate(503, lambda context: internal.body({**context, "status": 503}), internal.headers)
 
 
 class CompiledOperation:
@@ -125,7 +137,13 @@ class Outcome:
 
 class MockApi:
     def __init__(
-        self, spec: ApiSpec, fixtures_dir: Path, config: ServerConfig, controls: Controls, limits: Limits
+        self,
+        spec: ApiSpec,
+        fixtures_dir: Path,
+        config: ServerConfig,
+        controls: Controls,
+        limits: Limits,
+        shared: RedisConnection | None = None,
     ) -> None:
         self.spec = spec
         self.name = spec.name
@@ -143,6 +161,7 @@ class MockApi:
         self.errors: dict[str, ReplyTemplate] = {
             name: reply_template(t) for name, t in {**_FALLBACK_ERRORS, **mock.errors}.items()
         }
+        self.errors.setdefault("unavailable", _unavailable(self.errors["internal"]))
         try:
             self.resources = {name: ResourceConfig.from_spec(name, data) for name, data in mock.resources.items()}
         except SpecError as exc:  # a formula the loader could not judge: the spec is where to look
@@ -169,7 +188,11 @@ class MockApi:
         self.indexes = indexes
         self.fixtures_path = spec.fixtures_file(fixtures_dir)
         self.seed = load_seed(self.fixtures_path)
-        self.sessions = Sessions(self.fresh_store, config.session_limit, config.session_idle_seconds)
+        self.sessions: StateBackend = (
+            Sessions(self.fresh_store, config.session_limit, config.session_idle_seconds)
+            if shared is None
+            else RedisSessions(shared, self.name, self.fresh_store, config.session_limit, config.session_idle_seconds)
+        )
 
     def fresh_store(self, records: Mapping[str, list[Record]] | None = None) -> Store:
         """A state holding the fixtures, or the given records."""
@@ -234,6 +257,7 @@ class MockApi:
         preference = read_preference(request.headers.get("prefer"), query) or Preference()
         session = request.headers.get(self.session_header)
         self.sessions.get(session)  # an unknown or over-limit session is refused before any delay
+        self.controls.sync()
         decision = self.controls.decide(self.name, operation.operation.operation_id, preference.control)
         if decision.delay_seconds:
             await asyncio.sleep(decision.delay_seconds)
@@ -245,6 +269,7 @@ class MockApi:
 
         store = self.sessions.get(session)  # after the delay: a reset or restore meanwhile replaced it
         identity = self.auth.authenticate(operation.operation.security, store, request.headers, query, request.cookies)
+        seen = store.generation  # the state the caller was identified on
         context["principal"] = identity.principal
         context["credential"] = identity.credential
 
@@ -272,24 +297,36 @@ class MockApi:
             raise Invalid(errors)
 
         context["now"] = datetime.now(UTC).strftime(self.timestamp_format)
-        # the body was read (an await): the store is taken again, after the last await, so a write
-        # never lands in one a reset or restore replaced meanwhile
-        latest = self.sessions.get(session)
-        if latest is not store:
-            store = latest
-            identity = self.auth.authenticate(
-                operation.operation.security, store, request.headers, query, request.cookies
+        fields = validator.record(body)
+        query_string = list(query.multi_items())
+        for attempt in range(COMMIT_ATTEMPTS):
+            if attempt:  # a lost race: the fields may sit in the records that were undone
+                fields = copy.deepcopy(validator.record(body))
+            # the body was read (an await): the store is taken again, after the last await, so a write
+            # never lands in one a reset or restore replaced meanwhile
+            latest = self.sessions.get(session)
+            # replaced, or written since (another process's commit, a logout): the caller is identified again
+            if latest is not store or latest.generation != seen:
+                store = latest
+                seen = store.generation
+                identity = self.auth.authenticate(
+                    operation.operation.security, store, request.headers, query, request.cookies
+                )
+                context["principal"] = identity.principal
+                context["credential"] = identity.credential
+            call = behaviours.Call(
+                store=store, identity=identity, context=context, fields=fields, query_string=query_string
             )
-            context["principal"] = identity.principal
-            context["credential"] = identity.credential
-        call = behaviours.Call(
-            store=store,
-            identity=identity,
-            context=context,
-            fields=validator.record(body),
-            query_string=list(query.multi_items()),
-        )
-        return operation.behaviour(call)
+            try:
+                reply = operation.behaviour(call)
+            except BaseException:  # a refusal or a raised reply: what was written before it stays, as in memory
+                if self.sessions.commit(session, store):
+                    raise
+                continue
+            # shared state: another process may have committed since the read; then the behaviour runs again
+            if self.sessions.commit(session, store):
+                return reply
+        raise StoreUnavailable(f"the write lost the race to other writers {COMMIT_ATTEMPTS} times")
 
     def refused(self, errors: Mapping[str, ReplyTemplate], refusal: Refusal, context: dict[str, Any]) -> Reply:
         """The one place a refusal becomes its envelope: the operation's own, else the API's."""

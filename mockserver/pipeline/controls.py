@@ -25,6 +25,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.errors import ControlError
+from mockserver.state.shared import SharedDocument
 
 TRANSPORT_FAULTS = ("reset", "empty", "malformed")
 STATUS_CODE = re.compile(r"^[1-5][0-9][0-9]$")
@@ -123,6 +124,40 @@ class Controls:
         self.everywhere = everywhere
         self.per_operation: dict[tuple[str, str], Rule] = {}
         self.rng = random.Random(seed)
+        #: on shared state, the rules every replica follows; None: this process's own
+        self.shared: SharedDocument | None = None
+        self.version = 0
+
+    def set_everywhere(self, rule: Rule) -> None:
+        self.sync()
+        self.everywhere = rule
+        self._publish()
+
+    def set_operation(self, api: str, operation: str, rule: Rule | None) -> None:
+        self.sync()
+        if rule is None:
+            self.per_operation.pop((api, operation), None)
+        else:
+            self.per_operation[(api, operation)] = rule
+        self._publish()
+
+    def _publish(self) -> None:
+        if self.shared is not None:
+            self.version = self.shared.write(self.to_data())
+
+    def sync(self) -> None:
+        """On shared state: take the rules another replica set, if they changed since the last look."""
+        if self.shared is None or self.shared.version() == self.version:
+            return
+        self.version, data = self.shared.read()
+        if data is not None:
+            self.everywhere = Rule.from_data(data["everywhere"])
+            self.per_operation = {
+                (item["api"], item["operation"]): Rule.from_data(
+                    {key: value for key, value in item.items() if key not in ("api", "operation")}
+                )
+                for item in data["operations"]
+            }
 
     def decide(self, api: str, operation: str, requested: Rule = Rule()) -> Decision:
         rules = (requested, self.per_operation.get((api, operation), Rule()), self.everywhere)

@@ -21,7 +21,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from mockserver.errors import AdminError, ControlError, StateError
+from mockserver.errors import AdminError, ControlError, StateError, StoreUnavailable
 from mockserver.pipeline.api import MockApi
 from mockserver.pipeline.controls import Rule
 from mockserver.pipeline.responses import JSONResponse
@@ -70,6 +70,8 @@ class Admin:
                 return await endpoint(request)
             except AdminError as exc:
                 return _error(exc.status, exc.message)
+            except StoreUnavailable as exc:
+                return _error(503, str(exc))
 
         return guarded_endpoint
 
@@ -194,9 +196,10 @@ class Admin:
 
     # -- latency and faults ------------------------------------------------
     async def controls(self, request: Request) -> Response:
+        self.server.controls.sync()
         if request.method == "PUT":
             try:
-                self.server.controls.everywhere = Rule.from_data(await _json_body(request))
+                self.server.controls.set_everywhere(Rule.from_data(await _json_body(request)))
             except ControlError as exc:
                 raise AdminError(400, str(exc)) from None
         return JSONResponse(self.server.controls.to_data())
@@ -206,14 +209,14 @@ class Admin:
         operation = request.path_params["operation"]
         if operation not in {op.operation_id for op in api.spec.operations}:
             raise AdminError(404, f"{api.name} has no operation {operation!r}")
-        key = (api.name, operation)
         if request.method == "DELETE":
-            self.server.controls.per_operation.pop(key, None)
+            self.server.controls.set_operation(api.name, operation, None)
         else:
             try:
-                self.server.controls.per_operation[key] = Rule.from_data(await _json_body(request))
+                rule = Rule.from_data(await _json_body(request))
             except ControlError as exc:
                 raise AdminError(400, str(exc)) from None
+            self.server.controls.set_operation(api.name, operation, rule)
         return JSONResponse(self.server.controls.to_data())
 
     # -- journal -----------------------------------------------------------

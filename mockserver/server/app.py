@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
@@ -31,11 +34,22 @@ from mockserver.pipeline.limits import Limits
 from mockserver.pipeline.responses import JSONResponse
 from mockserver.pipeline.routing import ALL_METHODS
 from mockserver.server import admin, docs
-from mockserver.server.journal import Entry, Journal, mask_body, mask_headers, mask_query, shorten
+from mockserver.server.journal import (
+    Entry,
+    Journal,
+    MaskedAccessLog,
+    SharedJournal,
+    mask_body,
+    mask_headers,
+    mask_query,
+    shorten,
+)
 from mockserver.server.persistence import StateFile
 from mockserver.spec.fixtures import load_seed
 from mockserver.spec.loader import discover_specs
 from mockserver.spec.openapi import ApiSpec, load_spec
+from mockserver.state.backend import is_memory
+from mockserver.state.shared import NAMESPACE, RedisConnection, SharedDocument, SharedList
 from mockserver.state.store import check_tables
 
 __all__ = ["DEFAULT_FIXTURES", "DEFAULT_SPECS", "MockServer", "create_app"]
@@ -64,7 +78,19 @@ class MockServer:
         """The APIs of the specs in `config.specs_dir`, or of exactly the loaded `specs` given."""
         self.config = config
         self.controls = Controls(Rule.parse(config.delay, config.fault, config.fault_rate), config.seed)
-        self.journal = Journal(config.journal_size)
+        #: the Redis every replica shares (`--store redis://…`); None: the state is this process's
+        self.shared: RedisConnection | None = None
+        if not is_memory(config.store):
+            try:
+                self.shared = RedisConnection(config.store)
+            except ValueError as exc:  # redis-py's reading of the URL
+                raise StateError(f"--store {config.store!r}: use memory or redis://HOST:PORT/DB ({exc})") from None
+        self.journal: Journal
+        if self.shared is None:
+            self.journal = Journal(config.journal_size)
+        else:
+            self.journal = SharedJournal(SharedList(self.shared, f"{NAMESPACE}:journal", config.journal_size))
+            self.controls.shared = SharedDocument(self.shared, f"{NAMESPACE}:controls")
         self.limits = Limits(max_body_bytes=config.max_body_bytes)
         loaded: list[tuple[Path, ApiSpec | None]] = (
             [(path, None) for path in discover_specs(Path(config.specs_dir))]
@@ -83,7 +109,12 @@ class MockServer:
     def _build(self, spec_path: Path, spec: ApiSpec | None = None) -> MockApi:
         try:
             return MockApi(
-                spec or load_spec(spec_path), Path(self.config.fixtures_dir), self.config, self.controls, self.limits
+                spec or load_spec(spec_path),
+                Path(self.config.fixtures_dir),
+                self.config,
+                self.controls,
+                self.limits,
+                self.shared,
             )
         except SpecError as exc:  # a behaviour that cannot be built names its operation; the file is known here
             raise exc.at(file=spec_path) from exc
@@ -268,6 +299,10 @@ def create_app(config: ServerConfig | None = None, specs: Iterable[ApiSpec] | No
     With `specs` it serves exactly those loaded specs instead of the ones in `specs_dir`.
     """
     config = config or ServerConfig(**options)
+    if config.state_file and not is_memory(config.store):
+        raise StateError(
+            "--state-file keeps an in-memory state; with --store redis, Redis keeps it (its own persistence)"
+        )
     server = MockServer(config, specs)
     state_file = StateFile(Path(config.state_file), server) if config.state_file else None
     if state_file is not None:
@@ -316,4 +351,26 @@ def create_app(config: ServerConfig | None = None, specs: Iterable[ApiSpec] | No
         lifespan=lifespan,
     )
     app.state.server = server
+    return app
+
+
+#: the options of `mockserver serve --workers N`, for each worker process to build its app from
+CONFIG_VARIABLE = "MOCKSERVER_WORKER_CONFIG"
+
+
+def config_to_json(config: ServerConfig) -> str:
+    data = {key: str(value) if isinstance(value, Path) else value for key, value in dataclasses.asdict(config).items()}
+    return json.dumps(data)
+
+
+def app_from_environment() -> MockApp:
+    """The app of one worker of `--workers N` (uvicorn imports it by name in each process)."""
+    data = json.loads(os.environ[CONFIG_VARIABLE])
+    for key in ("specs_dir", "fixtures_dir", "state_file"):
+        if data.get(key) is not None:
+            data[key] = Path(data[key])
+    for key in ("cors_origins", "cors_headers"):
+        data[key] = tuple(data[key])
+    app = create_app(ServerConfig(**data))
+    logging.getLogger("uvicorn.access").addFilter(MaskedAccessLog())
     return app

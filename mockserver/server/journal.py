@@ -20,7 +20,11 @@ from urllib.parse import unquote_plus
 
 import orjson
 
+from mockserver.errors import StoreUnavailable
 from mockserver.pipeline.masking import secret_field
+from mockserver.state.shared import SharedList, dumps, loads
+
+log = logging.getLogger("mockserver")
 
 MASK = "[masked]"
 #: bodies are kept up to this size, so a huge request cannot fill the memory
@@ -135,12 +139,15 @@ class Journal:
         entry.id = next(self._ids)
         self.entries.append(entry)
 
+    def newest_first(self) -> Iterable[Entry]:
+        return reversed(self.entries)
+
     def select(self, filters: Mapping[str, str]) -> list[Entry]:
         """Entries matching `api`, `operation`, `status` (or `4xx`), `matched` (true/false), newest first."""
         status = filters.get("status")
         matched = filters.get("matched")
         chosen = []
-        for entry in reversed(self.entries):
+        for entry in self.newest_first():
             if filters.get("api") and entry.api != filters["api"]:
                 continue
             if filters.get("operation") and entry.operation != filters["operation"]:
@@ -154,6 +161,30 @@ class Journal:
 
     def clear(self) -> None:
         self.entries.clear()
+
+
+class SharedJournal(Journal):
+    """The journal of every replica, in Redis: one list, newest first, bounded the same way."""
+
+    def __init__(self, shared: SharedList) -> None:
+        super().__init__(0)
+        self.shared = shared
+
+    def record(self, entry: Entry) -> None:
+        if self.shared.limit <= 0:
+            return
+        data = entry.to_data()
+        del data["id"]
+        try:
+            entry.id = self.shared.push(dumps(data))
+        except StoreUnavailable as exc:  # the request was answered; only its journal entry is lost
+            log.warning("journal entry not kept: %s", exc)
+
+    def newest_first(self) -> Iterable[Entry]:
+        return [Entry(**loads(text), id=number) for number, text in self.shared.newest()]
+
+    def clear(self) -> None:
+        self.shared.clear()
 
 
 def _status_matches(status: int, wanted: str) -> bool:

@@ -20,6 +20,11 @@ from mockserver.state.store import Store
 MAX_NAME_LENGTH = 128
 
 
+def check_name(name: str) -> None:
+    if len(name) > MAX_NAME_LENGTH or not name.isprintable():
+        raise BadPreference(f"a session name is at most {MAX_NAME_LENGTH} printable characters")
+
+
 class Sessions:
     def __init__(
         self,
@@ -38,8 +43,7 @@ class Sessions:
     def get(self, name: str | None) -> Store:
         if not name:
             return self.default
-        if len(name) > MAX_NAME_LENGTH or not name.isprintable():
-            raise BadPreference(f"a session name is at most {MAX_NAME_LENGTH} printable characters")
+        check_name(name)
         now = self.clock()
         self.evict_idle(now)
         entry = self.named.pop(name, None)
@@ -48,6 +52,10 @@ class Sessions:
         while len(self.named) > self.limit:
             self.named.popitem(last=False)
         return store
+
+    def commit(self, name: str | None, store: Store) -> bool:
+        """Nothing to do: a write to a store in memory is done when it returns."""
+        return True
 
     def peek(self, name: str | None) -> Store | None:
         """A session's state without creating or touching it (for the admin API)."""

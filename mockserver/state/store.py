@@ -3,7 +3,9 @@
 Every write happens synchronously inside one request handler, with no await
 between the checks and the write, so on the single event loop a check-then-
 insert is atomic: two concurrent creates of the same unique key cannot both
-pass.
+pass. A shared backend (state.redis) keeps such a store as its local copy and
+sets `Store.changes`, so the writes of one request can be sent as one atomic
+commit, or undone when another process wrote first.
 """
 
 from __future__ import annotations
@@ -143,6 +145,36 @@ class Row(Mapping[str, Any]):
         return len(set(self.data) | set(self.table.config.computed))
 
 
+class Changes:
+    """What one request's writes touched: the first prior version of each record and table counter.
+
+    Enough to send just those records to a shared store, or to put them back
+    when the commit loses a race.
+    """
+
+    __slots__ = ("records", "counters")
+
+    def __init__(self) -> None:
+        #: (table, id) -> the record before the first write to it (None: it did not exist)
+        self.records: dict[tuple[str, Any], Record | None] = {}
+        #: table -> (next_id, counters) before the first write to it
+        self.counters: dict[str, tuple[int, dict[str, int]]] = {}
+
+    def touch(self, table: Table, record_id: Any, before: Record | None) -> None:
+        key = (table.config.name, record_id)
+        if key not in self.records:
+            self.records[key] = copy.deepcopy(before)
+        if table.config.name not in self.counters:
+            self.counters[table.config.name] = (table.next_id, dict(table.counters))
+
+    def touch_counters(self, table: Table) -> None:
+        if table.config.name not in self.counters:
+            self.counters[table.config.name] = (table.next_id, dict(table.counters))
+
+    def __bool__(self) -> bool:
+        return bool(self.records or self.counters)
+
+
 class Table:
     """The records of one resource, keyed by id, in id order."""
 
@@ -199,6 +231,9 @@ class Table:
         record_id = record["id"]
         if record_id in self.records:
             raise ValueError(f"{self.config.name}: duplicate id {record_id!r}")
+        changes = self.store.changes
+        if changes is not None:
+            changes.touch(self, record_id, None)
         if isinstance(record_id, int):
             self.next_id = max(self.next_id, record_id + 1)
         self.records[record_id] = record
@@ -209,6 +244,9 @@ class Table:
 
     def update(self, record_id: Any, changes: Mapping[str, Any]) -> Record:
         record = self.records[record_id]
+        tracked = self.store.changes
+        if tracked is not None:
+            tracked.touch(self, record_id, record)
         touched = [f for f in self.indexes if any(name in changes for name in f)]
         for fields in touched:
             self._unindex(fields, record)
@@ -219,6 +257,9 @@ class Table:
         return record
 
     def delete(self, record_id: Any) -> None:
+        changes = self.store.changes
+        if changes is not None:
+            changes.touch(self, record_id, self.records[record_id])
         record = self.records.pop(record_id)
         self.store.generation += 1
         for fields in self.indexes:
@@ -231,11 +272,36 @@ class Table:
 
     def next_in_sequence(self, name: str) -> int:
         """Next number of a per-table sequence, starting after the largest stored one."""
+        changes = self.store.changes
+        if changes is not None:
+            changes.touch_counters(self)
         if name not in self.counters:
             numbers = (whole_number(str(r.get(name) or "")) for r in self.records.values())
             self.counters[name] = max((n for n in numbers if n is not None), default=0)
         self.counters[name] += 1
         return self.counters[name]
+
+    # -- copying another process's writes (no cascades, no change tracking) --
+    def put(self, record: Record) -> None:
+        """Store a record as another process wrote it: a new one, or the new version of one."""
+        record_id = record["id"]
+        old = self.records.get(record_id)
+        if old is not None:
+            for fields in self.indexes:
+                self._unindex(fields, old)
+        self.records[record_id] = record
+        for fields, index in self.indexes.items():
+            index.setdefault(self._key(fields, record), set()).add(record_id)
+
+    def remove(self, record_id: Any) -> None:
+        old = self.records.pop(record_id, None)
+        if old is not None:
+            for fields in self.indexes:
+                self._unindex(fields, old)
+
+    def sort(self) -> None:
+        """Back into id order (a record put back after a lost race went to the end)."""
+        self.records = dict(sorted(self.records.items(), key=lambda item: sort_key(item[0])))
 
     @staticmethod
     def _key(fields: tuple[str, ...], record: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -258,6 +324,8 @@ class Store:
         #: which store this is, and how many writes it has seen: a saver can tell whether anything changed
         self.number = next(_STORE_NUMBERS)
         self.generation = 0
+        #: set by a shared backend: what the current request wrote (None: nobody asks, nothing is kept)
+        self.changes: Changes | None = None
 
     def table(self, name: str) -> Table:
         table = self.tables.get(name)
@@ -276,6 +344,23 @@ class Store:
         for name, field_sets in indexes.items():
             for fields in field_sets:
                 self.table(name).ensure_index(fields)
+        self.generation += 1
+
+    def undo(self, changes: Changes) -> None:
+        """Put back what `changes` recorded: the store is as it was before the request wrote."""
+        resorted = set()
+        for (name, record_id), before in changes.records.items():
+            table = self.table(name)
+            if before is None:
+                table.remove(record_id)
+            else:
+                resorted.add(name)
+                table.put(before)
+        for name, (next_id, counters) in changes.counters.items():
+            table = self.table(name)
+            table.next_id, table.counters = next_id, counters
+        for name in resorted:
+            self.table(name).sort()
         self.generation += 1
 
     def dump(self) -> dict[str, list[Record]]:

@@ -1,0 +1,482 @@
+"""State in Redis (`--store redis://HOST:PORT/DB`): many processes and replicas, one mock.
+
+Each process keeps a local `Store` per session as a cache, and every request
+first brings it up to date (one Lua script: nothing new, the commits since,
+or the whole state). The behaviour then runs on that store as it does in
+memory, and what it wrote (`Store.changes`) goes to Redis in one Lua script
+that applies it only if nobody committed since the state was read (a
+compare-and-set on the session's revision). When another process won, the
+writes are undone locally and the pipeline runs the behaviour again on the
+newer state. So every write is serialized across all processes: a unique key
+checked, a sequence number taken and a record with its child records stored
+are one atomic step, as on the single event loop in memory.
+
+Keys, under `mockserver:<api>:<session as hex>` (the default session is
+empty): `:head` (epoch, rev), `:meta` (per table: next id and sequence
+counters), `:t:<table>` (id -> record, JSON), `:log` (the last commits, for
+other processes to catch up). A replaced state (reset, restore, fixture load)
+gets a new epoch, so every process reloads it whole. Named sessions are
+listed in `mockserver:<api>:sessions` by last use.
+
+Redis not answering within the socket timeout becomes `StoreUnavailable`
+(503 in the API's envelope); the connection pool reconnects by itself on the
+next request once Redis is back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import orjson
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from mockserver.errors import StoreUnavailable
+from mockserver.state.sessions import check_name
+from mockserver.state.store import Changes, Record, Store
+
+log = logging.getLogger("mockserver")
+
+#: seconds a Redis call may take (connecting included) before a request gets its 503
+SOCKET_TIMEOUT = 0.5
+#: commits kept for other processes to catch up from; one further behind reloads the whole state
+LOG_LENGTH = 1000
+NAMESPACE = "mockserver"
+
+_LUA_HELPERS = """
+local function hex(s) return (string.gsub(s, '.', function(c) return string.format('%02x', string.byte(c)) end)) end
+local function drop(p)
+  for _, t in ipairs(redis.call('HKEYS', p .. ':meta')) do redis.call('DEL', p .. ':t:' .. t) end
+  redis.call('DEL', p .. ':head', p .. ':meta', p .. ':log')
+end
+"""
+
+# ARGV: base, session name, cached epoch, cached rev, now, idle seconds, touch ('1'/'0')
+_REFRESH = (
+    _LUA_HELPERS
+    + """
+local base, name = ARGV[1], ARGV[2]
+local p = base .. ':' .. hex(name)
+if name ~= '' then
+  local registry = base .. ':sessions'
+  local last = redis.call('ZSCORE', registry, name)
+  if last then
+    if tonumber(ARGV[5]) - tonumber(last) > tonumber(ARGV[6]) then
+      drop(p)
+      redis.call('ZREM', registry, name)
+    elseif ARGV[7] == '1' then
+      redis.call('ZADD', registry, ARGV[5], name)
+    end
+  end
+end
+local head = redis.call('HMGET', p .. ':head', 'epoch', 'rev')
+if not head[1] then return {} end
+if head[1] == ARGV[3] then
+  local behind = tonumber(head[2]) - tonumber(ARGV[4])
+  if behind == 0 then return {head[1], head[2]} end
+  if behind > 0 then
+    local entries = redis.call('LRANGE', p .. ':log', -behind, -1)
+    if #entries == behind then return {head[1], head[2], 'log', entries} end
+  end
+end
+local out = {head[1], head[2], 'full', redis.call('HGETALL', p .. ':meta')}
+for _, t in ipairs(redis.call('HKEYS', p .. ':meta')) do
+  out[#out + 1] = t
+  out[#out + 1] = redis.call('HGETALL', p .. ':t:' .. t)
+end
+return out
+"""
+)
+
+# ARGV: base, session name, new epoch, only if absent ('1'/'0'), now, session limit, payload JSON
+_REPLACE = (
+    _LUA_HELPERS
+    + """
+local base, name = ARGV[1], ARGV[2]
+local p = base .. ':' .. hex(name)
+if ARGV[4] == '1' and redis.call('EXISTS', p .. ':head') == 1 then return 0 end
+drop(p)
+local data = cjson.decode(ARGV[7])
+for t, meta in pairs(data.meta) do redis.call('HSET', p .. ':meta', t, meta) end
+for t, records in pairs(data.tables) do
+  local args = {}
+  for field, value in pairs(records) do
+    args[#args + 1] = field
+    args[#args + 1] = value
+    if #args >= 1000 then
+      redis.call('HSET', p .. ':t:' .. t, unpack(args))
+      args = {}
+    end
+  end
+  if #args > 0 then redis.call('HSET', p .. ':t:' .. t, unpack(args)) end
+end
+redis.call('HSET', p .. ':head', 'epoch', ARGV[3], 'rev', 0)
+if name ~= '' then
+  local registry = base .. ':sessions'
+  redis.call('ZADD', registry, ARGV[5], name)
+  while redis.call('ZCARD', registry) > tonumber(ARGV[6]) do
+    local oldest = redis.call('ZPOPMIN', registry)
+    drop(base .. ':' .. hex(oldest[1]))
+  end
+end
+return 1
+"""
+)
+
+# ARGV: session prefix, epoch, rev, log length, log entry, number of records,
+# then (table, id, record or '' for deleted) per record, then (table, meta) per table
+_COMMIT = """
+local p = ARGV[1]
+local head = redis.call('HMGET', p .. ':head', 'epoch', 'rev')
+if head[1] ~= ARGV[2] or head[2] ~= ARGV[3] then return 0 end
+local i = 7
+for _ = 1, tonumber(ARGV[6]) do
+  local key = p .. ':t:' .. ARGV[i]
+  if ARGV[i + 2] == '' then redis.call('HDEL', key, ARGV[i + 1]) else redis.call('HSET', key, ARGV[i + 1], ARGV[i + 2]) end
+  i = i + 3
+end
+while i <= #ARGV do
+  redis.call('HSET', p .. ':meta', ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+local rev = redis.call('HINCRBY', p .. ':head', 'rev', 1)
+redis.call('RPUSH', p .. ':log', rev .. '\\n' .. ARGV[5])
+redis.call('LTRIM', p .. ':log', -tonumber(ARGV[4]), -1)
+return rev
+"""
+
+# ARGV: base, session name
+_DROP = (
+    _LUA_HELPERS
+    + """
+local base, name = ARGV[1], ARGV[2]
+local listed = redis.call('ZREM', base .. ':sessions', name)
+local p = base .. ':' .. hex(name)
+local existed = redis.call('EXISTS', p .. ':head')
+drop(p)
+return listed + existed
+"""
+)
+
+# ARGV: base, now, idle seconds -> name, last use, records, ... (idle ones dropped on the way)
+_DESCRIBE = (
+    _LUA_HELPERS
+    + """
+local base, now, idle = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local registry = base .. ':sessions'
+local out = {}
+local all = redis.call('ZRANGE', registry, 0, -1, 'WITHSCORES')
+for i = 1, #all, 2 do
+  local name, last = all[i], tonumber(all[i + 1])
+  local p = base .. ':' .. hex(name)
+  if now - last > idle then
+    drop(p)
+    redis.call('ZREM', registry, name)
+  else
+    local count = 0
+    for _, t in ipairs(redis.call('HKEYS', p .. ':meta')) do count = count + redis.call('HLEN', p .. ':t:' .. t) end
+    out[#out + 1] = name
+    out[#out + 1] = all[i + 1]
+    out[#out + 1] = count
+  end
+end
+return out
+"""
+)
+
+# KEYS: list, id counter; ARGV: entry, limit -> the entry's id
+_PUSH = """
+local id = redis.call('INCR', KEYS[2])
+redis.call('LPUSH', KEYS[1], id .. '\\n' .. ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+return id
+"""
+
+
+def dumps(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # an integer beyond 64 bits: the standard library writes it
+        return json.dumps(value)
+
+
+def loads(text: bytes | str) -> Any:
+    # the standard library's reader: orjson would read an integer beyond 64 bits as a float
+    return json.loads(text)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisConnection:
+    """One connection pool per process, with short timeouts: a Redis that does not answer is a 503, never a hang."""
+
+    def __init__(self, url: str, timeout: float = SOCKET_TIMEOUT) -> None:
+        self.url = url
+        # one retry, no backoff: a connection broken by a Redis restart is replaced at once,
+        # and a Redis that is down costs at most two timeouts
+        self.redis = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 1)
+        )
+        self.refresh = self.redis.register_script(_REFRESH)
+        self.replace = self.redis.register_script(_REPLACE)
+        self.commit = self.redis.register_script(_COMMIT)
+        self.drop = self.redis.register_script(_DROP)
+        self.describe = self.redis.register_script(_DESCRIBE)
+        self.push = self.redis.register_script(_PUSH)
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        """Redis errors become the one refusal the pipeline renders as a 503."""
+        try:
+            yield
+        except redis.RedisError as exc:
+            if not isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+                log.error("the state store refused a command: %s", exc)
+            raise StoreUnavailable(f"the state store did not answer ({type(exc).__name__})") from None
+
+
+class RedisSessions:
+    """The `StateBackend` of one API on Redis (see the module's docstring)."""
+
+    def __init__(
+        self,
+        connection: RedisConnection,
+        api_name: str,
+        fresh: Callable[[Mapping[str, list[Record]] | None], Store],
+        limit: int = 100,
+        idle_seconds: float = 1800,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.connection = connection
+        self.base = f"{NAMESPACE}:{api_name}"
+        self.fresh = fresh
+        self.limit = limit
+        self.idle_seconds = idle_seconds
+        # wall-clock time: every replica judges idleness by the same clock
+        self.clock = clock
+        #: session ("" the default) -> (epoch, rev, store) as last read or committed by this process
+        self.cache: OrderedDict[str, tuple[str, int, Store]] = OrderedDict()
+
+    def _prefix(self, key: str) -> str:
+        return f"{self.base}:{key.encode().hex()}"
+
+    # -- reading -----------------------------------------------------------
+    def get(self, name: str | None) -> Store:
+        key = name or ""
+        if key:
+            check_name(key)
+        store = self._current(key, touch=True)
+        if store is None:  # first use: made from the fixtures, unless another process just did
+            self._write(key, self.fresh(None), only_if_absent=True)
+            store = self._current(key, touch=True)
+            if store is None:
+                raise StoreUnavailable("the session was dropped as it was made")
+        return store
+
+    @property
+    def default(self) -> Store:
+        return self.get(None)
+
+    def peek(self, name: str | None) -> Store | None:
+        if not name:
+            return self.get(None)
+        return self._current(name, touch=False)
+
+    def _current(self, key: str, touch: bool) -> Store | None:
+        cached = self.cache.get(key)
+        epoch, rev = (cached[0], cached[1]) if cached is not None else ("", -1)
+        with self.connection.guard():
+            answer = self.connection.refresh(
+                args=[self.base, key, epoch, rev, self.clock(), self.idle_seconds, "1" if touch else "0"]
+            )
+        if not answer:
+            self.cache.pop(key, None)
+            return None
+        new_epoch, new_rev = _text(answer[0]), int(answer[1])
+        if len(answer) == 2 and cached is not None:
+            store = cached[2]
+        elif _text(answer[2]) == "log" and cached is not None:
+            store = cached[2]
+            for entry in answer[3]:
+                self._apply(store, loads(_text(entry).partition("\n")[2]))
+        else:
+            store = self._load(answer[3], answer[4:])
+        self.cache[key] = (new_epoch, new_rev, store)
+        self.cache.move_to_end(key)
+        while len(self.cache) > self.limit + 1:  # the default and the named sessions kept
+            self.cache.popitem(last=False)
+        return store
+
+    def _load(self, meta: list[bytes], tables: list[Any]) -> Store:
+        records = {_text(tables[i]): [loads(value) for value in tables[i + 1][1::2]] for i in range(0, len(tables), 2)}
+        store = self.fresh(records)
+        for i in range(0, len(meta), 2):
+            self._set_counters(store, _text(meta[i]), loads(meta[i + 1]))
+        store.changes = Changes()
+        return store
+
+    @staticmethod
+    def _set_counters(store: Store, name: str, meta: Mapping[str, Any]) -> None:
+        table = store.table(name)
+        table.next_id = meta["next_id"]
+        table.counters = dict(meta["counters"])
+
+    def _apply(self, store: Store, entry: Mapping[str, Any]) -> None:
+        """Another process's commit, copied into this process's store."""
+        for name, record_id, value in entry["r"]:
+            if value:
+                store.table(name).put(loads(value))
+            else:
+                store.table(name).remove(loads(record_id))
+        for name, meta in entry["m"].items():
+            self._set_counters(store, name, loads(meta))
+        store.generation += 1
+
+    # -- writing -----------------------------------------------------------
+    def commit(self, name: str | None, store: Store) -> bool:
+        changes = store.changes
+        if not changes:
+            return True
+        assert changes is not None
+        key = name or ""
+        store.changes = Changes()
+        cached = self.cache.get(key)
+        if cached is None or cached[2] is not store:  # replaced meanwhile: the writes went to an old state
+            store.undo(changes)
+            return False
+        records: list[str] = []
+        for table_name, record_id in changes.records:
+            current = store.table(table_name).get(record_id)
+            records += [table_name, dumps(record_id), dumps(current) if current is not None else ""]
+        counters = {
+            table_name: dumps(
+                {"next_id": store.table(table_name).next_id, "counters": store.table(table_name).counters}
+            )
+            for table_name in changes.counters
+        }
+        meta = [item for pair in counters.items() for item in pair]
+        entry = dumps({"r": [records[i : i + 3] for i in range(0, len(records), 3)], "m": counters})
+        epoch, rev, _ = cached
+        try:
+            with self.connection.guard():
+                committed = self.connection.commit(
+                    args=[self._prefix(key), epoch, rev, LOG_LENGTH, entry, len(records) // 3, *records, *meta]
+                )
+        except StoreUnavailable:
+            store.undo(changes)  # if Redis did apply it, the next read catches up from its log
+            raise
+        if not committed:
+            store.undo(changes)
+            return False
+        self.cache[key] = (epoch, int(committed), store)
+        return True
+
+    def _write(self, key: str, store: Store, only_if_absent: bool = False) -> str:
+        epoch = uuid.uuid4().hex
+        payload = {
+            "meta": {
+                name: dumps({"next_id": table.next_id, "counters": table.counters})
+                for name, table in store.tables.items()
+            },
+            "tables": {
+                name: {dumps(record["id"]): dumps(record) for record in table}
+                for name, table in store.tables.items()
+                if len(table)
+            },
+        }
+        with self.connection.guard():
+            self.connection.replace(
+                args=[self.base, key, epoch, "1" if only_if_absent else "0", self.clock(), self.limit, dumps(payload)]
+            )
+        return epoch
+
+    def replace(self, name: str | None, store: Store) -> None:
+        key = name or ""
+        epoch = self._write(key, store)
+        store.changes = Changes()
+        self.cache[key] = (epoch, 0, store)
+
+    def reset(self, name: str | None = None) -> None:
+        if name:
+            self.drop(name)
+        else:
+            self.replace(None, self.fresh(None))
+
+    def drop(self, name: str) -> bool:
+        self.cache.pop(name, None)
+        with self.connection.guard():
+            return bool(self.connection.drop(args=[self.base, name]))
+
+    def describe(self) -> list[dict[str, Any]]:
+        now = self.clock()
+        with self.connection.guard():
+            flat = self.connection.describe(args=[self.base, now, self.idle_seconds])
+        return [
+            {"name": _text(flat[i]), "idle_seconds": round(now - float(flat[i + 1]), 3), "records": int(flat[i + 2])}
+            for i in range(0, len(flat), 3)
+        ]
+
+    def stores(self) -> list[tuple[str | None, Store]]:
+        named = [entry["name"] for entry in self.describe()]
+        found = [(name, self.peek(name)) for name in named]
+        return [(None, self.get(None)), *((name, store) for name, store in found if store is not None)]
+
+
+class SharedList:
+    """A bounded list in Redis, newest first, each entry with an id (the journal of every replica)."""
+
+    def __init__(self, connection: RedisConnection, key: str, limit: int) -> None:
+        self.connection = connection
+        self.key = key
+        self.limit = limit
+
+    def push(self, text: str) -> int:
+        with self.connection.guard():
+            return int(self.connection.push(keys=[self.key, f"{self.key}:id"], args=[text, self.limit]))
+
+    def newest(self) -> list[tuple[int, str]]:
+        with self.connection.guard():
+            raw = self.connection.redis.lrange(self.key, 0, -1)
+        entries = []
+        for item in raw:
+            number, _, text = _text(item).partition("\n")
+            entries.append((int(number), text))
+        return entries
+
+    def clear(self) -> None:
+        with self.connection.guard():
+            self.connection.redis.delete(self.key)
+
+
+class SharedDocument:
+    """A JSON document in Redis with a version, so a process rereads it only when it changed."""
+
+    def __init__(self, connection: RedisConnection, key: str) -> None:
+        self.connection = connection
+        self.key = key
+
+    def version(self) -> int:
+        with self.connection.guard():
+            return int(self.connection.redis.hget(self.key, "version") or 0)
+
+    def read(self) -> tuple[int, Any]:
+        with self.connection.guard():
+            version, data = self.connection.redis.hmget(self.key, ["version", "data"])
+        return int(version or 0), loads(data) if data else None
+
+    def write(self, data: Any) -> int:
+        with self.connection.guard():
+            pipe = self.connection.redis.pipeline(transaction=True)
+            pipe.hset(self.key, "data", dumps(data))
+            pipe.hincrby(self.key, "version", 1)
+            return int(pipe.execute()[1])
