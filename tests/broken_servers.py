@@ -140,13 +140,18 @@ FAULTS = {
 }
 
 
-def app() -> ASGIApp:
-    fault = FAULTS[os.environ["BROKEN_FAULT"]]
+def serve_changed(api: str, change_spec: Callable[[Raw], None] | None) -> ASGIApp:
+    """The mock serving the bundled specs, `api`'s changed by `change_spec` first."""
     specs_dir = Path(tempfile.mkdtemp(prefix="broken-specs-"))
     for source in DEFAULT_SPECS.glob("*.yaml"):
         raw = yaml.safe_load(source.read_text(encoding="utf-8"))
-        if fault.change_spec is not None and raw["x-mock"]["name"] == fault.api:
-            fault.change_spec(raw)
+        if change_spec is not None and raw["x-mock"]["name"] == api:
+            change_spec(raw)
         (specs_dir / source.name).write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    served = create_app(specs_dir=specs_dir)
+    return create_app(specs_dir=specs_dir)
+
+
+def app() -> ASGIApp:
+    fault = FAULTS[os.environ["BROKEN_FAULT"]]
+    served = serve_changed(fault.api, fault.change_spec)
     return fault.wrap(served) if fault.wrap is not None else served

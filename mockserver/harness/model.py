@@ -135,6 +135,12 @@ class ContractModel:
         index = pointer.index(0)
         return RowsShape(rows=pointer[:index], record=pointer[index + 1 : -1])
 
+    def total_pointer(self, operation: Operation) -> Pointer | None:
+        """Where the list operation's answer gives the number of records listed, if it does."""
+        page = {"number": 1, "size": 1, "total": _PROBE, "last": 1, "prev_url": None, "next_url": None}
+        answer = self.compiled(operation).behaviour.response({"records": [], "page": page})
+        return _find(answer.body, _PROBE)
+
 
 class _FieldNames(Mapping[str, str]):
     """A request body whose every field holds the field's name."""
