@@ -348,3 +348,119 @@ def _local_spec(spec: str, scratch: Path) -> Path:
     path = scratch / (Path(httpx.URL(spec).path).name or "openapi.yaml")
     path.write_bytes(response.content)
     return path
+
+
+def _headers(given: tuple[str, ...]) -> dict[str, str]:
+    return {name.strip(): value.strip() for name, _, value in (header.partition(":") for header in given)}
+
+
+def _reachable(url: str) -> None:
+    """Exit 2 unless the deployment answers at all."""
+    import httpx
+
+    try:
+        httpx.get(url, timeout=10)
+    except httpx.HTTPError as exc:
+        click.echo(f"cannot reach {url}: {exc}", err=True)
+        sys.exit(2)
+
+
+def _model(api: str, spec: Path | None) -> Any:
+    from mockserver.harness.target import find_model
+
+    try:
+        return find_model(api, spec)
+    except LookupError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except SpecError as exc:
+        refuse_spec(exc)
+
+
+@main.command()
+@click.argument("api")
+@click.option("--target", required=True, help="The deployment to compare with a fresh mock of API.")
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    type=Header(),
+    help="'Name: value' sent to the deployment with every request; repeatable. Default: the seeded credential.",
+)
+@click.option("--read-only", is_flag=True, help="Only safe requests: no record is created on the deployment.")
+@click.option(
+    "--spec",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="OpenAPI document instead of the bundled one.",
+)
+@click.option("--operation", "operations", multiple=True, help="operationId to probe; repeatable. Default: all.")
+@click.option(
+    "--report",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write drift.md, drift.xml (JUnit) and drift.json in.",
+)
+def drift(
+    api: str,
+    target: str,
+    headers: tuple[str, ...],
+    read_only: bool,
+    spec: Path | None,
+    operations: tuple[str, ...],
+    report: Path | None,
+) -> None:
+    """Where the deployment at TARGET answers differently from a fresh mock of API.
+
+    The same requests go to both (documented examples, credentials, each
+    create's link workflow, the x-mock rules, every constraint's edges) and
+    the answers are compared: status, envelope, messages, fields and their
+    types, side effects. Values x-mock.drift names volatile are not compared.
+    What the run creates on the deployment is removed at the end.
+
+    Exit status: 0 when there is no drift, 1 on drift, 2 on a usage or connection error.
+    """
+    import httpx
+
+    from mockserver.harness import drift as drifting
+    from mockserver.harness import drift_report, probes
+    from mockserver.harness.progress import Reporter
+    from mockserver.harness.target import find_spec, seed_credentials
+
+    try:
+        unknown = set(operations) - {op.operation_id for op in find_spec(api, spec).operations}
+    except LookupError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except SpecError as exc:
+        refuse_spec(exc)
+    if unknown:
+        raise click.UsageError(f"no operation {', '.join(sorted(unknown))} in {api}'s spec")
+    _reachable(target)
+    model = _model(api, spec)
+    chosen = probes.build(model.spec, operations, read_only=read_only)
+    sent = _headers(headers) if headers else seed_credentials(model)[0]
+    try:
+        with (
+            drifting.mock_in_process(model) as mock,
+            drifting.deployment(model, target, sent) as deployment,
+            Reporter(f"drift {api}", len(chosen)) as progress,
+        ):
+            refused = drifting.refused_credentials(mock, deployment, chosen)
+            if refused is not None:
+                click.echo(f"{refused} (--header)", err=True)
+                sys.exit(2)
+            try:
+                run = drifting.run(
+                    mock,
+                    deployment,
+                    chosen,
+                    lambda probe, done, total, found: progress.update(done, found, probe.label),
+                )
+            finally:
+                left = deployment.clean_up()
+            run.left = left
+    except httpx.HTTPError as exc:
+        click.echo(f"the deployment stopped answering: {exc}", err=True)
+        sys.exit(2)
+    click.echo(drift_report.text(run))
+    if report is not None:
+        for path in drift_report.write(run, report):
+            click.echo(f"report: {path}")
+    sys.exit(1 if run.findings else 0)

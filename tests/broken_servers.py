@@ -140,11 +140,13 @@ FAULTS = {
 }
 
 
-def serve_changed(api: str, change_spec: Callable[[Raw], None] | None) -> ASGIApp:
-    """The mock serving the bundled specs, `api`'s changed by `change_spec` first."""
+def serve_changed(api: str, change_spec: Callable[[Raw], None] | None, alone: bool = False) -> ASGIApp:
+    """The mock serving the bundled specs (only `api`'s when `alone`), `api`'s changed by `change_spec` first."""
     specs_dir = Path(tempfile.mkdtemp(prefix="broken-specs-"))
     for source in DEFAULT_SPECS.glob("*.yaml"):
         raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+        if alone and raw["x-mock"]["name"] != api:
+            continue
         if change_spec is not None and raw["x-mock"]["name"] == api:
             change_spec(raw)
         (specs_dir / source.name).write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -24,10 +24,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import yaml
 from broken_servers import Raw, _operation, serve_changed
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.harness.target import find_model
+from mockserver.config import DEFAULT_FIXTURES
 
 CLIENTS = "/api/v1/clients"
 #: what upstream adds to the keys a create was sent (§9 #7)
@@ -51,7 +52,7 @@ class UpstreamClients:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        seed = find_model("facturacion").seed
+        seed = yaml.safe_load((DEFAULT_FIXTURES / "facturacion.yaml").read_text(encoding="utf-8"))
         #: (tipo_documento, numero_documento) -> company: upstream's unique index is global
         self.documents = {(c["tipo_documento"], c["numero_documento"]): c["company_id"] for c in seed["clients"]}
         # a company the lookup does not find as active: where a missing company_id ends up
@@ -133,4 +134,4 @@ async def _call(app: ASGIApp, scope: Scope, body: bytes) -> tuple[int, list[tupl
 
 
 def app() -> ASGIApp:
-    return UpstreamClients(serve_changed("facturacion", upstream_rules))
+    return UpstreamClients(serve_changed("facturacion", upstream_rules, alone=True))

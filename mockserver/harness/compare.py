@@ -56,9 +56,9 @@ def compare(
 ) -> list[Difference]:
     """How the deployment's answer differs from the mock's.
 
-    With `values` off, only the shape is compared (field sets and types): the
-    answer shows data the two servers need not share (a list of seeded
-    records, say). A `side_effect` answer reads back what an earlier request
+    With `values` off, only the shape of a success is compared (field sets and
+    types): the answer shows data the two servers need not share (a list of
+    seeded records, say). A `side_effect` answer reads back what an earlier request
     changed, so a different status there means that change did not happen.
     """
     if mock.status != deployment.status:
@@ -68,7 +68,8 @@ def compare(
         return [Difference("different content type", detail)]
     found: dict[str, list[str]] = {}
     refusal = mock.status >= 400
-    for kind, where in _walk(mock.body, deployment.body, (), volatile, values, refusal):
+    # a refusal's words are compared even in a shape comparison: they are what its reader sees
+    for kind, where in _walk(mock.body, deployment.body, (), volatile, values or refusal, refusal):
         found.setdefault(kind, []).append(where)
     return [Difference(kind, ", ".join(found[kind])) for kind in KINDS if kind in found]
 

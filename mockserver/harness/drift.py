@@ -66,6 +66,8 @@ class DriftRun:
     probes: int = 0
     answers: int = 0
     findings: list[DriftFinding] = field(default_factory=list)
+    #: the operations probed ("METHOD /path"), in the spec's order
+    operations: list[str] = field(default_factory=list)
     #: what the run created on the deployment and could not remove
     left: list[str] = field(default_factory=list)
 
@@ -85,6 +87,8 @@ def run(mock: Target, deployment: Target, probes: list[Probe], progress: Progres
         ours = {answer.step: answer for answer in runner(mock)}
         theirs = {answer.step: answer for answer in runner(deployment)}
         result.probes += 1
+        if probe.label not in result.operations:
+            result.operations.append(probe.label)
         for step, answer in ours.items():
             other = theirs.get(step)
             if other is None:
@@ -122,6 +126,22 @@ def seen(response: httpx.Response) -> Seen:
     except ValueError:
         body = response.text
     return Seen(response.status_code, response.headers.get("content-type", ""), body)
+
+
+def refused_credentials(mock: Target, deployment: Target, probes: list[Probe]) -> str | None:
+    """Why the deployment refuses the credentials the run was given, if it does (every answer would then differ).
+
+    The first secured GET with a documented request is sent to both; a 401 from
+    the deployment where the mock accepts its seeded credential says so.
+    """
+    for probe in probes:
+        if probe.operation.method == "GET" and probe.operation.security and probe.name == "documented example":
+            runner = probe.prepare(mock)
+            ours, theirs = runner(mock)[0].response, runner(deployment)[0].response
+            if ours.status_code < 400 and theirs.status_code in (401, 403):
+                return f"{probe.label} answered {theirs.status_code}: the deployment refuses the credentials given"
+            return None
+    return None
 
 
 @contextlib.contextmanager

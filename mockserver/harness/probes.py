@@ -67,7 +67,7 @@ def build(spec: ApiSpec, only: tuple[str, ...] = (), read_only: bool = False) ->
             continue
         probes += _examples(operation)
         if operation.method == "GET" and operation.security and all(operation.security):
-            probes.append(Probe(operation, "without credentials", False, _without_credentials(operation)))
+            probes.append(Probe(operation, "credentials", False, _without_credentials(operation)))
         if operation.mock.action == "create" and "{" not in operation.path:
             probes += _create_probes(spec, operation)
     return [probe for probe in probes if not (read_only and probe.writes)]
@@ -103,11 +103,21 @@ def _fixed(method: str, path: str, body: Any, query: dict[str, Any]) -> Callable
 
 
 def _without_credentials(operation: Operation) -> Callable[[Target], Runner]:
+    """The operation asked without a credential, then with one no one issued."""
     path = re.sub(r"\{[^}]+\}", "1", operation.path)
 
     def prepare(_: Target) -> Runner:
         def run(target: Target) -> list[Answer]:
-            return [Answer("answer", target.http.request(operation.method, target.base_url + path))]
+            bogus = {
+                name: value
+                for scheme in target.model.schemes_of(operation)
+                for name, value in scheme.present("not-a-real-credential").items()
+            }
+            url = target.base_url + path
+            return [
+                Answer("none", target.http.request(operation.method, url)),
+                Answer("one no one issued", target.http.request(operation.method, url, headers=bogus)),
+            ]
 
         return run
 
