@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
-from broken_servers import FAULTS, Fault, Raw, _operation, serve_changed
+from broken_servers import FAULTS, Fault, Raw, _operation, changed_in_process, facturacion_alone
 from click.testing import CliRunner
 
 from mockserver.cli import main
@@ -114,7 +114,7 @@ BROKEN = [
 )
 def test_each_broken_server_drifts_where_its_fault_is(fault, probe, operation, kind):
     model = find_model("facturacion")
-    app = serve_changed(fault.api, fault.change_spec, alone=True)
+    app = changed_in_process(fault.api, fault.change_spec)
     served = fault.wrap(app) if fault.wrap is not None else app
     chosen = [p for p in probes.build(model.spec, ("createClient", "listClients")) if probe in p.name]
     with (
@@ -177,8 +177,8 @@ def test_each_upstream_deviation_is_a_finding_of_its_own_in_every_report(tmp_pat
 
 
 @pytest.mark.xdist_group("live-drift")
-def test_the_mock_against_itself_shows_no_drift_and_a_refused_credential_is_a_usage_error():
-    with ServerProcess() as server:
+def test_the_mock_against_itself_shows_no_drift_and_a_refused_credential_is_a_usage_error(tmp_path):
+    with ServerProcess("--specs", str(facturacion_alone(tmp_path))) as server:
         result = run_drift("facturacion", server.url)
         refused = CliRunner().invoke(
             main, ["drift", "facturacion", "--target", server.url, "--header", "Authorization: Bearer nope"]

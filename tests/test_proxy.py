@@ -17,6 +17,7 @@ import warnings
 
 import httpx
 import pytest
+from broken_servers import changed_in_process, facturacion_alone
 from upstream_server import app as upstream_app
 
 from mockserver.config import ServerConfig
@@ -72,7 +73,7 @@ def test_the_upstream_deviations_seen_in_traffic_are_flagged_and_the_answer_pass
 
 
 def test_rules_seen_from_traffic_a_duplicate_or_a_missing_reference_accepted():
-    broken = create_app(specs=[_without_rules()])
+    broken = changed_in_process("facturacion", _without_rules)
     with through_proxy(broken) as proxy:
         first = proxy.post(CLIENTS, json=NEW, headers=HEADERS)
         again = proxy.post(CLIENTS, json=NEW, headers=HEADERS)
@@ -87,13 +88,8 @@ def test_rules_seen_from_traffic_a_duplicate_or_a_missing_reference_accepted():
     assert "undocumented_route" in violations(undocumented)
 
 
-def _without_rules():
-    from mockserver.spec.openapi import load_spec
-
-    raw = json.loads(json.dumps(MODEL.spec.raw))
-    post = raw["paths"][CLIENTS]["post"]["x-mock"]
-    post["rules"] = []
-    return load_spec(MODEL.spec.source, raw)
+def _without_rules(raw):
+    raw["paths"][CLIENTS]["post"]["x-mock"]["rules"] = []
 
 
 def test_errors_turns_a_violating_answer_into_the_api_envelope_and_keeps_the_header_short(upstream):
@@ -111,7 +107,7 @@ def test_errors_turns_a_violating_answer_into_the_api_envelope_and_keeps_the_hea
 @pytest.mark.xdist_group("live-proxy")
 def test_a_proxy_records_a_har_that_record_turns_into_fixtures_the_mock_serves(tmp_path):
     har, report, fixtures = tmp_path / "traffic.har", tmp_path / "report", tmp_path / "fixtures"
-    with ServerProcess() as deployment:
+    with ServerProcess("--specs", str(facturacion_alone(tmp_path))) as deployment:
         port = free_port()
         command = [sys.executable, "-m", "mockserver", "proxy", "facturacion", "--target", deployment.url]
         command += ["--port", str(port), "--har", str(har), "--report", str(report)]

@@ -25,7 +25,7 @@ import json
 from typing import Any
 
 import yaml
-from broken_servers import Raw, _operation, serve_changed
+from broken_servers import Raw, _operation, changed_in_process
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.config import DEFAULT_FIXTURES
@@ -134,4 +134,4 @@ async def _call(app: ASGIApp, scope: Scope, body: bytes) -> tuple[int, list[tupl
 
 
 def app() -> ASGIApp:
-    return UpstreamClients(serve_changed("facturacion", upstream_rules, alone=True))
+    return UpstreamClients(changed_in_process("facturacion", upstream_rules))
