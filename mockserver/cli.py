@@ -326,7 +326,9 @@ def contract(
         ]
         if junit is not None:
             args.append(f"--junitxml={junit}")
-        code = pytest.main(args)
+        from mockserver.harness.progress import PytestProgress
+
+        code = pytest.main(args, plugins=[PytestProgress(f"contract {api}")])
     sys.exit(0 if code == 0 else 1 if code == 1 else 2)
 
 

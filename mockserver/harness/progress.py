@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -62,3 +62,28 @@ class Reporter:
     ) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+class PytestProgress:
+    """A pytest plugin reporting a contract run's progress: tests done, contracts broken so far."""
+
+    def __init__(self, title: str, stream: IO[str] | None = None) -> None:
+        self.title = title
+        self.stream = stream
+        self.reporter: Reporter | None = None
+        self.done = 0
+        self.failed = 0
+
+    def pytest_collection_finish(self, session: Any) -> None:
+        self.reporter = Reporter(self.title, len(session.items), self.stream).__enter__()
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        if self.reporter is None or (report.when != "call" and not report.failed):
+            return  # setup and teardown count only when they fail
+        self.done += report.when == "call"
+        self.failed += bool(report.failed)
+        self.reporter.update(self.done, self.failed, report.nodeid.rsplit("::", 1)[-1])
+
+    def pytest_sessionfinish(self) -> None:
+        if self.reporter is not None:
+            self.reporter.__exit__(None, None, None)
