@@ -17,10 +17,12 @@ import warnings
 
 import httpx
 import pytest
+import yaml
 from broken_servers import changed_in_process, facturacion_alone
 from upstream_server import app as upstream_app
 
-from mockserver.config import ServerConfig
+from mockserver.config import DEFAULT_FIXTURES, ServerConfig
+from mockserver.harness import record
 from mockserver.harness.proxy import HEADER_LIMIT, proxy_app
 from mockserver.harness.target import find_model, seed_credentials
 from mockserver.server.app import create_app
@@ -66,6 +68,7 @@ def test_the_upstream_deviations_seen_in_traffic_are_flagged_and_the_answer_pass
         accepted
     )
     assert server_error.status_code == 500 and "Duplicate entry" in server_error.json()["message"]
+    assert "not_a_server_error: 500" in violations(server_error)
     assert violations(fine) == "" and fine.json()["data"]["id"] == 1
     assert [entry["status"] for entry in journal] == [201, 500, 200]
     assert journal[0]["request_headers"]["authorization"] == "[masked]"
@@ -158,3 +161,42 @@ def _wait(url: str) -> None:
         except httpx.HTTPError:
             time.sleep(0.1)
     raise AssertionError("the proxy did not start")
+
+
+def test_record_keeps_records_that_fit_their_schema_without_relations_or_secrets(tmp_path):
+    client = {
+        **MODEL.seed["clients"][0],
+        "id": 41,
+        "api_token": "s3cret",
+        "company": {"id": 1, "ruc": "1", "razon_social": "X"},
+    }
+    partial = {"id": 42, "company_id": 1, "tipo_documento": "6", "numero_documento": "1", "razon_social": "Y"}
+    har = tmp_path / "traffic.har"
+    har.write_text(
+        json.dumps(
+            {
+                "log": {
+                    "entries": [
+                        _entry(f"{CLIENTS}/41", {"success": True, "data": client}),
+                        _entry(f"{CLIENTS}/42", {"success": True, "data": partial}),
+                    ]
+                }
+            }
+        )
+    )
+    out = tmp_path / "fixtures" / "facturacion.yaml"
+    left_out = record.write(
+        MODEL, recording := record.record(MODEL, har), out, MODEL.spec.fixtures_file(DEFAULT_FIXTURES)
+    )
+    written = yaml.safe_load(out.read_text())
+    assert [c["id"] for c in written["clients"]] == [41] and list(recording.records["clients"]) == [41]
+    assert "api_token" not in written["clients"][0] and "company" not in written["clients"][0]
+    assert len(left_out) == 1 and left_out[0].startswith("clients record id 42 does not fit its schema")
+    assert written["tokens"] == yaml.safe_load((DEFAULT_FIXTURES / "facturacion.yaml").read_text())["tokens"]
+
+
+def _entry(path, body):
+    return {
+        "request": {"method": "GET", "url": "http://staging" + path},
+        "response": {"status": 200, "content": {"text": json.dumps(body)}},
+    }

@@ -141,6 +141,8 @@ class Checker:
             listed = ", ".join(sorted(operation.responses))
             return [Violation("status_code_conformance", f"{status} is not documented (documented: {listed})")]
         violations = []
+        if response.status_code >= 500:  # documented or not, a server error is never the contract's answer
+            violations.append(Violation("not_a_server_error", f"{status}: {response.text[:200]}"))
         content = documented.get("content") or {}
         media = response.headers.get("content-type", "").split(";")[0].strip()
         if content and response.content and media not in content:
