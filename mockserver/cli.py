@@ -535,7 +535,7 @@ def proxy(
 @click.option(
     "--base",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Fixtures whose tables the traffic did not show (credentials, users) are kept. Default: the API's bundled fixtures.",
+    help="Fixtures whose tables the traffic did not show (credentials and their principals) are kept. Default: the API's bundled fixtures.",
 )
 @click.option("--no-base", is_flag=True, help="Write only what the traffic showed.")
 def record(har: Path, api: str, to: Path, spec: Path | None, base: Path | None, no_base: bool) -> None:

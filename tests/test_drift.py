@@ -121,7 +121,7 @@ def test_each_broken_server_drifts_where_its_fault_is(fault, probe, operation, k
         drift.mock_in_process(model) as mock,
         TestClient(served, base_url="http://deployment", raise_server_exceptions=False) as client,
     ):
-        deployment = Target(model, "http://deployment", seed_credentials(model)[0], client=client)
+        deployment = Target(model, "http://deployment", seed_credentials(model)[0], http_client=client)
         run = drift.run(mock, deployment, chosen)
     assert {(f.operation, f.kind) for f in run.findings} == {(operation, kind)}, run.findings
 

@@ -147,15 +147,15 @@ def refused_credentials(mock: Target, deployment: Target, probes: list[Probe]) -
 @contextlib.contextmanager
 def mock_in_process(model: ContractModel, fixtures_dir: Path = DEFAULT_FIXTURES) -> Iterator[Target]:
     """A fresh mock of the model's spec in this process, with the seeded credentials."""
-    # Starlette's test client is a sync httpx client on an ASGI app: no socket, no server process.
+    # Starlette's TestClient drives an ASGI app synchronously through httpx: no socket, no server process.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
         from starlette.testclient import TestClient
 
     app = create_app(ServerConfig(fixtures_dir=fixtures_dir, reload=False), specs=[model.spec])
     headers, login_body = seed_credentials(model)
-    with TestClient(app, base_url=MOCK_URL, raise_server_exceptions=False) as client:
-        target = Target(model, MOCK_URL, headers, login_body, client=client)
+    with TestClient(app, base_url=MOCK_URL, raise_server_exceptions=False) as http_client:
+        target = Target(model, MOCK_URL, headers, login_body, http_client=http_client)
         yield target
 
 

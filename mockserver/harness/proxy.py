@@ -232,8 +232,8 @@ def proxy_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(timeout=60, transport=transport) as client:
-            app.state.client = client
+        async with httpx.AsyncClient(timeout=60, transport=transport) as forwarder:
+            app.state.forwarder = forwarder
             try:
                 yield
             finally:
@@ -248,7 +248,7 @@ def proxy_app(
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP]
         started = time.monotonic()
         try:
-            answer = await request.app.state.client.request(
+            answer = await request.app.state.forwarder.request(
                 request.method, base + request.url.path, params=request.url.query or None, headers=headers, content=body
             )
         except httpx.HTTPError as exc:

@@ -32,8 +32,8 @@ class Target:
     login_body: dict[str, Any] | None = None
     #: paths of the records the suite created; a DELETE on each removes (or deactivates) it
     created: list[str] = field(default_factory=list)
-    #: the client requests go through (an in-process app's, say); by default one of its own
-    client: httpx.Client | None = None
+    #: what requests go through (an in-process app's TestClient, say); by default an httpx.Client of its own
+    http_client: httpx.Client | None = None
 
     @property
     def spec(self) -> ApiSpec:
@@ -44,7 +44,7 @@ class Target:
         self._by_id = {op.operation_id: op for op in self.spec.operations}
         # One connection pool for every request: `httpx.request` builds a pool, TLS context included, per call
         # (some 0.2 s on two busy cores). It keeps no cookies, as separate calls would not.
-        self.http = self.client or httpx.Client(
+        self.http = self.http_client or httpx.Client(
             timeout=10, cookies=http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         )
 
