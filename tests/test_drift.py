@@ -87,6 +87,23 @@ def test_a_different_content_type_is_named_before_the_body():
     ]
 
 
+# -- the probes ---------------------------------------------------------------------------------
+
+
+def test_probes_come_from_the_spec_and_read_only_sends_only_gets():
+    spec = find_model("facturacion").spec
+    names = {(p.label, p.name) for p in probes.build(spec, ("createClient",))}
+    assert ("POST /api/v1/clients", "numero_documento at its maxLength 20") in names
+    assert ("POST /api/v1/clients", "company_id left out (the spec defaults it)") in names
+    assert ("POST /api/v1/clients", "company_id names no record") in names
+    create = next(op for op in spec.operations if op.operation_id == "createClient")
+    edges = {(field, kind): value for field, kind, value in probes.boundaries(create)}
+    assert len(edges["numero_documento", "at its maxLength 20"]) == 20
+    assert edges["ubigeo", "breaks its pattern at the example's length ('xxxxxx')"] == "xxxxxx"
+    read_only = probes.build(spec, read_only=True)
+    assert read_only and {p.operation.method for p in read_only} == {"GET"} and not any(p.writes for p in read_only)
+
+
 # -- the broken servers, in-process --------------------------------------------------------------
 
 
