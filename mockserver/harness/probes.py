@@ -10,7 +10,9 @@ is read from that side's own answer through the spec's links.
 
 from __future__ import annotations
 
+import itertools
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -193,13 +195,17 @@ def boundaries(operation: Operation) -> Iterator[tuple[str, str, Any]]:
                 yield name, f"past its {bound} {sub[bound]}", sub[bound] + step
 
 
-_digit_counter = iter(range(10**9))
+#: where this run's digit strings start: the clock in milliseconds, so runs minutes apart send different values
+_digit_counter = itertools.count(int(time.time() * 1000) % 10**11)
 
 
 def _digits(length: int) -> str:
-    """A string of digits of exactly `length` characters, new on every call (it may be a unique key)."""
-    number = str(next(_digit_counter) + 7_000_000)
-    return (number * (length // len(number) + 1))[:length] if length else ""
+    """A string of digits of exactly `length` characters, new on every call (it may be a unique key).
+
+    Its last digits are the ones that change, so a short one keeps them.
+    """
+    number = str(next(_digit_counter))
+    return (number * (length // len(number) + 1))[-length:] if length else ""
 
 
 def _send(target: Target, operation: Operation, body: Any, step: str) -> Answer:

@@ -202,8 +202,8 @@ def masked_headers(headers: httpx.Headers | Mapping[str, str]) -> dict[str, str]
 def violations_header(violations: list[Violation]) -> str:
     """The violations, short enough for a header (the journal and the report have them whole)."""
     text = "; ".join(str(v) for v in violations).replace("\r", " ").replace("\n", " ")
-    text = text.encode("ascii", "replace").decode()
-    return text if len(text) <= HEADER_LIMIT else text[: HEADER_LIMIT - 1] + "…".encode("ascii", "replace").decode()
+    text = text.encode("ascii", "replace").decode()  # a header value is ASCII
+    return text if len(text) <= HEADER_LIMIT else text[: HEADER_LIMIT - 3] + "..."
 
 
 def error_answer(model: ContractModel, compiled: CompiledOperation | None, violations: list[Violation]) -> Response:
