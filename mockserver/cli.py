@@ -553,7 +553,7 @@ def record(har: Path, api: str, to: Path, spec: Path | None, base: Path | None, 
         raise click.UsageError(str(exc)) from exc
     chosen = None if no_base else base or model.spec.fixtures_file(DEFAULT_FIXTURES)
     left_out = recorder.write(model, recording, to, chosen if chosen is not None and chosen.exists() else None)
-    for reason in left_out:
-        click.echo(f"left out: {reason}", err=True)
+    for note in left_out:
+        click.echo(note, err=True)
     counts = ", ".join(f"{len(by_id)} {resource}" for resource, by_id in recording.records.items()) or "no records"
     click.echo(f"{to}: {counts} recorded")

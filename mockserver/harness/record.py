@@ -74,7 +74,7 @@ def record(model: ContractModel, har: Path) -> Recording:
         try:
             body = json.loads((response.get("content") or {}).get("text") or "null")
         except ValueError:
-            recording.skipped.append(f"{request.get('method')} {path}: the answer is not JSON")
+            recording.skipped.append(f"left out: {request.get('method')} {path}: the answer is not JSON")
             continue
         if operation.mock.action == "list":
             shape = model.rows_shape(operation)
@@ -93,7 +93,7 @@ def record(model: ContractModel, har: Path) -> Recording:
 
 
 def write(model: ContractModel, recording: Recording, to: Path, base: Path | None) -> list[str]:
-    """Write the fixtures file; returns what was left out (records that do not fit their schema)."""
+    """Write the fixtures file; returns notes: what was left out (records that do not fit their schema), what dangles."""
     seed = load_seed(base) if base is not None else {}
     fixtures = recording.fixtures(seed)
     left_out = list(recording.skipped)
@@ -108,13 +108,29 @@ def write(model: ContractModel, recording: Recording, to: Path, base: Path | Non
                 unfit.setdefault((parts[0], int(parts[1])), []).append(problem.reason.split(": ", 1)[-1])
     for (resource, index), reasons in unfit.items():
         shown = fixtures[resource][index].get("id")
-        left_out.append(f"{resource} record id {shown} does not fit its schema: {'; '.join(reasons)}")
+        left_out.append(f"left out: {resource} record id {shown} does not fit its schema: {'; '.join(reasons)}")
     for resource in {resource for resource, _ in unfit}:
         fixtures[resource] = [r for i, r in enumerate(fixtures[resource]) if (resource, i) not in unfit]
         recording.records[resource] = {
             r["id"]: r for r in fixtures[resource] if r.get("id") in recording.records[resource]
         }
+    left_out += dangling(model, fixtures)
     to.parent.mkdir(parents=True, exist_ok=True)
     header = f"# Recorded from traffic by `mockserver record` for {model.name}.\n"
     to.write_text(header + yaml.safe_dump(fixtures, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return left_out
+
+
+def dangling(model: ContractModel, fixtures: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The references (a resource's declared relations) that name a record the fixtures do not hold."""
+    found = []
+    for resource, config in model.spec.mock.resources.items():
+        for relation in config.relations.values():
+            held = {record.get("id") for record in fixtures.get(relation.resource, [])}
+            for record in fixtures.get(resource, []):
+                value = record.get(relation.key)
+                if value is not None and value not in held:
+                    found.append(
+                        f"{resource} record id {record.get('id')}: {relation.key} {value!r} names no {relation.resource} record"
+                    )
+    return found
