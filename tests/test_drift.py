@@ -164,7 +164,7 @@ UPSTREAM_DEVIATIONS = {
 }
 
 
-@pytest.mark.xdist_group("live-drift")
+@pytest.mark.xdist_group("live-qa")
 def test_each_upstream_deviation_is_a_finding_of_its_own_in_every_report(tmp_path):
     with ServerProcess(launcher=UPSTREAM_SERVER) as server:
         result = run_drift("facturacion", server.url, "--report", str(tmp_path))
@@ -193,7 +193,7 @@ def test_each_upstream_deviation_is_a_finding_of_its_own_in_every_report(tmp_pat
         assert secret not in result.stdout + markdown + (tmp_path / "drift.json").read_text()
 
 
-@pytest.mark.xdist_group("live-drift")
+@pytest.mark.xdist_group("live-qa")
 def test_the_mock_against_itself_shows_no_drift_and_a_refused_credential_is_a_usage_error(tmp_path):
     with ServerProcess("--specs", str(facturacion_alone(tmp_path))) as server:
         result = run_drift("facturacion", server.url)

@@ -107,7 +107,7 @@ def test_errors_turns_a_violating_answer_into_the_api_envelope_and_keeps_the_hea
     assert len(violations(refused)) <= HEADER_LIMIT
 
 
-@pytest.mark.xdist_group("live-proxy")
+@pytest.mark.xdist_group("live-qa")
 def test_a_proxy_records_a_har_that_record_turns_into_fixtures_the_mock_serves(tmp_path):
     har, report, fixtures = tmp_path / "traffic.har", tmp_path / "report", tmp_path / "fixtures"
     with ServerProcess("--specs", str(facturacion_alone(tmp_path))) as deployment:
