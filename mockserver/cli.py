@@ -357,7 +357,9 @@ def contract(
         ]
         if junit is not None:
             args.append(f"--junitxml={junit}")
-        code = pytest.main(args)
+        from mockserver.harness.progress import PytestProgress
+
+        code = pytest.main(args, plugins=[PytestProgress(f"contract {api}")])
     sys.exit(0 if code == 0 else 1 if code == 1 else 2)
 
 
@@ -379,3 +381,210 @@ def _local_spec(spec: str, scratch: Path) -> Path:
     path = scratch / (Path(httpx.URL(spec).path).name or "openapi.yaml")
     path.write_bytes(response.content)
     return path
+
+
+#: `--spec` of the QA commands: the OpenAPI document to use instead of the API's bundled one
+SPEC_OPTION = click.option(
+    "--spec",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="OpenAPI document instead of the bundled one.",
+)
+
+
+def _headers(given: tuple[str, ...]) -> dict[str, str]:
+    return {name.strip(): value.strip() for name, _, value in (header.partition(":") for header in given)}
+
+
+def _reachable(url: str) -> None:
+    """Exit 2 unless the deployment answers at all."""
+    import httpx
+
+    try:
+        httpx.get(url, timeout=10)
+    except httpx.HTTPError as exc:
+        click.echo(f"cannot reach {url}: {exc}", err=True)
+        sys.exit(2)
+
+
+def _model(api: str, spec: Path | None) -> Any:
+    from mockserver.harness.target import find_model
+
+    try:
+        return find_model(api, spec)
+    except LookupError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except SpecError as exc:
+        refuse_spec(exc)
+
+
+@main.command()
+@click.argument("api")
+@click.option("--target", required=True, help="The deployment to compare with a fresh mock of API.")
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    type=Header(),
+    help="'Name: value' sent to the deployment with every request; repeatable. Default: the seeded credential.",
+)
+@click.option("--read-only", is_flag=True, help="Only safe requests: no record is created on the deployment.")
+@SPEC_OPTION
+@click.option("--operation", "operations", multiple=True, help="operationId to probe; repeatable. Default: all.")
+@click.option(
+    "--report",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write drift.md, drift.xml (JUnit) and drift.json in.",
+)
+def drift(
+    api: str,
+    target: str,
+    headers: tuple[str, ...],
+    read_only: bool,
+    spec: Path | None,
+    operations: tuple[str, ...],
+    report: Path | None,
+) -> None:
+    """Where the deployment at TARGET answers differently from a fresh mock of API.
+
+    The same requests go to both (documented examples, credentials, each
+    create's link workflow, the x-mock rules, every constraint's edges) and
+    the answers are compared: status, envelope, messages, fields and their
+    types, side effects. Values x-mock.drift names volatile are not compared.
+    What the run creates on the deployment is removed at the end.
+
+    Exit status: 0 when there is no drift, 1 on drift, 2 on a usage or connection error.
+    """
+    import httpx
+
+    from mockserver.harness import drift as drifting
+    from mockserver.harness import drift_report, probes
+    from mockserver.harness.progress import Reporter
+    from mockserver.harness.target import find_spec, seed_credentials
+
+    try:
+        unknown = set(operations) - {op.operation_id for op in find_spec(api, spec).operations}
+    except LookupError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except SpecError as exc:
+        refuse_spec(exc)
+    if unknown:
+        raise click.UsageError(f"no operation {', '.join(sorted(unknown))} in {api}'s spec")
+    _reachable(target)
+    model = _model(api, spec)
+    chosen = probes.build(model.spec, operations, read_only=read_only)
+    sent = _headers(headers) if headers else seed_credentials(model)[0]
+    try:
+        with (
+            drifting.mock_in_process(model) as mock,
+            drifting.deployment(model, target, sent) as deployment,
+            Reporter(f"drift {api}", len(chosen)) as progress,
+        ):
+            refused = drifting.refused_credentials(mock, deployment, chosen)
+            if refused is not None:
+                click.echo(f"{refused} (--header)", err=True)
+                sys.exit(2)
+            try:
+                run = drifting.run(
+                    mock,
+                    deployment,
+                    chosen,
+                    lambda probe, done, total, found: progress.update(done, found, probe.label),
+                )
+            finally:
+                left = deployment.clean_up()
+            run.left = left
+    except httpx.HTTPError as exc:
+        click.echo(f"the deployment stopped answering: {exc}", err=True)
+        sys.exit(2)
+    click.echo(drift_report.text(run))
+    if report is not None:
+        for path in drift_report.write(run, report):
+            click.echo(f"report: {path}")
+    sys.exit(1 if run.findings else 0)
+
+
+@main.command()
+@click.argument("api")
+@click.option("--target", required=True, help="The deployment to forward every request to.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, type=int, show_default=True, help="Port to listen on.")
+@click.option("--errors", is_flag=True, help="Answer a violating exchange with the API's error envelope (502), for CI.")
+@SPEC_OPTION
+@click.option(
+    "--report",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write proxy.md, proxy.xml (JUnit) and proxy.json in when the proxy stops.",
+)
+@click.option("--har", type=click.Path(dir_okay=False, path_type=Path), help="Record every exchange to this HAR file.")
+def proxy(
+    api: str, target: str, host: str, port: int, errors: bool, spec: Path | None, report: Path | None, har: Path | None
+) -> None:
+    """Forward requests to TARGET unchanged, checking each exchange against API's spec.
+
+    A violating answer carries X-Mock-Violations; every exchange is in
+    /__proxy/journal, and in the report and HAR written when the proxy stops
+    (Ctrl-C). Credentials are masked everywhere.
+    """
+    import json as json_module
+
+    from mockserver.harness import proxy_report
+    from mockserver.harness.progress import Reporter
+    from mockserver.harness.proxy import Exchange, Traffic, proxy_app
+
+    model = _model(api, spec)
+    progress = Reporter(f"proxy {api}")
+    seen = {"exchanges": 0, "violations": 0}
+
+    def on_exchange(exchange: Exchange) -> None:
+        seen["exchanges"] += 1
+        seen["violations"] += bool(exchange.violations)
+        progress.update(seen["exchanges"], seen["violations"], f"{exchange.method} {exchange.url} {exchange.status}")
+
+    def on_stop(traffic: Traffic) -> None:
+        progress.__exit__(None, None, None)
+        click.echo(proxy_report.summary(traffic))
+        if report is not None:
+            for path in proxy_report.write(traffic, target, report):
+                click.echo(f"report: {path}")
+        if har is not None:
+            har.write_text(json_module.dumps(proxy_report.har(traffic), indent=2, ensure_ascii=False), encoding="utf-8")
+            click.echo(f"HAR: {har}")
+
+    app = proxy_app(model, target, errors=errors, on_exchange=on_exchange, on_stop=on_stop)
+    click.echo(f"proxy for {api} at http://{host}:{port}, forwarding to {target}")
+    with progress:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, http="h11")
+
+
+@main.command()
+@click.argument("har", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--api", required=True, help="The API the traffic was sent to.")
+@click.option(
+    "--to", "to", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Fixtures file to write."
+)
+@SPEC_OPTION
+@click.option(
+    "--base",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Fixtures whose tables the traffic did not show (credentials and their principals) are kept. Default: the API's bundled fixtures.",
+)
+@click.option("--no-base", is_flag=True, help="Write only what the traffic showed.")
+def record(har: Path, api: str, to: Path, spec: Path | None, base: Path | None, no_base: bool) -> None:
+    """Turn the answers recorded in HAR (`mockserver proxy --har`) into a fixtures file for API.
+
+    Serve it with `mockserver serve --fixtures DIR`, the file named as the
+    spec's x-mock.fixtures (e.g. DIR/facturacion.yaml).
+    """
+    from mockserver.harness import record as recorder
+
+    model = _model(api, spec)
+    try:
+        recording = recorder.record(model, har)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    chosen = None if no_base else base or model.spec.fixtures_file(DEFAULT_FIXTURES)
+    left_out = recorder.write(model, recording, to, chosen if chosen is not None and chosen.exists() else None)
+    for note in left_out:
+        click.echo(note, err=True)
+    counts = ", ".join(f"{len(by_id)} {resource}" for resource, by_id in recording.records.items()) or "no records"
+    click.echo(f"{to}: {counts} recorded")

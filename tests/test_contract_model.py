@@ -92,7 +92,7 @@ def test_a_wrong_type_scenario_sends_what_the_api_does_not_read_as_the_type(api)
     checked = 0
     for operation in (op for op in spec.operations if op.mock.action == "create"):
         properties = merged_properties(operation.record_schema())
-        for field, rule, value in scenarios._violations(operation.record_schema(), coercion):
+        for field, rule, value in scenarios.violations(operation.record_schema(), coercion):
             if rule == "type":
                 schema = properties[field]
                 coerce = scalar_coercer(schema, coercion)

@@ -94,7 +94,7 @@ def test_gitlab_ci_template_follows_the_gitlab_ci_schema() -> None:
 
 def test_there_is_a_github_template_for_each_job_the_readme_promises() -> None:
     names = {path.name for path in GITHUB_WORKFLOWS}
-    assert {"github-frontend.yml", "github-contract.yml", "github-publish-image.yml"} <= names
+    assert {"github-frontend.yml", "github-contract.yml", "github-drift.yml", "github-publish-image.yml"} <= names
 
 
 # -- the Dockerfile, read ------------------------------------------------------------------------

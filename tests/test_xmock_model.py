@@ -299,6 +299,13 @@ MALFORMED = [
     ("facturacion", "/security", [{"oauth": []}], "/security/0", "names 'oauth', which is not a scheme"),
     (
         "facturacion",
+        "/x-mock/drift/volatile",
+        ["id", "no_such_field"],
+        "/x-mock/drift/volatile/1",
+        "'no_such_field' is no field any schema of the spec documents",
+    ),
+    (
+        "facturacion",
         "/paths/~1api~1v1~1clients/get/operationId",
         "createClient",
         "/paths/~1api~1v1~1clients/post/operationId",

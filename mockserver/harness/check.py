@@ -37,7 +37,7 @@ def spec_files(paths: Iterable[Path]) -> list[Path]:
     return [spec for path in paths for spec in (discover_specs(path) if path.is_dir() else [path])]
 
 
-def _parameter_example(parameter: dict[str, Any]) -> Any:
+def parameter_example(parameter: dict[str, Any]) -> Any:
     schema = parameter.get("schema") or {}
     for value in (parameter.get("example"), *(e.get("value") for e in (parameter.get("examples") or {}).values())):
         if value is not None:
@@ -94,7 +94,7 @@ async def _send_examples(spec: ApiSpec, app: MockApp) -> list[SpecError]:
         for operation in spec.operations:
             for name, body, parts in request_examples(operation):
                 _, where = locate(spec.raw, parts)
-                params = {p["name"]: _parameter_example(p) for p in operation.parameters}
+                params = {p["name"]: parameter_example(p) for p in operation.parameters}
                 missing = sorted(param for param in operation.parameter_names("path") if params[param] is None)
                 if missing:
                     reason = f"path parameter {', '.join(missing)} has no example to send this request example with"

@@ -135,6 +135,21 @@ class ContractModel:
         index = pointer.index(0)
         return RowsShape(rows=pointer[:index], record=pointer[index + 1 : -1])
 
+    def record_pointer(self, operation: Operation) -> Pointer | None:
+        """Where a read, create or update answer puts its record, from its compiled response template."""
+        try:
+            answer = self.compiled(operation).behaviour.response({"record": {"id": _PROBE}, "principal": {}})
+        except (KeyError, TypeError, ValueError):  # a template that needs more than the record
+            return None
+        found = _find(answer.body, _PROBE)
+        return found[:-1] if found else None
+
+    def total_pointer(self, operation: Operation) -> Pointer | None:
+        """Where the list operation's answer gives the number of records listed, if it does."""
+        page = {"number": 1, "size": 1, "total": _PROBE, "last": 1, "prev_url": None, "next_url": None}
+        answer = self.compiled(operation).behaviour.response({"records": [], "page": page})
+        return _find(answer.body, _PROBE)
+
 
 class _FieldNames(Mapping[str, str]):
     """A request body whose every field holds the field's name."""

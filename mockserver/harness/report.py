@@ -9,18 +9,21 @@ and what came back, and a curl command that reproduces it.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import shlex
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from schemathesis.core.failures import Failure
 from schemathesis.openapi import checks as _openapi_checks  # noqa: F401  (registers the OpenAPI failure kinds)
 
 from mockserver.pipeline.masking import secret_header
+from mockserver.server.journal import mask_body
 
 _CURL = re.compile(r"^\s*(curl .+)$", re.MULTILINE)
 
@@ -61,9 +64,19 @@ def curl(request: httpx.Request) -> str:
             value = f"{scheme} [Filtered]" if secret else "[Filtered]"  # keep "Bearer" as a hint
         parts += ["-H", f"{name}: {value}"]
     if request.content:
-        parts += ["-d", request.content.decode("utf-8", "replace")]
+        # a JSON body's secret fields (a login's password) are masked as the journal masks them
+        masked = mask_body(request.content)
+        body = json.dumps(masked, ensure_ascii=False) if masked != _as_json(request.content) else None
+        parts += ["-d", body or request.content.decode("utf-8", "replace")]
     parts.append(str(request.url))
     return shlex.join(parts)
+
+
+def _as_json(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
 
 
 def expect(condition: bool, check: str, expected: str, response: httpx.Response) -> None:

@@ -42,7 +42,7 @@ def _wrap(pointer: list[str], record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def _example(operation: Operation) -> dict[str, Any]:
+def example(operation: Operation) -> dict[str, Any]:
     """The documented request example: the starting point of every body the suite sends."""
     media = operation.request_media()
     example = media.get("example") or (media.get("schema") or {}).get("example")
@@ -61,9 +61,9 @@ def _fresh(schema: dict[str, Any]) -> Any:
     return str(number).rjust(length, "9")[-length:]
 
 
-def _fresh_body(target: Target, operation: Operation) -> tuple[dict[str, Any], dict[str, Any]]:
+def fresh_body(target: Target, operation: Operation) -> tuple[dict[str, Any], dict[str, Any]]:
     """A new valid body built from the example, and the record inside it (the same dict, to change in place)."""
-    record = dict(_example(operation))
+    record = dict(example(operation))
     for part in operation.record_pointer:
         record = dict(record[part])
     properties = merged_properties(operation.record_schema())
@@ -87,6 +87,11 @@ def _fresh_body(target: Target, operation: Operation) -> tuple[dict[str, Any], d
 
 def discover(target: Target, exists: ExistsDecl) -> Any:
     """The id of a record the rule accepts, found through the resource's list operation."""
+    return next(iter(discover_all(target, exists)), None)
+
+
+def discover_all(target: Target, exists: ExistsDecl) -> list[Any]:
+    """The ids of the records the rule accepts on the first page of the resource's list operation."""
     lister = next(
         (
             op
@@ -95,15 +100,14 @@ def discover(target: Target, exists: ExistsDecl) -> Any:
         ),
         None,
     )
-    if lister is None:
-        return None
-    shape = target.model.rows_shape(lister)
-    if shape is None:
-        return None
-    for record in shape.records(target.request("GET", lister.path).json()):
-        if all(record.get(k) == v for k, v in exists.where.items()):
-            return record.get("id")
-    return None
+    shape = target.model.rows_shape(lister) if lister is not None else None
+    if lister is None or shape is None:
+        return []
+    return [
+        record.get("id")
+        for record in shape.records(target.request("GET", lister.path).json())
+        if all(record.get(k) == v for k, v in exists.where.items())
+    ]
 
 
 def _check_schema(operation: Operation, response: httpx.Response) -> None:
@@ -149,7 +153,7 @@ def _wrong_type(types: list[Any], coercion: CoercionDecl) -> Any:
     return next(value for value in ("not-a-boolean", ["not-a-boolean"]) if (type(value), value) not in forms)
 
 
-def _violations(schema: dict[str, Any], coercion: CoercionDecl) -> Iterator[tuple[str, str, Any]]:
+def violations(schema: dict[str, Any], coercion: CoercionDecl) -> Iterator[tuple[str, str, Any]]:
     """(field, rule, value) for every constraint a field declares; None means "leave it out".
 
     The wrong-type value is one `coercion` (the API's `x-mock.input.coerce`) does not read as the field's type.
@@ -217,7 +221,7 @@ def build(spec: ApiSpec, only: Sequence[str] = ()) -> list[Scenario]:
                         _missing_reference_scenario(operation, declared.exists, declared.respond),
                     )
                 )
-        for field, rule, value in _violations(operation.record_schema(), spec.mock.input.coerce):
+        for field, rule, value in violations(operation.record_schema(), spec.mock.input.coerce):
             scenarios.append(
                 Scenario(spec.name, f"{label}: {field} {rule}", True, _validation_scenario(operation, field, value))
             )
@@ -256,7 +260,7 @@ def _credentials_scenario(operation: Operation) -> Callable[[Target], None]:
 
 def _create_scenario(operation: Operation) -> Callable[[Target], None]:
     def run(target: Target) -> None:
-        response = target.request(operation.method, operation.path, json=_fresh_body(target, operation)[0])
+        response = target.request(operation.method, operation.path, json=fresh_body(target, operation)[0])
         expect(
             response.status_code == _success_status(operation),
             "create_response",
@@ -274,7 +278,7 @@ def _create_scenario(operation: Operation) -> Callable[[Target], None]:
 
 def _unique_scenario(operation: Operation, rule: RuleDecl) -> Callable[[Target], None]:
     def run(target: Target) -> None:
-        body, _ = _fresh_body(target, operation)
+        body, _ = fresh_body(target, operation)
         first = target.request(operation.method, operation.path, json=body)
         expect(
             first.status_code == _success_status(operation),
@@ -314,7 +318,7 @@ def _missing_reference_scenario(
     operation: Operation, exists: ExistsDecl, respond: ReplyDecl
 ) -> Callable[[Target], None]:
     def run(target: Target) -> None:
-        body, record = _fresh_body(target, operation)
+        body, record = fresh_body(target, operation)
         record[exists.key] = 2_147_000_000
         response = target.request(operation.method, operation.path, json=body)
         status = respond.status
@@ -330,7 +334,7 @@ def _missing_reference_scenario(
 
 def _validation_scenario(operation: Operation, field: str, value: Any) -> Callable[[Target], None]:
     def run(target: Target) -> None:
-        body, record = _fresh_body(target, operation)
+        body, record = fresh_body(target, operation)
         if value is None:
             record.pop(field, None)
         else:

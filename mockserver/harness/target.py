@@ -32,6 +32,8 @@ class Target:
     login_body: dict[str, Any] | None = None
     #: paths of the records the suite created; a DELETE on each removes (or deactivates) it
     created: list[str] = field(default_factory=list)
+    #: what requests go through (an in-process app's TestClient, say); by default an httpx.Client of its own
+    http_client: httpx.Client | None = None
 
     @property
     def spec(self) -> ApiSpec:
@@ -42,7 +44,7 @@ class Target:
         self._by_id = {op.operation_id: op for op in self.spec.operations}
         # One connection pool for every request: `httpx.request` builds a pool, TLS context included, per call
         # (some 0.2 s on two busy cores). It keeps no cookies, as separate calls would not.
-        self.http = httpx.Client(
+        self.http = self.http_client or httpx.Client(
             timeout=10, cookies=http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         )
 
@@ -67,9 +69,7 @@ class Target:
                     body = json.loads(content)
                 except ValueError:
                     return
-                values = {
-                    name: _link_value(body, expression) for name, expression in link.get("parameters", {}).items()
-                }
+                values = {name: link_value(body, expression) for name, expression in link.get("parameters", {}).items()}
                 if all(value is not None for value in values.values()):
                     self.created.append(undo.path.format(**values))
                 return
@@ -100,7 +100,7 @@ class Target:
         return {**self.headers, **login.scheme.present(value_at(response.json(), parse_pointer(login.selector)))}
 
 
-def _link_value(body: Any, expression: str) -> Any:
+def link_value(body: Any, expression: str) -> Any:
     """A `$response.body#/json/pointer` runtime expression against a response body."""
     if not expression.startswith("$response.body#"):
         return None

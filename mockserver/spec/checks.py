@@ -66,6 +66,13 @@ def _api(spec: ApiSpec) -> Problems:
     for name, reply in api.errors.items():
         yield from _template(reply.body, context.ERROR, pointer("x-mock", "errors", name, "body"))
     yield from _requirements(spec, spec.resolved.get("security", []), "/security")
+    documented = _documented_fields(spec.raw)
+    for index, name in enumerate(api.drift.volatile):
+        if name not in documented:
+            yield (
+                pointer("x-mock", "drift", "volatile", index),
+                f"{name!r} is no field any schema of the spec documents",
+            )
 
 
 def _requirements(spec: ApiSpec, requirements: Iterable[Mapping[str, Any]], at: str) -> Problems:
@@ -234,6 +241,21 @@ def _template(template: Any, roots: frozenset[str], at: str) -> Problems:
                 where,
                 f"${{{expression}}} uses the filter {filter_name!r}; the filters are {', '.join(sorted(context.FILTERS))}",
             )
+
+
+def _documented_fields(node: Any) -> set[str]:
+    """Every property name any schema of the document declares, at any depth."""
+    found: set[str] = set()
+    if isinstance(node, Mapping):
+        properties = node.get("properties")
+        if isinstance(properties, Mapping):
+            found |= {str(name) for name in properties}
+        for value in node.values():
+            found |= _documented_fields(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _documented_fields(value)
+    return found
 
 
 def _names(schema: Mapping[str, Any]) -> set[str]:

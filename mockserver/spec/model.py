@@ -218,6 +218,15 @@ class InputDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class DriftDecl:
+    """`x-mock.drift`: what differs between any two honest servers, so `mockserver drift` leaves it uncompared."""
+
+    #: field names (at any depth of an answer) whose values are not compared; their presence and type are
+    volatile: tuple[str, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ApiMock:
     """The document-level `x-mock`."""
 
@@ -233,6 +242,7 @@ class ApiMock:
     validation_errors: str = "list"
     errors: Mapping[str, ReplyDecl] = field(default_factory=dict)
     resources: Mapping[str, ResourceMock] = field(default_factory=dict)
+    drift: DriftDecl = field(default_factory=DriftDecl)
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,6 +411,9 @@ def parse_api(data: Mapping[str, Any], default_name: str) -> ApiMock:
         validation_errors=data.get("validation_errors", "list"),
         errors={name: parse_reply(value) for name, value in (data.get("errors") or {}).items()},
         resources={name: parse_resource(value or {}) for name, value in (data.get("resources") or {}).items()},
+        drift=DriftDecl(
+            tuple((data.get("drift") or {}).get("volatile") or ()), (data.get("drift") or {}).get("reason", "")
+        ),
     )
 
 
