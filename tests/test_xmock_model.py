@@ -115,7 +115,7 @@ MALFORMED = [
         f"{CLIENT}/response/body/data",
         "${recrod}",
         f"{CLIENT}/response/body/data",
-        "${recrod} names 'recrod', which is not in the context here (body, counts, credential,",
+        "${recrod} names 'recrod', which is not in the context here (batch, body, counts, credential,",
     ),
     (
         "facturacion",

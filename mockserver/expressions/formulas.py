@@ -57,6 +57,19 @@ def _coalesce(*values: Any) -> Any:
     return next((value for value in values if value not in (None, "")), None)
 
 
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _pad(value: Any, width: Any) -> str:
+    """A whole number as text, left-padded with zeros to `width` digits (a document number's "000042")."""
+    return str(int(number(value))).zfill(int(number(width)))
+
+
+def _concat(*values: Any) -> str:
+    return "".join(_text(value) for value in values)
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "sum": _sum,
     "count": _count,
@@ -65,6 +78,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "max": lambda *values: max(number(v) for v in values),
     "number": number,
     "coalesce": _coalesce,
+    "pad": _pad,
+    "concat": _concat,
 }
 
 
