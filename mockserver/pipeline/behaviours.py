@@ -153,6 +153,7 @@ class _Base:
         self.response = reply_template(mock.response, operation)
         self.rules = business_rules.compile_rules(mock.rules, operation)
         self.not_found = reply_template(mock.not_found, operation) if mock.not_found is not None else None
+        self.invalid_path = reply_template(mock.invalid_path, operation) if mock.invalid_path is not None else None
         self.counts = {name: (count.resource, _compile_mapping(count.where)) for name, count in mock.counts.items()}
         self.distinct = {name: count.distinct for name, count in mock.counts.items() if count.distinct is not None}
         self.record_fields = list(merged_properties(operation.record_schema()))
@@ -189,7 +190,9 @@ class _Base:
         call.context["parent"] = parent
 
     def missing_from_path(self, context: Mapping[str, Any], record_id: Any) -> Reply:
-        """The 404 for a path parameter that cannot name any record (the parent's, under a parent)."""
+        """The answer to a path parameter that cannot name any record: `invalid_path`, else the (parent's) 404."""
+        if self.invalid_path is not None:
+            return self.invalid_path({**context, "id": record_id})
         return self.missing(context, record_id, self.parent[0] if self.parent else None)
 
     def answer(self, call: Call, listed: Iterable[Record] = (), **values: Any) -> Reply:
@@ -334,6 +337,7 @@ class ListRecords(_Base):
         self.filters = mock.filters
         self.order = list(mock.order)
         self.paging = mock.paging
+        self.limit = mock.limit
 
     def __call__(self, call: Call) -> Reply:
         self.load_parent(call)
@@ -353,7 +357,7 @@ class ListRecords(_Base):
         total = len(rows)
         number, size = self._page(query)
         if size is None:
-            chosen = list(rows)
+            chosen = list(itertools.islice(iter(rows), self.limit))
         else:
             start = (number - 1) * size
             chosen = list(itertools.islice(iter(rows), start, start + size)) if start < total else []

@@ -93,6 +93,8 @@ def _operation(spec: ApiSpec, operation: Operation) -> Problems:
         yield from _reply(operation, mock.failure, f"{at}/failure", context.OPERATION)
     if mock.not_found is not None:
         yield from _reply(operation, mock.not_found, f"{at}/not_found", context.NOT_FOUND)
+    if mock.invalid_path is not None:
+        yield from _reply(operation, mock.invalid_path, f"{at}/invalid_path", context.NOT_FOUND)
     for name, reply in mock.errors.items():
         yield from _reply(operation, reply, at + pointer("errors", name), context.ERROR, documented=False)
     yield from _rules(spec, operation, mock.rules, _record_fields(spec, operation), f"{at}/rules")

@@ -136,9 +136,11 @@ class OperationMock:
     filters: Mapping[str, FilterDecl] = field(default_factory=dict)
     order: tuple[str, ...] = ("id",)
     paging: PagingDecl | None = None
+    limit: int | None = None
     parent: ParentDecl | None = None
     counts: Mapping[str, CountDecl] = field(default_factory=dict)
     not_found: ReplyDecl | None = None
+    invalid_path: ReplyDecl | None = None
     errors: Mapping[str, ReplyDecl] = field(default_factory=dict)
     # login
     identity: Mapping[str, Template] = field(default_factory=dict)
@@ -340,9 +342,11 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
         paging=PagingDecl(paging.get("page", "page"), int(paging.get("size", 20)), paging.get("size_param"))
         if paging is not None
         else None,
+        limit=data.get("limit"),
         parent=ParentDecl(parent["resource"], parent["id"]) if parent is not None else None,
         counts={name: _count(value) for name, value in (data.get("counts") or {}).items()},
         not_found=_optional_reply(data.get("not_found")),
+        invalid_path=_optional_reply(data.get("invalid_path")),
         errors={name: parse_reply(value) for name, value in (data.get("errors") or {}).items()},
         identity=dict(data.get("identity") or {}),
         secret=dict(data.get("secret") or {}),
