@@ -70,6 +70,18 @@ def _concat(*values: Any) -> str:
     return "".join(_text(value) for value in values)
 
 
+def _length(value: Any) -> int:
+    """Characters of text, elements of a list; 0 for anything else (null included)."""
+    if isinstance(value, (str, list, tuple, Mapping)):
+        return len(value)
+    return len(str(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+
+
+def _has(mapping: Any, key: Any) -> bool:
+    """Whether a mapping names the key at all, null value or not."""
+    return isinstance(mapping, Mapping) and key in mapping
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "sum": _sum,
     "count": _count,
@@ -80,6 +92,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "coalesce": _coalesce,
     "pad": _pad,
     "concat": _concat,
+    "len": _length,
+    "has": _has,
 }
 
 

@@ -98,6 +98,10 @@ def _operation(spec: ApiSpec, operation: Operation) -> Problems:
     for name, reply in mock.errors.items():
         yield from _reply(operation, reply, at + pointer("errors", name), context.ERROR, documented=False)
     yield from _rules(spec, operation, mock.rules, _record_fields(spec, operation), f"{at}/rules")
+    for index, quirk in enumerate(mock.quirks):
+        if quirk.profile not in api.profiles:
+            declared = ", ".join(api.profiles) or "none"
+            yield f"{at}/quirks/{index}/profile", f"{quirk.profile!r} is not a profile of x-mock.profiles ({declared})"
     if mock.id is not None:
         yield from _template(mock.id, context.OPERATION, f"{at}/id")
     for group in ("match", "defaults", "set", "soft", "where", "identity", "secret"):

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 #: JSON with `${...}` placeholders, compiled by `mockserver.expressions.templates`
 Template = Any
-RuleKind = Literal["unique", "exists", "deny_if", "not_referenced_by"]
-RULE_KINDS: tuple[RuleKind, ...] = ("unique", "exists", "deny_if", "not_referenced_by")
+RuleKind = Literal["unique", "exists", "deny_if", "deny_when", "not_referenced_by"]
+RULE_KINDS: tuple[RuleKind, ...] = ("unique", "exists", "deny_if", "deny_when", "not_referenced_by")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +63,7 @@ class RuleDecl:
     unique: tuple[str, ...] = ()
     exists: ExistsDecl | None = None
     deny_if: Mapping[str, Any] = field(default_factory=dict)
+    deny_when: str | None = None
     not_referenced_by: tuple[Relation, ...] = ()
     respond: ReplyDecl | None = None
     error: FieldErrorDecl | None = None
@@ -116,6 +117,16 @@ class EachDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class QuirkDecl:
+    """What an operation does instead under a realism profile: a merge patch of the operation, and its source."""
+
+    profile: str
+    source: str
+    patch: Mapping[str, Any]
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class OperationMock:
     """An operation's `x-mock`."""
 
@@ -131,6 +142,7 @@ class OperationMock:
     compute: Mapping[str, str] = field(default_factory=dict)
     each: EachDecl | None = None
     rules: tuple[RuleDecl, ...] = ()
+    quirks: tuple[QuirkDecl, ...] = ()
     children: Mapping[str, ChildListDecl] = field(default_factory=dict)
     where: Mapping[str, Template] = field(default_factory=dict)
     filters: Mapping[str, FilterDecl] = field(default_factory=dict)
@@ -247,6 +259,8 @@ class ApiMock:
     validation_errors: str = "list"
     errors: Mapping[str, ReplyDecl] = field(default_factory=dict)
     resources: Mapping[str, ResourceMock] = field(default_factory=dict)
+    #: realism profile name -> what it reproduces
+    profiles: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +305,7 @@ def parse_rule(data: Mapping[str, Any]) -> RuleDecl:
         if exists is not None
         else None,
         deny_if=dict(data.get("deny_if") or {}),
+        deny_when=data.get("deny_when"),
         not_referenced_by=tuple(parse_relation(r) for r in data.get("not_referenced_by") or ()),
         respond=_optional_reply(data.get("respond")),
         error=FieldErrorDecl(error["field"], error.get("rule"), error.get("message")) if error is not None else None,
@@ -332,6 +347,10 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
         compute=dict(data.get("compute") or {}),
         each=EachDecl(each["from"], each["failure"]) if each is not None else None,
         rules=parse_rules(data.get("rules")),
+        quirks=tuple(
+            QuirkDecl(q["profile"], q["source"], dict(q["patch"]), q.get("description", ""))
+            for q in data.get("quirks") or ()
+        ),
         children={name: _child_list(value) for name, value in (data.get("children") or {}).items()},
         where=dict(data.get("where") or {}),
         filters={
@@ -422,6 +441,7 @@ def parse_api(data: Mapping[str, Any], default_name: str) -> ApiMock:
         validation_errors=data.get("validation_errors", "list"),
         errors={name: parse_reply(value) for name, value in (data.get("errors") or {}).items()},
         resources={name: parse_resource(value or {}) for name, value in (data.get("resources") or {}).items()},
+        profiles={name: value["description"] for name, value in (data.get("profiles") or {}).items()},
     )
 
 

@@ -28,6 +28,7 @@ from mockserver.spec.model import (
     parse_scheme,
 )
 from mockserver.spec.pointers import parse_pointer, pointer
+from mockserver.spec.profiles import apply_profile
 from mockserver.spec.schemas import merged_properties
 from mockserver.spec.shape import shape_problems
 
@@ -167,15 +168,20 @@ def resolve_refs(document: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
-def load_spec(path: Path, raw: Any = None) -> ApiSpec:
-    """The spec at `path`; `raw` is its document when the caller has already read it."""
+def load_spec(path: Path, raw: Any = None, profile: str | None = None) -> ApiSpec:
+    """The spec at `path`; `raw` is its document when the caller has already read it.
+
+    Under a realism `profile`, each operation's quirks of that profile are
+    applied first (`mockserver.spec.profiles`), and the result is checked as a whole.
+    """
     raw = load_yaml(path) if raw is None else raw
     if not isinstance(raw, dict) or not isinstance(raw.get("paths"), dict):
         raise SpecError("not an OpenAPI document (no 'paths')", file=path)
     if not isinstance(raw.get("components", {}), dict):  # before references into it are followed
         raise SpecError(f"expected an object, got {_kind(raw['components'])}", file=path, pointer="/components")
     try:
-        resolved = resolve_refs(raw)
+        # quirks patch the document as written, so a patch may name components by $ref
+        resolved = resolve_refs(apply_profile(raw, profile))
     except SpecError as exc:
         raise exc.at(file=path) from None
     _refuse(path, _structure_problems(resolved))
