@@ -1,9 +1,15 @@
-"""Facturación branches and correlatives (facturacion-documents.md 6 and 7), in-process."""
+"""Facturación platform routes, in-process: branches and correlatives (facturacion-documents.md 6, 7),
+ubigeos (4, 13.5), login's token, the raw user, PDF formats (8.1) and the first-run flow.
+
+One module, so one in-process app serves them all (building one costs seconds).
+"""
 
 from __future__ import annotations
 
 import itertools
+import json
 
+import pytest
 from seed import ADMIN
 
 _codes = itertools.count(100)
@@ -196,3 +202,182 @@ def test_document_types_as_the_upstream_answers_them(mock):
     data = mock.get("/api/v1/correlatives/document-types", headers=ADMIN).json()["data"]
     assert [d["codigo"] for d in data] == ["01", "03", "07", "08", "09", 20, "RC", "RA"]
     assert data[0] == {"codigo": "01", "nombre": "Factura"}
+
+
+def data(mock, path, **params):
+    answer = mock.get(f"/api/v1/ubigeos/{path}", headers=ADMIN, params=params)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["success"] is True
+    return answer.json()["data"]
+
+
+def test_the_whole_data_set_is_served(mock):
+    regions = data(mock, "regiones")
+    assert len(regions) == 25 and len(data(mock, "provincias")) == 195 and len(data(mock, "distritos")) == 1874
+    # ordered by name as MySQL's unicode collation orders it: Áncash right after Amazonas
+    assert [r["nombre"] for r in regions[:3]] == ["Amazonas", "Áncash", "Apurímac"]
+    assert {"id": "150000", "nombre": "Lima"} in regions
+
+
+def test_provinces_of_a_region_embed_it(mock):
+    lima = data(mock, "provincias", region_id="150000")
+    assert len(lima) == 10 and {p["region_id"] for p in lima} == {"150000"}
+    assert lima[0]["region"] == {"id": "150000", "nombre": "Lima"}
+    names = [p["nombre"] for p in lima]
+    assert names[:4] == ["Barranca", "Cajatambo", "Cañete", "Canta"], "ñ sorts as n, as MySQL's collation does"
+
+
+def test_districts_filter_and_search(mock):
+    found = data(mock, "distritos", provincia_id="150100", search="mira")
+    assert [(d["id"], d["nombre"]) for d in found] == [("150122", "Miraflores"), ("150133", "San Juan de Miraflores")]
+    assert found[0]["info_busqueda"] == "Miraflores / Lima  / Lima", "the double space is the upstream's data"
+    assert found[0]["provincia"] == {"id": "150100", "nombre": "Lima", "region_id": "150000"}
+    assert found[0]["region"] == {"id": "150000", "nombre": "Lima"}
+    assert data(mock, "distritos", region_id="250000", provincia_id="150100") == []
+
+
+def test_search_is_flat_and_limited_to_20(mock):
+    found = data(mock, "search", q="miraflores")
+    assert [d["id"] for d in found] == ["040110", "100506", "150122", "151021", "150133"]
+    assert found[2] == {
+        "id": "150122",
+        "nombre": "Miraflores",
+        "provincia": "Lima",
+        "region": "Lima",
+        "ubigeo_completo": "Lima - Lima - Miraflores",
+    }
+    assert len(data(mock, "search", q="an")) == 20
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({}, "El campo de búsqueda es requerido"),
+        ({"q": "a"}, "La búsqueda debe tener al menos 2 caracteres"),
+        ({"q": "a" * 256}, "La búsqueda no puede exceder 255 caracteres"),
+    ],
+)
+def test_search_refusals(mock, params, message):
+    answer = mock.get("/api/v1/ubigeos/search", headers=ADMIN, params=params)
+    assert answer.status_code == 422
+    assert answer.json() == {"message": message, "errors": {"q": [message]}}
+
+
+def test_a_district_by_its_code(mock):
+    assert data(mock, "150101") == {
+        "id": "150101",
+        "nombre": "Lima",
+        "provincia_id": "150100",
+        "provincia": "Lima",
+        "region_id": "150000",
+        "region": "Lima",
+        "ubigeo_completo": "Lima - Lima - Lima",
+    }
+    for code in ("150100", "abcdef"):  # a province's code is no district's
+        missing = mock.get(f"/api/v1/ubigeos/{code}", headers=ADMIN)
+        assert missing.status_code == 404 and missing.json() == {"success": False, "message": "Ubigeo no encontrado"}
+    short = mock.get("/api/v1/ubigeos/15010", headers=ADMIN)
+    assert short.status_code == 400
+    assert short.json() == {"success": False, "message": "El código de ubigeo debe tener exactamente 6 dígitos"}
+    assert mock.get("/api/v1/ubigeos/regiones").status_code == 401
+
+
+BRANCH = {
+    "company_id": "1",
+    "codigo": "0100",
+    "nombre": "Sucursal Form",
+    "direccion": "Av. Larco 1",
+    "ubigeo": "150122",
+    "distrito": "Miraflores",
+    "provincia": "Lima",
+    "departamento": "Lima",
+    "activo": "1",
+}
+
+
+def test_login_records_the_token_as_upstream_names_it(mock):
+    answer = mock.post(
+        "/api/auth/login",
+        json={"email": "admin@demo.pe", "password": "secret123", "token_name": "mine", "abilities": ["x"]},
+    )
+    assert answer.status_code == 200
+    token_id = int(answer.json()["access_token"].split("|")[0])
+    stored = mock.get(f"/__mock/apis/facturacion/resources/tokens/{token_id}").json()
+    assert stored["name"] == "API_ACCESS_TOKEN", "the body's token_name is ignored, as upstream"
+    assert stored["abilities"] == answer.json()["user"]["permissions"]
+    me = mock.get("/api/v1/user", headers={"Authorization": f"Bearer {answer.json()['access_token']}"})
+    assert me.status_code == 200 and me.json()["email"] == "admin@demo.pe" and "password" not in me.json()
+    assert mock.get("/api/v1/user").status_code == 401
+
+
+def test_pdf_formats(mock):
+    body = mock.get("/api/v1/pdf/formats", headers=ADMIN).json()
+    assert body["message"] == "Formatos disponibles obtenidos correctamente"
+    assert [f["name"] for f in body["data"]] == ["A4", "A5", "80mm", "50mm", "ticket"]
+    assert body["data"][0] == {
+        "name": "A4",
+        "width": 210,
+        "height": 297,
+        "unit": "mm",
+        "description": "Formato estándar de oficina (210x297mm)",
+    }
+
+
+def test_the_same_branch_create_in_every_encoding_gets_the_same_answer(mock):
+    headers = {**ADMIN, "Accept": "application/json"}
+    answers = []
+    for number, encoding in enumerate(("json", "form", "multipart")):
+        branch = {**BRANCH, "codigo": f"02{number}"}
+        if encoding == "json":
+            sent = mock.post(
+                "/api/v1/branches", headers={**headers, "Content-Type": "application/json"}, content=json.dumps(branch)
+            )
+        elif encoding == "form":
+            sent = mock.post("/api/v1/branches", headers=headers, data=branch)
+        else:
+            sent = mock.post("/api/v1/branches", headers=headers, files={k: (None, v) for k, v in branch.items()})
+        assert sent.status_code == 201, (encoding, sent.text)
+        data = sent.json()["data"]
+        assert (data["company_id"], data["activo"], data["codigo"]) == (1, True, branch["codigo"])
+        answers.append({k: v for k, v in data.items() if k not in ("id", "codigo", "created_at", "updated_at")})
+    assert answers[0] == answers[1] == answers[2]
+
+
+def test_first_run_flow(mock):
+    login = mock.post("/api/auth/login", json={"email": "admin@demo.pe", "password": "secret123"})
+    auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    company = {
+        "ruc": "20600000019",
+        "razon_social": "PRIMER ARRANQUE S.A.C.",
+        "direccion": "Av. Arequipa 100",
+        "ubigeo": "150101",
+        "distrito": "Lima",
+        "provincia": "Lima",
+        "departamento": "Lima",
+        "email": "admin@primerarranque.pe",
+        "usuario_sol": "MODDATOS",
+        "clave_sol": "moddatos",
+    }
+    created = mock.post("/api/v1/companies", headers=auth, json=company)
+    assert created.status_code == 201
+    company_id = created.json()["data"]["id"]
+    branch = mock.post(
+        "/api/v1/branches",
+        headers=auth,
+        json={**BRANCH, "company_id": company_id, "codigo": "0001", "nombre": "Sucursal Principal"},
+    )
+    assert branch.status_code == 201
+    branch_id = branch.json()["data"]["id"]
+    batch = mock.post(
+        f"/api/v1/branches/{branch_id}/correlatives/batch",
+        headers=auth,
+        json={"correlativos": [{"tipo_documento": "01", "serie": "F001"}, {"tipo_documento": "03", "serie": "B001"}]},
+    )
+    assert batch.json()["meta"] == {"created_count": 2, "error_count": 0, "total_requested": 2}
+    assert mock.delete(f"/api/v1/branches/{branch_id}", headers=auth).status_code == 200
+    activated = mock.post(f"/api/v1/branches/{branch_id}/activate", headers=auth)
+    assert activated.status_code == 200 and activated.json()["data"]["activo"] is True
+    listed = mock.get(f"/api/v1/companies/{company_id}/branches", headers=auth).json()
+    assert listed["meta"]["total_branches"] == 1 and listed["meta"]["active_branches"] == 1
+    numbers = mock.get(f"/api/v1/branches/{branch_id}/correlatives", headers=auth).json()["data"]["correlatives"]
+    assert [c["proximo_numero"] for c in numbers] == ["F001-000001", "B001-000001"]
