@@ -381,3 +381,56 @@ def test_first_run_flow(mock):
     assert listed["meta"]["total_branches"] == 1 and listed["meta"]["active_branches"] == 1
     numbers = mock.get(f"/api/v1/branches/{branch_id}/correlatives", headers=auth).json()["data"]["correlatives"]
     assert [c["proximo_numero"] for c in numbers] == ["F001-000001", "B001-000001"]
+
+
+def test_initialize_only_while_no_user_exists(mock):
+    """On a private session (its own state), emptied of users."""
+    session = {"X-Mock-Session": "first-run"}
+    first = {"name": "Primera", "email": "primera@miempresa.pe", "password": "Secreto123"}
+    assert mock.post("/api/auth/initialize", headers=session, json=first).json() == {
+        "message": "Sistema ya inicializado",
+        "status": "error",
+    }
+    # an empty state: no users, no tokens
+    assert (
+        mock.put("/__mock/apis/facturacion/fixtures?session=first-run", json={"users": [], "tokens": []}).status_code
+        == 200
+    )
+    weak = mock.post("/api/auth/initialize", headers=session, json={**first, "password": "secreto12"})
+    assert weak.status_code == 422 and list(weak.json()["errors"]) == ["password"]
+    done = mock.post("/api/auth/initialize", headers=session, json=first)
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["message"] == "Sistema inicializado exitosamente" and body["token_type"] == "Bearer"
+    assert body["user"]["role"] == "Super Administrador" and body["user"]["email"] == first["email"]
+    auth = {**session, "Authorization": f"Bearer {body['access_token']}"}
+    assert mock.get("/api/v1/auth/me", headers=auth).json()["user"]["email"] == first["email"]
+    token_id = body["access_token"].split("|")[0]
+    token = mock.get(f"/__mock/apis/facturacion/resources/tokens/{token_id}?session=first-run").json()
+    assert (token["name"], token["abilities"]) == ("API_INIT_TOKEN", ["*"])
+    assert mock.post("/api/auth/initialize", headers=session, json={**first, "email": "otra@x.pe"}).status_code == 400
+
+    # the first user creates the next one; that one may not
+    user = {"name": "Operador", "email": "op@miempresa.pe", "password": "secreto12", "role_name": "company_user"}
+    created = mock.post("/api/v1/auth/create-user", headers=auth, json={**user, "user_type": "user", "company_id": 1})
+    assert created.status_code == 200, created.text
+    assert created.json()["user"]["role"] == "Usuario de Empresa"
+    again = mock.post("/api/v1/auth/create-user", headers=auth, json={**user, "user_type": "user"})
+    assert again.status_code == 422 and again.json()["errors"]["email"] == ["The email has already been taken."]
+    login = mock.post(
+        "/api/auth/login", headers=session, json={"email": user["email"], "password": user["password"]}
+    ).json()
+    other = {**session, "Authorization": f"Bearer {login['access_token']}"}
+    refused = mock.post(
+        "/api/v1/auth/create-user", headers=other, json={**user, "email": "n@x.pe", "user_type": "user"}
+    )
+    assert refused.status_code == 403
+    assert refused.json() == {"message": "No tienes permisos para crear usuarios", "status": "error"}
+
+
+def test_only_the_ready_super_admin_creates_users(mock):
+    from seed import SOUTH
+
+    user = {"name": "Nuevo", "email": "nuevo@demo.pe", "password": "secreto12", "role_name": "read_only"}
+    assert mock.post("/api/v1/auth/create-user", headers=SOUTH, json={**user, "user_type": "user"}).status_code == 403
+    assert mock.post("/api/v1/auth/create-user", headers=ADMIN, json={**user, "user_type": "user"}).status_code == 200

@@ -262,6 +262,9 @@ class Create(_Base):
     def __init__(self, operation: Operation, env: Environment) -> None:
         super().__init__(operation, env)
         self.defaults = _compile_mapping(operation.mock.defaults)
+        #: a create that also signs its record in (a first-run setup): the scheme, and the credential's own fields
+        self.scheme = operation.mock.credential
+        self.issue = _compile_mapping(operation.mock.issue)
 
     def __call__(self, call: Call) -> Reply:
         self.load_parent(call)
@@ -270,7 +273,13 @@ class Create(_Base):
         self.check_rules(call, record, own_id=None)
         _insert(table, record, call.context["now"])
         self.children.write(call, record["id"])
-        return self.answer(call, record=Row(table, record))
+        created = Row(table, record)
+        if self.scheme is None:
+            return self.answer(call, record=created)
+        credential = self.env.auth.issue(self.scheme, call.store, created)
+        if self.issue:
+            credential.table.update(credential["id"], _evaluate(self.issue, {**call.context, "credential": credential}))
+        return self.answer(call, record=created, credential=credential)
 
     def draft(self, context: Mapping[str, Any], sent: Mapping[str, Any]) -> Record:
         """The record to create: the operation's defaults fill what was not sent, before the resource's defaults."""
@@ -451,6 +460,7 @@ class Login(_Base):
         self.failure = reply_template(mock.failure, operation)
         self.set = _compile_mapping(mock.set)
         self.scheme = mock.credential
+        self.issue = _compile_mapping(mock.issue)
 
     def __call__(self, call: Call) -> Reply:
         table = self.table(call)
@@ -463,6 +473,8 @@ class Login(_Base):
             table.update(record["id"], _evaluate(self.set, call.context))
         account = Row(table, record)
         credential = self.env.auth.issue(self.scheme, call.store, account)
+        if self.issue:
+            credential.table.update(credential["id"], _evaluate(self.issue, {**call.context, "credential": credential}))
         return self.answer(call, record=account, credential=credential)
 
 

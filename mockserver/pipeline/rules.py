@@ -6,9 +6,12 @@
   An absent or null field passes (whether it is required is the schema's
   business), as does a value listed in `allow` (e.g. 0 for "the owner").
 * `deny_if: {field: value}`: the record must not match (an inactive account).
-* `deny_when: formula`: the formula must not hold over the record and
-  `sent`, the fields the request named (`len(numero_documento) > 15`,
-  `has(sent, 'company_id')`).
+* `deny_when: formula`: the formula must not hold over the record,
+  `sent` (the fields the request named) and `principal` (the caller):
+  `len(numero_documento) > 15`, `has(sent, 'company_id')`,
+  `principal.role_name != 'super_admin'`.
+* `empty: {resource, where?}`: the resource holds no record (matching
+  `where`), e.g. a first-run setup that works only once.
 * `not_referenced_by: [{resource, key}, ...]`: no record of those resources
   points at this one (a delete that must not orphan transactions).
 
@@ -40,12 +43,14 @@ class Rule:
     error: FieldError | None
     formula: Formula | None = None
 
-    def holds(
-        self, store: Store, table: Table, candidate: Mapping[str, Any], own_id: Any, sent: Mapping[str, Any]
-    ) -> bool:
+    def holds(self, store: Store, table: Table, candidate: Mapping[str, Any], own_id: Any, context: Context) -> bool:
         rule = self.declared
         if self.formula is not None:
-            return not self.formula({**candidate, "sent": sent})
+            body = context.get("body")
+            sent = body if isinstance(body, Mapping) else {}
+            return not self.formula({**candidate, "sent": sent, "principal": context.get("principal")})
+        if rule.empty is not None:
+            return not any(True for _ in store.table(rule.empty.resource).find(rule.empty.where))
         if rule.kind == "unique":
             found = table.find({name: candidate.get(name) for name in rule.unique})
             return all(record.get("id") == own_id for record in found)
@@ -95,10 +100,8 @@ def check(
 ) -> list[FieldError]:
     """Field errors of the failing `error` rules; raises the first failing `respond` rule's reply."""
     errors: list[FieldError] = []
-    body = context.get("body")
-    sent = body if isinstance(body, Mapping) else {}
     for rule in rules:
-        if rule.holds(store, table, candidate, own_id, sent):
+        if rule.holds(store, table, candidate, own_id, context):
             continue
         if rule.error is not None:
             errors.append(rule.error)

@@ -104,7 +104,7 @@ def _operation(spec: ApiSpec, operation: Operation) -> Problems:
             yield f"{at}/quirks/{index}/profile", f"{quirk.profile!r} is not a profile of x-mock.profiles ({declared})"
     if mock.id is not None:
         yield from _template(mock.id, context.OPERATION, f"{at}/id")
-    for group in ("match", "defaults", "set", "soft", "where", "identity", "secret"):
+    for group in ("match", "defaults", "set", "soft", "where", "identity", "secret", "issue"):
         yield from _fields(getattr(mock, group), context.OPERATION, f"{at}/{group}")
     if mock.each is not None:
         listed = operation.body_schema_at(parse_pointer(mock.each.source))
@@ -187,6 +187,8 @@ def _rules(
         if rule.exists is not None:
             yield from _resource(api, rule.exists.resource, f"{where}/exists/resource")
             named.append((f"{where}/exists/key", rule.exists.key))
+        if rule.empty is not None:
+            yield from _resource(api, rule.empty.resource, f"{where}/empty/resource")
         for i, relation in enumerate(rule.not_referenced_by):
             yield from _resource(api, relation.resource, f"{where}/not_referenced_by/{i}/resource")
         if fields is not None:  # where the record's fields are known (a body schema with properties)

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 #: JSON with `${...}` placeholders, compiled by `mockserver.expressions.templates`
 Template = Any
-RuleKind = Literal["unique", "exists", "deny_if", "deny_when", "not_referenced_by"]
-RULE_KINDS: tuple[RuleKind, ...] = ("unique", "exists", "deny_if", "deny_when", "not_referenced_by")
+RuleKind = Literal["unique", "exists", "deny_if", "deny_when", "not_referenced_by", "empty"]
+RULE_KINDS: tuple[RuleKind, ...] = ("unique", "exists", "deny_if", "deny_when", "not_referenced_by", "empty")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +65,8 @@ class RuleDecl:
     deny_if: Mapping[str, Any] = field(default_factory=dict)
     deny_when: str | None = None
     not_referenced_by: tuple[Relation, ...] = ()
+    #: `empty`: the resource that must hold no record (matching `where`)
+    empty: ExistsDecl | None = None
     respond: ReplyDecl | None = None
     error: FieldErrorDecl | None = None
 
@@ -159,6 +161,7 @@ class OperationMock:
     secret: Mapping[str, Template] = field(default_factory=dict)
     failure: ReplyDecl | None = None
     credential: str | None = None
+    issue: Mapping[str, Template] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +309,9 @@ def parse_rule(data: Mapping[str, Any]) -> RuleDecl:
         else None,
         deny_if=dict(data.get("deny_if") or {}),
         deny_when=data.get("deny_when"),
+        empty=ExistsDecl(data["empty"]["resource"], "", dict(data["empty"].get("where") or {}))
+        if data.get("empty") is not None
+        else None,
         not_referenced_by=tuple(parse_relation(r) for r in data.get("not_referenced_by") or ()),
         respond=_optional_reply(data.get("respond")),
         error=FieldErrorDecl(error["field"], error.get("rule"), error.get("message")) if error is not None else None,
@@ -371,6 +377,7 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
         secret=dict(data.get("secret") or {}),
         failure=_optional_reply(data.get("failure")),
         credential=data.get("credential"),
+        issue=dict(data.get("issue") or {}),
     )
 
 
