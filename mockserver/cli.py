@@ -103,6 +103,10 @@ FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
 @option("--fixtures", "fixtures_dir", type=FOLDER, help="Folder of seed data, one YAML file per API.")
 @option("--locale", help="Language of validation messages, where a spec offers it (e.g. es).")
 @option(
+    "--profile",
+    help="Opt-in realism profile a spec declares (e.g. upstream): its operations' quirks, each with its source, apply.",
+)
+@option(
     "--admin-token",
     help="Token the admin API (/__mock/) asks for. Without one, a server on a non-loopback address makes one up and prints it.",
 )

@@ -28,6 +28,8 @@ class ServerConfig:
     fixtures_dir: Path = DEFAULT_FIXTURES
     #: language of validation messages, where a spec offers it
     locale: str | None = None
+    #: an opt-in realism profile a spec declares (`x-mock.profiles`): its operations' quirks apply
+    profile: str | None = None
     #: required on the admin API (except health, docs and the console page) when set
     admin_token: str | None = None
     cors: bool = True

@@ -28,6 +28,8 @@ def edited(folder: Path, source: Path, old: str, new: str) -> Path:
     assert text.count(old) == 1, old
     copy = folder / source.name
     copy.write_text(text.replace(old, new))
+    for data in source.parent.glob(f"{source.stem}-*.json"):  # data files a fixtures file reads beside it
+        shutil.copy(data, folder)
     return copy
 
 

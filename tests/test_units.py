@@ -334,3 +334,25 @@ def test_dynamic_answers_compile_each_schema_once_and_merge_all_of_as_the_engine
         value = generator.generate(schema)
         assert {"id", "name"} <= set(value) and value["id"] >= 5
     assert compiled == [schema]
+
+
+def test_fixtures_may_be_tables_and_json_files_beside_them(tmp_path):
+    from mockserver.spec.fixtures import load_seed
+
+    (tmp_path / "api-data.json").write_text('{"places": {"columns": ["id", "name"], "rows": [["01", "Lima"]]}}')
+    seed = tmp_path / "api.yaml"
+    seed.write_text("places: {file: api-data.json}\nkinds: {columns: [id, label], rows: [[1, a], [2, b]]}\n")
+    assert load_seed(seed) == {
+        "places": [{"id": "01", "name": "Lima"}],
+        "kinds": [{"id": 1, "label": "a"}, {"id": 2, "label": "b"}],
+    }
+    seed.write_text("kinds: {columns: [id, label], rows: [[1]]}\n")
+    with pytest.raises(SpecError, match="a row must hold 2 values") as short:
+        load_seed(seed)
+    assert short.value.pointer == "/kinds/rows/0"
+    seed.write_text("missing: {file: api-data.json}\n")
+    with pytest.raises(SpecError, match="api-data.json has no missing"):
+        load_seed(seed)
+    seed.write_text("places: {file: ../elsewhere.json}\n")
+    with pytest.raises(SpecError, match="names a .json file beside it"):
+        load_seed(seed)

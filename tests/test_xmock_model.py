@@ -115,7 +115,7 @@ MALFORMED = [
         f"{CLIENT}/response/body/data",
         "${recrod}",
         f"{CLIENT}/response/body/data",
-        "${recrod} names 'recrod', which is not in the context here (body, counts, credential,",
+        "${recrod} names 'recrod', which is not in the context here (batch, body, counts, credential,",
     ),
     (
         "facturacion",
@@ -245,7 +245,7 @@ MALFORMED = [
         f"{CLIENTS}/rules/0/deny_if",
         {"activo": False},
         f"{CLIENTS}/rules/0",
-        "has unique, deny_if, but takes exactly one of unique, exists, deny_if, not_referenced_by",
+        "has unique, deny_if, but takes exactly one of unique, exists, deny_if, deny_when, not_referenced_by, empty",
     ),
     ("facturacion", f"{CLIENTS}/rules/0/respond", DELETE, f"{CLIENTS}/rules/0", "needs exactly one of respond, error"),
     (

@@ -57,6 +57,31 @@ def _coalesce(*values: Any) -> Any:
     return next((value for value in values if value not in (None, "")), None)
 
 
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _pad(value: Any, width: Any) -> str:
+    """A whole number as text, left-padded with zeros to `width` digits (a document number's "000042")."""
+    return str(int(number(value))).zfill(int(number(width)))
+
+
+def _concat(*values: Any) -> str:
+    return "".join(_text(value) for value in values)
+
+
+def _length(value: Any) -> int:
+    """Characters of text, elements of a list; 0 for anything else (null included)."""
+    if isinstance(value, (str, list, tuple, Mapping)):
+        return len(value)
+    return len(str(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+
+
+def _has(mapping: Any, key: Any) -> bool:
+    """Whether a mapping names the key at all, null value or not."""
+    return isinstance(mapping, Mapping) and key in mapping
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "sum": _sum,
     "count": _count,
@@ -65,6 +90,10 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "max": lambda *values: max(number(v) for v in values),
     "number": number,
     "coalesce": _coalesce,
+    "pad": _pad,
+    "concat": _concat,
+    "len": _length,
+    "has": _has,
 }
 
 

@@ -12,6 +12,9 @@ Rules, kept deliberately small:
 * `path.to.value|string` renders the value as a string.
 * `{$each: "${records}", item: <template>}` renders one item per element,
   with the element bound to `item`.
+* `{$only: <template>, keys: [...]}` renders the template's object with only
+  the keys listed: a name, or a placeholder whose object lends its keys
+  (`keys: ["${body}", id]`: the fields the request sent, and the id).
 
 Templates are compiled once, next to the response schema at the same place.
 Where a record lands on an object schema, the record is *projected* onto that
@@ -116,6 +119,8 @@ def compile_template(template: Any, schema: Mapping[str, Any] | None = None) -> 
                 return [item({**context, "item": element}) for element in source(context) or ()]
 
             return each
+        if "$only" in template:
+            return _only(compile_template(template["$only"], schema), template.get("keys") or [])
         properties = merged_properties(schema) if isinstance(schema, Mapping) else {}
         parts = [(key, compile_template(value, properties.get(key))) for key, value in template.items()]
         return lambda context: {key: render(context) for key, render in parts}
@@ -124,6 +129,22 @@ def compile_template(template: Any, schema: Mapping[str, Any] | None = None) -> 
         parts_list = [compile_template(value, items_schema) for value in template]
         return lambda context: [render(context) for render in parts_list]
     return lambda context: template
+
+
+def _only(render: Render, keys: list[Any]) -> Render:
+    key_renders = [compile_template(key) for key in keys]
+
+    def only(context: Context) -> Any:
+        rendered = render(context)
+        if not isinstance(rendered, Mapping):
+            return rendered
+        allowed: set[str] = set()
+        for key_render in key_renders:
+            named = key_render(context)
+            allowed |= set(named) if isinstance(named, Mapping) else {as_text(named)}
+        return {key: value for key, value in rendered.items() if key in allowed}
+
+    return only
 
 
 def _compile_string(text: str, schema: Mapping[str, Any] | None) -> Render:

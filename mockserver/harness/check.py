@@ -153,6 +153,12 @@ def check(paths: Iterable[Path], fixtures_dir: Path) -> list[SpecError]:
             problems += exc.at(file=path).problems
             continue
         problems += asyncio.run(_send_examples(spec, app))
+        for profile in spec.mock.profiles:  # each realism profile's patched operations must load and build too
+            try:
+                patched = load_spec(path, raw, profile=profile)
+                create_app(ServerConfig(fixtures_dir=fixtures_dir, reload=False, profile=profile), specs=[patched])
+            except SpecError as exc:
+                problems += [problem.at(file=path) for problem in exc.problems]
     return _placed(problems)
 
 

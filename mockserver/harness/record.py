@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,20 +115,27 @@ def write(model: ContractModel, recording: Recording, to: Path, base: Path | Non
         recording.records[resource] = {
             r["id"]: r for r in fixtures[resource] if r.get("id") in recording.records[resource]
         }
-    left_out += dangling(model, fixtures)
+    left_out += dangling(model, fixtures, recording.records)
     to.parent.mkdir(parents=True, exist_ok=True)
     header = f"# Recorded from traffic by `mockserver record` for {model.name}.\n"
     to.write_text(header + yaml.safe_dump(fixtures, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return left_out
 
 
-def dangling(model: ContractModel, fixtures: dict[str, list[dict[str, Any]]]) -> list[str]:
-    """The references (a resource's declared relations) that name a record the fixtures do not hold."""
+def dangling(
+    model: ContractModel, fixtures: dict[str, list[dict[str, Any]]], recorded: Mapping[str, Mapping[Any, Any]]
+) -> list[str]:
+    """The references (a resource's declared relations) of the recorded records that name a record the fixtures do not hold.
+
+    Only recorded records are looked at: what the base fixtures hold is theirs to answer for.
+    """
     found = []
     for resource, config in model.spec.mock.resources.items():
         for relation in config.relations.values():
             held = {record.get("id") for record in fixtures.get(relation.resource, [])}
             for record in fixtures.get(resource, []):
+                if record.get("id") not in recorded.get(resource, {}):
+                    continue
                 value = record.get(relation.key)
                 if value is not None and value not in held:
                     found.append(

@@ -57,6 +57,8 @@ def _fresh(schema: dict[str, Any]) -> Any:
     types: list[Any] = schema["type"] if isinstance(schema.get("type"), list) else [schema.get("type")]
     if "string" not in types:
         return 900_000_000 + number
+    if schema.get("format") == "email":  # a unique e-mail address must still be one
+        return f"fresh{number}@example.com"
     length = max(int(schema.get("minLength", 0)), min(int(schema.get("maxLength", 12)), 12))
     return str(number).rjust(length, "9")[-length:]
 
@@ -199,6 +201,8 @@ def build(spec: ApiSpec, only: Sequence[str] = ()) -> list[Scenario]:
             )
         if operation.mock.action != "create" or "{" in operation.path:
             continue
+        if any(declared.empty is not None for declared in operation.mock.rules):
+            continue  # a create that works only while its resource is empty (a first-run setup) cannot run on a seeded one
         scenarios.append(
             Scenario(spec.name, f"{label}: creates with the documented answer", True, _create_scenario(operation))
         )
@@ -212,7 +216,7 @@ def build(spec: ApiSpec, only: Sequence[str] = ()) -> list[Scenario]:
                         _unique_scenario(operation, declared),
                     )
                 )
-            if declared.exists is not None and declared.respond is not None:
+            if declared.exists is not None and declared.respond is not None and _first_on(operation, declared):
                 scenarios.append(
                     Scenario(
                         spec.name,
@@ -226,6 +230,13 @@ def build(spec: ApiSpec, only: Sequence[str] = ()) -> list[Scenario]:
                 Scenario(spec.name, f"{label}: {field} {rule}", True, _validation_scenario(operation, field, value))
             )
     return scenarios
+
+
+def _first_on(operation: Operation, rule: RuleDecl) -> bool:
+    """Whether no earlier `exists` rule checks the same field (an earlier one answers an unknown reference)."""
+    assert rule.exists is not None
+    earlier = operation.mock.rules[: operation.mock.rules.index(rule)]
+    return not any(other.exists is not None and other.exists.key == rule.exists.key for other in earlier)
 
 
 def _path(operation: Operation) -> str:

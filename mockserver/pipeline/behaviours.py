@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from mockserver.errors import FieldError, Invalid
+from mockserver.expressions.formulas import compile_formula
 from mockserver.expressions.templates import Render, compile_template
 from mockserver.pipeline import rules as business_rules
 from mockserver.pipeline.auth import Authenticator, Identity
@@ -152,9 +153,13 @@ class _Base:
         self.response = reply_template(mock.response, operation)
         self.rules = business_rules.compile_rules(mock.rules, operation)
         self.not_found = reply_template(mock.not_found, operation) if mock.not_found is not None else None
+        self.invalid_path = reply_template(mock.invalid_path, operation) if mock.invalid_path is not None else None
         self.counts = {name: (count.resource, _compile_mapping(count.where)) for name, count in mock.counts.items()}
+        self.distinct = {name: count.distinct for name, count in mock.counts.items() if count.distinct is not None}
         self.record_fields = list(merged_properties(operation.record_schema()))
         self.children = ChildLists(operation, self.config)
+        parent = mock.parent
+        self.parent = (parent.resource, compile_template(parent.id)) if parent is not None else None
         #: field tuples this behaviour looks records up by, for the store to index
         self.lookups: list[tuple[str, ...]] = business_rules.unique_keys(self.rules)
 
@@ -173,9 +178,22 @@ class _Base:
             return Reply(404, None)
         return template({**context, "id": record_id})
 
+    def load_parent(self, call: Call) -> None:
+        """Bind `parent` to the record the operation sits under (`x-mock.parent`); its 404 when it does not exist."""
+        if self.parent is None:
+            return
+        resource, id_template = self.parent
+        record_id = id_template(call.context)
+        parent = call.store.table(resource).row(record_id)
+        if parent is None:
+            raise self.missing(call.context, record_id, resource)
+        call.context["parent"] = parent
+
     def missing_from_path(self, context: Mapping[str, Any], record_id: Any) -> Reply:
-        """The 404 for a path parameter that cannot name any record."""
-        return self.missing(context, record_id)
+        """The answer to a path parameter that cannot name any record: `invalid_path`, else the (parent's) 404."""
+        if self.invalid_path is not None:
+            return self.invalid_path({**context, "id": record_id})
+        return self.missing(context, record_id, self.parent[0] if self.parent else None)
 
     def answer(self, call: Call, listed: Iterable[Record] = (), **values: Any) -> Reply:
         call.context.update(values)
@@ -186,7 +204,10 @@ class _Base:
     def count(self, call: Call, listed: Iterable[Record]) -> dict[str, int]:
         counts = {}
         for name, (resource, where) in self.counts.items():
-            if resource is None:  # counted over the records listed
+            distinct = self.distinct.get(name)
+            if distinct is not None:  # how many different values the records listed hold
+                counts[name] = len({sort_key(r.get(distinct)) for r in listed})
+            elif resource is None:  # counted over the records listed
                 criteria = _evaluate(where, call.context)
                 counts[name] = sum(1 for r in listed if all(r.get(k) == v for k, v in criteria.items()))
             else:
@@ -219,6 +240,7 @@ class _Targeted(_Base):
             self.lookups.append(tuple(self.match))
 
     def target(self, call: Call) -> Record:
+        self.load_parent(call)
         table = self.table(call)
         if self.id is not None:
             record_id = self.id(call.context)
@@ -240,17 +262,78 @@ class Create(_Base):
     def __init__(self, operation: Operation, env: Environment) -> None:
         super().__init__(operation, env)
         self.defaults = _compile_mapping(operation.mock.defaults)
+        #: a create that also signs its record in (a first-run setup): the scheme, and the credential's own fields
+        self.scheme = operation.mock.credential
+        self.issue = _compile_mapping(operation.mock.issue)
 
     def __call__(self, call: Call) -> Reply:
-        record = _draft(self.record_fields, self.config, call.fields)
-        for name, render in self.defaults.items():
-            if record.get(name) is None:
-                record[name] = render(call.context)
+        self.load_parent(call)
+        record = self.draft(call.context, call.fields)
         table = self.table(call)
         self.check_rules(call, record, own_id=None)
         _insert(table, record, call.context["now"])
         self.children.write(call, record["id"])
-        return self.answer(call, record=Row(table, record))
+        created = Row(table, record)
+        if self.scheme is None:
+            return self.answer(call, record=created)
+        credential = self.env.auth.issue(self.scheme, call.store, created)
+        if self.issue:
+            credential.table.update(credential["id"], _evaluate(self.issue, {**call.context, "credential": credential}))
+        return self.answer(call, record=created, credential=credential)
+
+    def draft(self, context: Mapping[str, Any], sent: Mapping[str, Any]) -> Record:
+        """The record to create: the operation's defaults fill what was not sent, before the resource's defaults."""
+        record = _draft(self.record_fields, self.config, sent)
+        for name, render in self.defaults.items():
+            if sent.get(name) is None:
+                value = render(context)
+                if value is not None:
+                    record[name] = value
+        return record
+
+
+class CreateEach(Create):
+    """A create of every element of a body list (`x-mock.each`): the elements its rules refuse are reported, not fatal.
+
+    The response context gets `batch`: `created` (the records), `failed`
+    (`{index, error}` with the `failure` text), and their counts.
+    """
+
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        super().__init__(operation, env)
+        each = operation.mock.each
+        assert each is not None  # the schema pairs `each` with this action
+        self.source = parse_pointer(each.source)
+        self.failure = compile_template(each.failure)
+
+    def __call__(self, call: Call) -> Reply:
+        self.load_parent(call)
+        table = self.table(call)
+        items = value_at(call.context.get("body"), self.source)
+        items = items if isinstance(items, list) else []
+        created: list[Row] = []
+        failed: list[dict[str, Any]] = []
+        for index, item in enumerate(items):
+            sent = item if isinstance(item, dict) else {}
+            context = {**call.context, "body": sent}  # each element is created as if it were the body
+            record = self.draft(context, sent)
+            try:
+                refused = bool(business_rules.check(self.rules, call.store, table, record, None, context))
+            except Reply:  # a rule that answers at once refuses just this element
+                refused = True
+            if refused:
+                failed.append({"index": index, "error": self.failure({**context, "item": record})})
+                continue
+            _insert(table, record, call.context["now"])
+            created.append(Row(table, record))
+        batch = {
+            "created": created,
+            "failed": failed,
+            "created_count": len(created),
+            "failed_count": len(failed),
+            "total": len(items),
+        }
+        return self.answer(call, batch=batch)
 
 
 class ListRecords(_Base):
@@ -263,17 +346,10 @@ class ListRecords(_Base):
         self.filters = mock.filters
         self.order = list(mock.order)
         self.paging = mock.paging
-        parent = mock.parent
-        self.parent = (parent.resource, compile_template(parent.id)) if parent is not None else None
+        self.limit = mock.limit
 
     def __call__(self, call: Call) -> Reply:
-        if self.parent is not None:
-            resource, id_template = self.parent
-            record_id = id_template(call.context)
-            parent = call.store.table(resource).row(record_id)
-            if parent is None:
-                raise self.missing(call.context, record_id, resource)
-            call.context["parent"] = parent
+        self.load_parent(call)
         table = self.table(call)
         query = call.context.get("query", {})
         criteria = _evaluate(self.where, call.context)
@@ -290,7 +366,7 @@ class ListRecords(_Base):
         total = len(rows)
         number, size = self._page(query)
         if size is None:
-            chosen = list(rows)
+            chosen = list(itertools.islice(iter(rows), self.limit))
         else:
             start = (number - 1) * size
             chosen = list(itertools.islice(iter(rows), start, start + size)) if start < total else []
@@ -304,9 +380,6 @@ class ListRecords(_Base):
             "next_url": self._url(call, number + 1) if number < last else None,
         }
         return self.answer(call, listed=rows, records=[Row(table, record) for record in chosen])
-
-    def missing_from_path(self, context: Mapping[str, Any], record_id: Any) -> Reply:
-        return self.missing(context, record_id, self.parent[0] if self.parent else None)
 
     def _select(
         self, table: Table, criteria: dict[str, Any], searches: list[tuple[str, tuple[str, ...]]]
@@ -343,11 +416,16 @@ class Update(_Targeted):
     def __init__(self, operation: Operation, env: Environment) -> None:
         super().__init__(operation, env)
         self.set = _compile_mapping(operation.mock.set)
+        self.compute = {
+            name: compile_formula(text, f"{operation.pointer}/compute/{name}")
+            for name, text in operation.mock.compute.items()
+        }
 
     def __call__(self, call: Call) -> Reply:
         record = self.target(call)
         changes = {k: v for k, v in call.fields.items() if k in self.record_fields}
         changes.update(_evaluate(self.set, call.context))
+        changes.update({name: formula(record) for name, formula in self.compute.items()})
         self.check_rules(call, {**record, **changes}, own_id=record["id"])
         self.change(call, record, changes)
         self.children.write(call, record["id"])
@@ -382,6 +460,7 @@ class Login(_Base):
         self.failure = reply_template(mock.failure, operation)
         self.set = _compile_mapping(mock.set)
         self.scheme = mock.credential
+        self.issue = _compile_mapping(mock.issue)
 
     def __call__(self, call: Call) -> Reply:
         table = self.table(call)
@@ -394,6 +473,8 @@ class Login(_Base):
             table.update(record["id"], _evaluate(self.set, call.context))
         account = Row(table, record)
         credential = self.env.auth.issue(self.scheme, call.store, account)
+        if self.issue:
+            credential.table.update(credential["id"], _evaluate(self.issue, {**call.context, "credential": credential}))
         return self.answer(call, record=account, credential=credential)
 
 
@@ -416,6 +497,8 @@ BEHAVIOURS: dict[str, type[_Base]] = {
 
 def build(operation: Operation, env: Environment) -> _Base:
     """The behaviour of an operation's action (the schema's `operation.action` lists the same names)."""
+    if operation.mock.each is not None:
+        return CreateEach(operation, env)
     return BEHAVIOURS[operation.mock.action](operation, env)
 
 

@@ -6,6 +6,12 @@
   An absent or null field passes (whether it is required is the schema's
   business), as does a value listed in `allow` (e.g. 0 for "the owner").
 * `deny_if: {field: value}`: the record must not match (an inactive account).
+* `deny_when: formula`: the formula must not hold over the record,
+  `sent` (the fields the request named) and `principal` (the caller):
+  `len(numero_documento) > 15`, `has(sent, 'company_id')`,
+  `principal.role_name != 'super_admin'`.
+* `empty: {resource, where?}`: the resource holds no record (matching
+  `where`), e.g. a first-run setup that works only once.
 * `not_referenced_by: [{resource, key}, ...]`: no record of those resources
   points at this one (a delete that must not orphan transactions).
 
@@ -22,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.errors import FieldError
+from mockserver.expressions.formulas import Formula, compile_formula
 from mockserver.expressions.templates import Context
 from mockserver.pipeline.responses import ReplyTemplate, reply_template
 from mockserver.spec.model import RuleDecl
@@ -34,9 +41,16 @@ class Rule:
     declared: RuleDecl
     respond: ReplyTemplate | None
     error: FieldError | None
+    formula: Formula | None = None
 
-    def holds(self, store: Store, table: Table, candidate: Mapping[str, Any], own_id: Any) -> bool:
+    def holds(self, store: Store, table: Table, candidate: Mapping[str, Any], own_id: Any, context: Context) -> bool:
         rule = self.declared
+        if self.formula is not None:
+            body = context.get("body")
+            sent = body if isinstance(body, Mapping) else {}
+            return not self.formula({**candidate, "sent": sent, "principal": context.get("principal")})
+        if rule.empty is not None:
+            return not any(True for _ in store.table(rule.empty.resource).find(rule.empty.where))
         if rule.kind == "unique":
             found = table.find({name: candidate.get(name) for name in rule.unique})
             return all(record.get("id") == own_id for record in found)
@@ -55,12 +69,15 @@ class Rule:
 def compile_rules(declared: Iterable[RuleDecl], operation: Operation) -> list[Rule]:
     """Each declared rule has one kind and either `respond` or `error` (the schema's `rule`)."""
     rules = []
-    for rule in declared:
+    for index, rule in enumerate(declared):
+        formula = None
+        if rule.deny_when is not None:
+            formula = compile_formula(rule.deny_when, f"{operation.pointer}/rules/{index}/deny_when")
         respond = reply_template(rule.respond, operation) if rule.respond is not None else None
         error = None
         if rule.error is not None:
             error = FieldError(rule.error.field, rule.error.rule or rule.kind, {}, rule.error.message)
-        rules.append(Rule(rule, respond, error))
+        rules.append(Rule(rule, respond, error, formula))
     return rules
 
 
@@ -84,7 +101,7 @@ def check(
     """Field errors of the failing `error` rules; raises the first failing `respond` rule's reply."""
     errors: list[FieldError] = []
     for rule in rules:
-        if rule.holds(store, table, candidate, own_id):
+        if rule.holds(store, table, candidate, own_id, context):
             continue
         if rule.error is not None:
             errors.append(rule.error)

@@ -85,7 +85,7 @@ def _json_type(value: Any) -> str:
 
 
 def _all_types(schema: Mapping[str, Any]) -> set[str]:
-    """The JSON types a schema allows, its `anyOf`/`oneOf` branches included.
+    """The JSON types a schema allows, its `anyOf`/`oneOf` alternatives included.
 
     A schema that lists its values (`enum: [2, 3]`) without a `type` allows the types of those values.
     """
@@ -239,6 +239,8 @@ class RequestValidator:
         # (name, how its text is read, quick check, full validator, required)
         self.query_params: list[tuple[str, Coercer, Callable[[Any], bool], Draft202012Validator, bool]] = []
         self.header_params: list[tuple[str, bool]] = []
+        #: a query parameter's own wording (`x-messages` on its schema)
+        self.query_messages: dict[str, Mapping[str, Any]] = {}
         for param in operation.parameters:
             schema = param.get("schema", {})
             required = bool(param.get("required"))
@@ -250,6 +252,8 @@ class RequestValidator:
             elif param["in"] == "query":
                 full = Draft202012Validator(schema, format_checker=FORMATS)
                 self.query_params.append((param["name"], read, _quick_check(schema), full, required))
+                if "x-messages" in schema:
+                    self.query_messages[param["name"]] = schema["x-messages"]
             elif param["in"] == "header":
                 self.header_params.append((param["name"], required))
         self.body_schema = operation.body_schema()
@@ -280,7 +284,7 @@ class RequestValidator:
         for name, read, quick, validator, required in self.query_params:
             if name not in params:
                 if required:
-                    errors.append(FieldError(name, "required"))
+                    errors.append(FieldError(name, "required", {}, self.query_messages.get(name)))
                 continue
             value = read(params[name])
             failures = [] if quick(value) else list(validator.iter_errors(value))
@@ -331,7 +335,8 @@ class RequestValidator:
                     else full
                 )
                 label = ".".join(str(p) for p in shown)
-                error = FieldError(label or "body", rule, params, self.fields.overrides.get(key))
+                wording = self.fields.overrides.get(key) if name_prefix is None else self.query_messages.get(key)
+                error = FieldError(label or "body", rule, params, wording)
                 rank = (
                     self.fields.order.get(key, len(self.fields.order)),
                     _RULE_ORDER.get(rule.split(".")[0], 99),

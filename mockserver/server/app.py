@@ -105,11 +105,15 @@ class MockServer:
                 raise clash
             apis.append(api)
         self.apis = self._sorted(apis)
+        profile = config.profile
+        if profile is not None and not any(profile in api.spec.mock.profiles for api in apis):
+            offered = sorted({name for api in apis for name in api.spec.mock.profiles})
+            raise ValueError(f"no spec declares the profile {profile!r} (declared: {', '.join(offered) or 'none'})")
 
     def _build(self, spec_path: Path, spec: ApiSpec | None = None) -> MockApi:
         try:
             return MockApi(
-                spec or load_spec(spec_path),
+                spec or load_spec(spec_path, profile=self.config.profile),
                 Path(self.config.fixtures_dir),
                 self.config,
                 self.controls,

@@ -100,13 +100,24 @@ def _operation(spec: ApiSpec, operation: Operation) -> Problems:
         yield from _reply(operation, mock.failure, f"{at}/failure", context.OPERATION)
     if mock.not_found is not None:
         yield from _reply(operation, mock.not_found, f"{at}/not_found", context.NOT_FOUND)
+    if mock.invalid_path is not None:
+        yield from _reply(operation, mock.invalid_path, f"{at}/invalid_path", context.NOT_FOUND)
     for name, reply in mock.errors.items():
         yield from _reply(operation, reply, at + pointer("errors", name), context.ERROR, documented=False)
     yield from _rules(spec, operation, mock.rules, _record_fields(spec, operation), f"{at}/rules")
+    for index, quirk in enumerate(mock.quirks):
+        if quirk.profile not in api.profiles:
+            declared = ", ".join(api.profiles) or "none"
+            yield f"{at}/quirks/{index}/profile", f"{quirk.profile!r} is not a profile of x-mock.profiles ({declared})"
     if mock.id is not None:
         yield from _template(mock.id, context.OPERATION, f"{at}/id")
-    for group in ("match", "defaults", "set", "soft", "where", "identity", "secret"):
+    for group in ("match", "defaults", "set", "soft", "where", "identity", "secret", "issue"):
         yield from _fields(getattr(mock, group), context.OPERATION, f"{at}/{group}")
+    if mock.each is not None:
+        listed = operation.body_schema_at(parse_pointer(mock.each.source))
+        if listed.get("type") != "array" and "items" not in listed:
+            yield f"{at}/each/from", f"{mock.each.source} is not a list in the request body's schema"
+        yield from _template(mock.each.failure, context.OPERATION | {context.EACH_ITEM}, f"{at}/each/failure")
     if mock.parent is not None:
         yield from _resource(api, mock.parent.resource, f"{at}/parent/resource")
         yield from _template(mock.parent.id, context.OPERATION, f"{at}/parent/id")
@@ -133,7 +144,7 @@ def _record_fields(spec: ApiSpec, operation: Operation) -> set[str] | None:
         return None
     declared = spec.mock.resources.get(mock.resource or "")
     added = set(declared.defaults) if declared is not None else set()
-    return sent | added | set(mock.defaults) | set(mock.set)
+    return sent | added | set(mock.defaults) | set(mock.set) | set(mock.compute)
 
 
 def _children(spec: ApiSpec, operation: Operation, at: str) -> Problems:
@@ -183,6 +194,8 @@ def _rules(
         if rule.exists is not None:
             yield from _resource(api, rule.exists.resource, f"{where}/exists/resource")
             named.append((f"{where}/exists/key", rule.exists.key))
+        if rule.empty is not None:
+            yield from _resource(api, rule.empty.resource, f"{where}/empty/resource")
         for i, relation in enumerate(rule.not_referenced_by):
             yield from _resource(api, relation.resource, f"{where}/not_referenced_by/{i}/resource")
         if fields is not None:  # where the record's fields are known (a body schema with properties)

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 #: JSON with `${...}` placeholders, compiled by `mockserver.expressions.templates`
 Template = Any
-RuleKind = Literal["unique", "exists", "deny_if", "not_referenced_by"]
-RULE_KINDS: tuple[RuleKind, ...] = ("unique", "exists", "deny_if", "not_referenced_by")
+RuleKind = Literal["unique", "exists", "deny_if", "deny_when", "not_referenced_by", "empty"]
+RULE_KINDS: tuple[RuleKind, ...] = ("unique", "exists", "deny_if", "deny_when", "not_referenced_by", "empty")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,10 @@ class RuleDecl:
     unique: tuple[str, ...] = ()
     exists: ExistsDecl | None = None
     deny_if: Mapping[str, Any] = field(default_factory=dict)
+    deny_when: str | None = None
     not_referenced_by: tuple[Relation, ...] = ()
+    #: `empty`: the resource that must hold no record (matching `where`)
+    empty: ExistsDecl | None = None
     respond: ReplyDecl | None = None
     error: FieldErrorDecl | None = None
 
@@ -103,6 +106,26 @@ class CountDecl:
 
     resource: str | None
     where: Mapping[str, Template]
+    #: count the distinct values of this field among the records listed instead
+    distinct: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EachDecl:
+    """A create of every element of a body list (`x-mock.each`): where the list is, and a failed element's text."""
+
+    source: str
+    failure: Template
+
+
+@dataclass(frozen=True, slots=True)
+class QuirkDecl:
+    """What an operation does instead under a realism profile: a merge patch of the operation, and its source."""
+
+    profile: str
+    source: str
+    patch: Mapping[str, Any]
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,21 +141,27 @@ class OperationMock:
     defaults: Mapping[str, Template] = field(default_factory=dict)
     set: Mapping[str, Template] = field(default_factory=dict)
     soft: Mapping[str, Template] = field(default_factory=dict)
+    compute: Mapping[str, str] = field(default_factory=dict)
+    each: EachDecl | None = None
     rules: tuple[RuleDecl, ...] = ()
+    quirks: tuple[QuirkDecl, ...] = ()
     children: Mapping[str, ChildListDecl] = field(default_factory=dict)
     where: Mapping[str, Template] = field(default_factory=dict)
     filters: Mapping[str, FilterDecl] = field(default_factory=dict)
     order: tuple[str, ...] = ("id",)
     paging: PagingDecl | None = None
+    limit: int | None = None
     parent: ParentDecl | None = None
     counts: Mapping[str, CountDecl] = field(default_factory=dict)
     not_found: ReplyDecl | None = None
+    invalid_path: ReplyDecl | None = None
     errors: Mapping[str, ReplyDecl] = field(default_factory=dict)
     # login
     identity: Mapping[str, Template] = field(default_factory=dict)
     secret: Mapping[str, Template] = field(default_factory=dict)
     failure: ReplyDecl | None = None
     credential: str | None = None
+    issue: Mapping[str, Template] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +272,8 @@ class ApiMock:
     errors: Mapping[str, ReplyDecl] = field(default_factory=dict)
     resources: Mapping[str, ResourceMock] = field(default_factory=dict)
     drift: DriftDecl = field(default_factory=DriftDecl)
+    #: realism profile name -> what it reproduces
+    profiles: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +318,10 @@ def parse_rule(data: Mapping[str, Any]) -> RuleDecl:
         if exists is not None
         else None,
         deny_if=dict(data.get("deny_if") or {}),
+        deny_when=data.get("deny_when"),
+        empty=ExistsDecl(data["empty"]["resource"], "", dict(data["empty"].get("where") or {}))
+        if data.get("empty") is not None
+        else None,
         not_referenced_by=tuple(parse_relation(r) for r in data.get("not_referenced_by") or ()),
         respond=_optional_reply(data.get("respond")),
         error=FieldErrorDecl(error["field"], error.get("rule"), error.get("message")) if error is not None else None,
@@ -306,12 +341,15 @@ def _child_list(data: str | Mapping[str, Any]) -> ChildListDecl:
 def _count(data: Mapping[str, Any]) -> CountDecl:
     if "resource" in data:
         return CountDecl(resource=data["resource"], where=dict(data.get("where") or {}))
+    if "$distinct" in data:
+        return CountDecl(resource=None, where={}, distinct=data["$distinct"])
     return CountDecl(resource=None, where=dict(data))
 
 
 def parse_operation(data: Mapping[str, Any]) -> OperationMock:
     paging = data.get("paging")
     parent = data.get("parent")
+    each = data.get("each")
     return OperationMock(
         action=data["action"],
         response=parse_reply(data["response"], default_status=200),
@@ -322,7 +360,13 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
         defaults=dict(data.get("defaults") or {}),
         set=dict(data.get("set") or {}),
         soft=dict(data.get("soft") or {}),
+        compute=dict(data.get("compute") or {}),
+        each=EachDecl(each["from"], each["failure"]) if each is not None else None,
         rules=parse_rules(data.get("rules")),
+        quirks=tuple(
+            QuirkDecl(q["profile"], q["source"], dict(q["patch"]), q.get("description", ""))
+            for q in data.get("quirks") or ()
+        ),
         children={name: _child_list(value) for name, value in (data.get("children") or {}).items()},
         where=dict(data.get("where") or {}),
         filters={
@@ -333,14 +377,17 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
         paging=PagingDecl(paging.get("page", "page"), int(paging.get("size", 20)), paging.get("size_param"))
         if paging is not None
         else None,
+        limit=data.get("limit"),
         parent=ParentDecl(parent["resource"], parent["id"]) if parent is not None else None,
         counts={name: _count(value) for name, value in (data.get("counts") or {}).items()},
         not_found=_optional_reply(data.get("not_found")),
+        invalid_path=_optional_reply(data.get("invalid_path")),
         errors={name: parse_reply(value) for name, value in (data.get("errors") or {}).items()},
         identity=dict(data.get("identity") or {}),
         secret=dict(data.get("secret") or {}),
         failure=_optional_reply(data.get("failure")),
         credential=data.get("credential"),
+        issue=dict(data.get("issue") or {}),
     )
 
 
@@ -414,6 +461,7 @@ def parse_api(data: Mapping[str, Any], default_name: str) -> ApiMock:
         drift=DriftDecl(
             tuple((data.get("drift") or {}).get("volatile") or ()), (data.get("drift") or {}).get("reason", "")
         ),
+        profiles={name: value["description"] for name, value in (data.get("profiles") or {}).items()},
     )
 
 

@@ -28,6 +28,7 @@ from mockserver.spec.model import (
     parse_scheme,
 )
 from mockserver.spec.pointers import parse_pointer, pointer
+from mockserver.spec.profiles import apply_profile
 from mockserver.spec.schemas import merged_properties
 from mockserver.spec.shape import shape_problems
 
@@ -73,7 +74,10 @@ class Operation:
         return parse_pointer(self.mock.body)
 
     def record_schema(self) -> dict[str, Any]:
-        """The schema of the record part of the request body."""
+        """The schema of the record part of the request body (an element of the list, for a create of `each`)."""
+        if self.mock.each is not None:
+            items: dict[str, Any] = self.body_schema_at(parse_pointer(self.mock.each.source)).get("items") or {}
+            return items
         return self.body_schema_at(self.record_pointer)
 
     def body_schema_at(self, pointer: list[str]) -> dict[str, Any]:
@@ -164,15 +168,20 @@ def resolve_refs(document: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
-def load_spec(path: Path, raw: Any = None) -> ApiSpec:
-    """The spec at `path`; `raw` is its document when the caller has already read it."""
+def load_spec(path: Path, raw: Any = None, profile: str | None = None) -> ApiSpec:
+    """The spec at `path`; `raw` is its document when the caller has already read it.
+
+    Under a realism `profile`, each operation's quirks of that profile are
+    applied first (`mockserver.spec.profiles`), and the result is checked as a whole.
+    """
     raw = load_yaml(path) if raw is None else raw
     if not isinstance(raw, dict) or not isinstance(raw.get("paths"), dict):
         raise SpecError("not an OpenAPI document (no 'paths')", file=path)
     if not isinstance(raw.get("components", {}), dict):  # before references into it are followed
         raise SpecError(f"expected an object, got {_kind(raw['components'])}", file=path, pointer="/components")
     try:
-        resolved = resolve_refs(raw)
+        # quirks patch the document as written, so a patch may name components by $ref
+        resolved = resolve_refs(apply_profile(raw, profile))
     except SpecError as exc:
         raise exc.at(file=path) from None
     _refuse(path, _structure_problems(resolved))

@@ -11,7 +11,9 @@ commit, or undone when another process wrote first.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,8 +40,18 @@ def check_tables(tables: Any) -> None:
         raise StateError("each resource must hold a list of records")
 
 
+@functools.lru_cache(maxsize=65536)
+def _without_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
 def sort_key(value: Any) -> tuple[Any, ...]:
-    """An order for values of any types: by kind (numbers, then text, ...), null last; text ignores case.
+    """An order for values of any types: by kind (numbers, then text, ...), null last.
+
+    Text is compared as a Unicode collation such as MySQL's utf8mb4_unicode_ci
+    does first, ignoring case and accents ("Áncash" right after "Amazonas"),
+    then by case and by the text itself, so equal-looking values keep one order.
 
     Records are sorted by it wherever their values may be of mixed types
     (ids read from fixtures, a list's `order` fields), which plain
@@ -52,7 +64,7 @@ def sort_key(value: Any) -> tuple[Any, ...]:
     if isinstance(value, (int, float)):
         return (1, value)
     if isinstance(value, str):
-        return (2, value.casefold(), value)
+        return (2, _without_accents(value.casefold()), value.casefold(), value)
     return (3, type(value).__name__, repr(value))
 
 

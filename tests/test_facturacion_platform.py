@@ -1,0 +1,436 @@
+"""Facturación platform routes, in-process: branches and correlatives (facturacion-documents.md 6, 7),
+ubigeos (4, 13.5), login's token, the raw user, PDF formats (8.1) and the first-run flow.
+
+One module, so one in-process app serves them all (building one costs seconds).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+from seed import ADMIN
+
+_codes = itertools.count(100)
+
+
+def new_branch(**overrides):
+    return {
+        "company_id": 1,
+        "codigo": f"{next(_codes):04d}",
+        "nombre": "Sucursal Miraflores",
+        "direccion": "Av. Larco 345",
+        "ubigeo": "150122",
+        "distrito": "Miraflores",
+        "provincia": "Lima",
+        "departamento": "Lima",
+        **overrides,
+    }
+
+
+def test_seeded_branches_are_the_upstream_examples(mock):
+    listed = mock.get("/api/v1/branches", headers=ADMIN).json()
+    by_id = {b["id"]: b for b in listed["data"]}
+    assert by_id[1]["company_id"] == 1 and by_id[2]["company_id"] == 2
+    assert set(by_id[1]["company"]) == {"id", "ruc", "razon_social"}
+    assert listed["meta"]["total"] == len(listed["data"])
+    assert listed["meta"]["companies_count"] == len({b["company_id"] for b in listed["data"]})
+    only_second = mock.get("/api/v1/branches", headers=ADMIN, params={"company_id": 2}).json()
+    assert {b["company_id"] for b in only_second["data"]} == {2}
+
+
+def test_branch_create_show_update_deactivate_activate(mock):
+    created = mock.post("/api/v1/branches", headers=ADMIN, json=new_branch())
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["message"] == "Sucursal creada exitosamente"
+    branch = body["data"]
+    assert branch["activo"] is True and branch["company"]["id"] == 1
+    path = f"/api/v1/branches/{branch['id']}"
+
+    shown = mock.get(path, headers=ADMIN).json()["data"]
+    assert set(shown["company"]) == {"id", "ruc", "razon_social", "nombre_comercial"}
+
+    patched = mock.patch(path, headers=ADMIN, json={"telefono": "01-999"})
+    assert patched.status_code == 200 and patched.json()["message"] == "Sucursal actualizada exitosamente"
+    assert patched.json()["data"]["telefono"] == "01-999" and patched.json()["data"]["nombre"] == branch["nombre"]
+
+    deleted = mock.delete(path, headers=ADMIN)
+    assert deleted.json() == {"success": True, "message": "Sucursal desactivada exitosamente"}
+    assert mock.get(path, headers=ADMIN).json()["data"]["activo"] is False
+    activated = mock.post(f"{path}/activate", headers=ADMIN)
+    assert activated.status_code == 200 and activated.json()["data"]["activo"] is True
+    assert activated.json()["message"] == "Sucursal activada exitosamente"
+
+
+def test_branch_refusals(mock):
+    empty = mock.post("/api/v1/branches", headers=ADMIN, json={})
+    assert empty.status_code == 422
+    errors = empty.json()["errors"]
+    assert errors["company_id"] == ["La empresa es requerida."]
+    assert errors["codigo"] == ["El código de la sucursal es requerido."]
+    assert empty.json()["message"].startswith("La empresa es requerida. (and ")
+
+    duplicate = mock.post("/api/v1/branches", headers=ADMIN, json=new_branch(codigo="0001"))
+    assert duplicate.status_code == 422
+    assert duplicate.json()["errors"] == {"codigo": ["El código de sucursal ya existe para esta empresa."]}
+    short = mock.post("/api/v1/branches", headers=ADMIN, json=new_branch(ubigeo="15"))
+    assert short.json()["errors"] == {"ubigeo": ["El ubigeo debe tener exactamente 6 caracteres."]}
+
+    unknown = mock.post("/api/v1/branches", headers=ADMIN, json=new_branch(company_id=999))
+    assert unknown.status_code == 422 and unknown.json()["errors"]["company_id"] == [
+        "La empresa seleccionada no existe."
+    ]
+
+    inactive = mock.post("/api/v1/branches", headers=ADMIN, json=new_branch(company_id=3))
+    assert inactive.status_code == 404
+    assert inactive.json() == {"success": False, "message": "La empresa especificada no existe o está inactiva"}
+
+    missing = mock.get("/api/v1/branches/999", headers=ADMIN)
+    assert missing.status_code == 404
+    assert missing.json() == {"message": "No query results for model [App\\Models\\Branch] 999"}
+    assert mock.post("/api/v1/branches", json=new_branch()).status_code == 401
+
+
+def test_company_branches(mock):
+    listed = mock.get("/api/v1/companies/2/branches", headers=ADMIN).json()
+    assert listed["meta"]["company_id"] == 2 and listed["meta"]["company_name"] == "COMERCIAL DEL SUR E.I.R.L."
+    assert listed["meta"]["total_branches"] == len(listed["data"]) >= 1
+    assert listed["meta"]["active_branches"] == sum(b["activo"] for b in listed["data"])
+    assert "codigo" not in listed["data"][0] and "ubigeo" not in listed["data"][0]
+    assert mock.get("/api/v1/companies/3/branches", headers=ADMIN).status_code == 200, "inactive companies too"
+    assert mock.get("/api/v1/companies/999/branches", headers=ADMIN).status_code == 404
+
+
+def new_branch_id(mock) -> int:
+    created = mock.post("/api/v1/branches", headers=ADMIN, json=new_branch())
+    return int(created.json()["data"]["id"])
+
+
+def test_correlatives_create_list_increment_update_delete(mock):
+    branch = new_branch_id(mock)
+    base = f"/api/v1/branches/{branch}/correlatives"
+    created = mock.post(base, headers=ADMIN, json={"tipo_documento": "01", "serie": "F002", "correlativo_inicial": 41})
+    assert created.status_code == 201
+    assert created.json()["data"] == {
+        "id": created.json()["data"]["id"],
+        "branch_id": branch,
+        "tipo_documento": "01",
+        "tipo_documento_nombre": "Factura",
+        "serie": "F002",
+        "correlativo_actual": 41,
+        "numero_completo": "F002-000041",
+        "proximo_numero": "F002-000042",
+    }
+    correlative = created.json()["data"]["id"]
+    again = mock.post(base, headers=ADMIN, json={"tipo_documento": "01", "serie": "F002"})
+    assert again.status_code == 400
+    assert (
+        again.json()["message"] == "Ya existe un correlativo para esta sucursal con el mismo tipo de documento y serie"
+    )
+    zero = mock.post(base, headers=ADMIN, json={"tipo_documento": "03", "serie": "B002"}).json()["data"]
+    assert zero["correlativo_actual"] == 0 and zero["numero_completo"] == "B002-000000"
+
+    listed = mock.get(base, headers=ADMIN).json()
+    assert [c["serie"] for c in listed["data"]["correlatives"]] == ["F002", "B002"]
+    assert listed["data"]["branch"]["id"] == branch and listed["meta"]["total"] == 2
+    assert listed["meta"]["tipos_disponibles"]["RA"] == "Resumen Diario"
+
+    used = mock.post(f"{base}/{correlative}/increment", headers=ADMIN).json()
+    assert used["data"] == {
+        "id": correlative,
+        "serie": "F002",
+        "correlativo_anterior": 41,
+        "correlativo_actual": 42,
+        "numero_usado": "F002-000042",
+        "proximo_numero": "F002-000043",
+    }
+
+    rewound = mock.put(
+        f"{base}/{correlative}", headers=ADMIN, json={"tipo_documento": "01", "serie": "F002", "correlativo_actual": 5}
+    )
+    assert rewound.status_code == 200 and rewound.json()["data"]["proximo_numero"] == "F002-000006"
+    clash = mock.put(
+        f"{base}/{correlative}", headers=ADMIN, json={"tipo_documento": "03", "serie": "B002", "correlativo_actual": 1}
+    )
+    assert clash.status_code == 400
+    assert clash.json()["message"].startswith("Ya existe otro correlativo")
+
+    foreign = mock.post(f"/api/v1/branches/1/correlatives/{correlative}/increment", headers=ADMIN)
+    assert foreign.status_code == 404
+    assert foreign.json() == {"success": False, "message": "El correlativo no pertenece a esta sucursal"}
+    deleted = mock.delete(f"{base}/{correlative}", headers=ADMIN)
+    assert deleted.json() == {"success": True, "message": "Correlativo eliminado exitosamente"}
+    assert mock.delete(f"{base}/{correlative}", headers=ADMIN).status_code == 404
+    no_branch = mock.get("/api/v1/branches/999/correlatives", headers=ADMIN)
+    assert no_branch.status_code == 404 and "Branch] 999" in no_branch.json()["message"]
+
+
+def test_correlative_validation(mock):
+    bad = mock.post("/api/v1/branches/1/correlatives", headers=ADMIN, json={"tipo_documento": "99", "serie": "f001"})
+    assert bad.status_code == 422
+    assert bad.json()["success"] is False and bad.json()["message"] == "Errores de validación"
+    assert set(bad.json()["errors"]) == {"tipo_documento", "serie"}
+
+
+def test_correlatives_batch_reports_existing_series(mock):
+    branch = new_branch_id(mock)
+    base = f"/api/v1/branches/{branch}/correlatives"
+    mock.post(base, headers=ADMIN, json={"tipo_documento": "01", "serie": "F001"})
+    batch = {
+        "correlativos": [
+            {"tipo_documento": "01", "serie": "F001"},
+            {"tipo_documento": "03", "serie": "B001", "correlativo_inicial": 10},
+            {"tipo_documento": "03", "serie": "B001"},
+        ]
+    }
+    answer = mock.post(f"{base}/batch", headers=ADMIN, json=batch)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["message"] == "1 correlativos creados exitosamente"
+    assert [c["numero_completo"] for c in body["data"]["created"]] == ["B001-000010"]
+    assert body["data"]["errors"] == [
+        {"index": 0, "error": "Ya existe correlativo para tipo 01 serie F001"},
+        {"index": 2, "error": "Ya existe correlativo para tipo 03 serie B001"},
+    ]
+    assert body["meta"] == {"created_count": 1, "error_count": 2, "total_requested": 3}
+    assert mock.post(f"{base}/batch", headers=ADMIN, json={"correlativos": []}).status_code == 422
+
+
+def test_document_types_as_the_upstream_answers_them(mock):
+    data = mock.get("/api/v1/correlatives/document-types", headers=ADMIN).json()["data"]
+    assert [d["codigo"] for d in data] == ["01", "03", "07", "08", "09", 20, "RC", "RA"]
+    assert data[0] == {"codigo": "01", "nombre": "Factura"}
+
+
+def data(mock, path, **params):
+    answer = mock.get(f"/api/v1/ubigeos/{path}", headers=ADMIN, params=params)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["success"] is True
+    return answer.json()["data"]
+
+
+def test_the_whole_data_set_is_served(mock):
+    regions = data(mock, "regiones")
+    assert len(regions) == 25 and len(data(mock, "provincias")) == 195 and len(data(mock, "distritos")) == 1874
+    # ordered by name as MySQL's unicode collation orders it: Áncash right after Amazonas
+    assert [r["nombre"] for r in regions[:3]] == ["Amazonas", "Áncash", "Apurímac"]
+    assert {"id": "150000", "nombre": "Lima"} in regions
+
+
+def test_provinces_of_a_region_embed_it(mock):
+    lima = data(mock, "provincias", region_id="150000")
+    assert len(lima) == 10 and {p["region_id"] for p in lima} == {"150000"}
+    assert lima[0]["region"] == {"id": "150000", "nombre": "Lima"}
+    names = [p["nombre"] for p in lima]
+    assert names[:4] == ["Barranca", "Cajatambo", "Cañete", "Canta"], "ñ sorts as n, as MySQL's collation does"
+
+
+def test_districts_filter_and_search(mock):
+    found = data(mock, "distritos", provincia_id="150100", search="mira")
+    assert [(d["id"], d["nombre"]) for d in found] == [("150122", "Miraflores"), ("150133", "San Juan de Miraflores")]
+    assert found[0]["info_busqueda"] == "Miraflores / Lima  / Lima", "the double space is the upstream's data"
+    assert found[0]["provincia"] == {"id": "150100", "nombre": "Lima", "region_id": "150000"}
+    assert found[0]["region"] == {"id": "150000", "nombre": "Lima"}
+    assert data(mock, "distritos", region_id="250000", provincia_id="150100") == []
+
+
+def test_search_is_flat_and_limited_to_20(mock):
+    found = data(mock, "search", q="miraflores")
+    assert [d["id"] for d in found] == ["040110", "100506", "150122", "151021", "150133"]
+    assert found[2] == {
+        "id": "150122",
+        "nombre": "Miraflores",
+        "provincia": "Lima",
+        "region": "Lima",
+        "ubigeo_completo": "Lima - Lima - Miraflores",
+    }
+    assert len(data(mock, "search", q="an")) == 20
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({}, "El campo de búsqueda es requerido"),
+        ({"q": "a"}, "La búsqueda debe tener al menos 2 caracteres"),
+        ({"q": "a" * 256}, "La búsqueda no puede exceder 255 caracteres"),
+    ],
+)
+def test_search_refusals(mock, params, message):
+    answer = mock.get("/api/v1/ubigeos/search", headers=ADMIN, params=params)
+    assert answer.status_code == 422
+    assert answer.json() == {"message": message, "errors": {"q": [message]}}
+
+
+def test_a_district_by_its_code(mock):
+    assert data(mock, "150101") == {
+        "id": "150101",
+        "nombre": "Lima",
+        "provincia_id": "150100",
+        "provincia": "Lima",
+        "region_id": "150000",
+        "region": "Lima",
+        "ubigeo_completo": "Lima - Lima - Lima",
+    }
+    for code in ("150100", "abcdef"):  # a province's code is no district's
+        missing = mock.get(f"/api/v1/ubigeos/{code}", headers=ADMIN)
+        assert missing.status_code == 404 and missing.json() == {"success": False, "message": "Ubigeo no encontrado"}
+    short = mock.get("/api/v1/ubigeos/15010", headers=ADMIN)
+    assert short.status_code == 400
+    assert short.json() == {"success": False, "message": "El código de ubigeo debe tener exactamente 6 dígitos"}
+    assert mock.get("/api/v1/ubigeos/regiones").status_code == 401
+
+
+BRANCH = {
+    "company_id": "1",
+    "codigo": "0100",
+    "nombre": "Sucursal Form",
+    "direccion": "Av. Larco 1",
+    "ubigeo": "150122",
+    "distrito": "Miraflores",
+    "provincia": "Lima",
+    "departamento": "Lima",
+    "activo": "1",
+}
+
+
+def test_login_records_the_token_as_upstream_names_it(mock):
+    answer = mock.post(
+        "/api/auth/login",
+        json={"email": "admin@demo.pe", "password": "secret123", "token_name": "mine", "abilities": ["x"]},
+    )
+    assert answer.status_code == 200
+    token_id = int(answer.json()["access_token"].split("|")[0])
+    stored = mock.get(f"/__mock/apis/facturacion/resources/tokens/{token_id}").json()
+    assert stored["name"] == "API_ACCESS_TOKEN", "the body's token_name is ignored, as upstream"
+    assert stored["abilities"] == answer.json()["user"]["permissions"]
+    me = mock.get("/api/v1/user", headers={"Authorization": f"Bearer {answer.json()['access_token']}"})
+    assert me.status_code == 200 and me.json()["email"] == "admin@demo.pe" and "password" not in me.json()
+    assert mock.get("/api/v1/user").status_code == 401
+
+
+def test_pdf_formats(mock):
+    body = mock.get("/api/v1/pdf/formats", headers=ADMIN).json()
+    assert body["message"] == "Formatos disponibles obtenidos correctamente"
+    assert [f["name"] for f in body["data"]] == ["A4", "A5", "80mm", "50mm", "ticket"]
+    assert body["data"][0] == {
+        "name": "A4",
+        "width": 210,
+        "height": 297,
+        "unit": "mm",
+        "description": "Formato estándar de oficina (210x297mm)",
+    }
+
+
+def test_the_same_branch_create_in_every_encoding_gets_the_same_answer(mock):
+    headers = {**ADMIN, "Accept": "application/json"}
+    answers = []
+    for number, encoding in enumerate(("json", "form", "multipart")):
+        branch = {**BRANCH, "codigo": f"02{number}"}
+        if encoding == "json":
+            sent = mock.post(
+                "/api/v1/branches", headers={**headers, "Content-Type": "application/json"}, content=json.dumps(branch)
+            )
+        elif encoding == "form":
+            sent = mock.post("/api/v1/branches", headers=headers, data=branch)
+        else:
+            sent = mock.post("/api/v1/branches", headers=headers, files={k: (None, v) for k, v in branch.items()})
+        assert sent.status_code == 201, (encoding, sent.text)
+        data = sent.json()["data"]
+        assert (data["company_id"], data["activo"], data["codigo"]) == (1, True, branch["codigo"])
+        answers.append({k: v for k, v in data.items() if k not in ("id", "codigo", "created_at", "updated_at")})
+    assert answers[0] == answers[1] == answers[2]
+
+
+def test_first_run_flow(mock):
+    login = mock.post("/api/auth/login", json={"email": "admin@demo.pe", "password": "secret123"})
+    auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    company = {
+        "ruc": "20600000019",
+        "razon_social": "PRIMER ARRANQUE S.A.C.",
+        "direccion": "Av. Arequipa 100",
+        "ubigeo": "150101",
+        "distrito": "Lima",
+        "provincia": "Lima",
+        "departamento": "Lima",
+        "email": "admin@primerarranque.pe",
+        "usuario_sol": "MODDATOS",
+        "clave_sol": "moddatos",
+    }
+    created = mock.post("/api/v1/companies", headers=auth, json=company)
+    assert created.status_code == 201
+    company_id = created.json()["data"]["id"]
+    branch = mock.post(
+        "/api/v1/branches",
+        headers=auth,
+        json={**BRANCH, "company_id": company_id, "codigo": "0001", "nombre": "Sucursal Principal"},
+    )
+    assert branch.status_code == 201
+    branch_id = branch.json()["data"]["id"]
+    batch = mock.post(
+        f"/api/v1/branches/{branch_id}/correlatives/batch",
+        headers=auth,
+        json={"correlativos": [{"tipo_documento": "01", "serie": "F001"}, {"tipo_documento": "03", "serie": "B001"}]},
+    )
+    assert batch.json()["meta"] == {"created_count": 2, "error_count": 0, "total_requested": 2}
+    assert mock.delete(f"/api/v1/branches/{branch_id}", headers=auth).status_code == 200
+    activated = mock.post(f"/api/v1/branches/{branch_id}/activate", headers=auth)
+    assert activated.status_code == 200 and activated.json()["data"]["activo"] is True
+    listed = mock.get(f"/api/v1/companies/{company_id}/branches", headers=auth).json()
+    assert listed["meta"]["total_branches"] == 1 and listed["meta"]["active_branches"] == 1
+    numbers = mock.get(f"/api/v1/branches/{branch_id}/correlatives", headers=auth).json()["data"]["correlatives"]
+    assert [c["proximo_numero"] for c in numbers] == ["F001-000001", "B001-000001"]
+
+
+def test_initialize_only_while_no_user_exists(mock):
+    """On a private session (its own state), emptied of users."""
+    session = {"X-Mock-Session": "first-run"}
+    first = {"name": "Primera", "email": "primera@miempresa.pe", "password": "Secreto123"}
+    assert mock.post("/api/auth/initialize", headers=session, json=first).json() == {
+        "message": "Sistema ya inicializado",
+        "status": "error",
+    }
+    # an empty state: no users, no tokens
+    assert (
+        mock.put("/__mock/apis/facturacion/fixtures?session=first-run", json={"users": [], "tokens": []}).status_code
+        == 200
+    )
+    weak = mock.post("/api/auth/initialize", headers=session, json={**first, "password": "secreto12"})
+    assert weak.status_code == 422 and list(weak.json()["errors"]) == ["password"]
+    done = mock.post("/api/auth/initialize", headers=session, json=first)
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["message"] == "Sistema inicializado exitosamente" and body["token_type"] == "Bearer"
+    assert body["user"]["role"] == "Super Administrador" and body["user"]["email"] == first["email"]
+    auth = {**session, "Authorization": f"Bearer {body['access_token']}"}
+    assert mock.get("/api/v1/auth/me", headers=auth).json()["user"]["email"] == first["email"]
+    token_id = body["access_token"].split("|")[0]
+    token = mock.get(f"/__mock/apis/facturacion/resources/tokens/{token_id}?session=first-run").json()
+    assert (token["name"], token["abilities"]) == ("API_INIT_TOKEN", ["*"])
+    assert mock.post("/api/auth/initialize", headers=session, json={**first, "email": "otra@x.pe"}).status_code == 400
+
+    # the first user creates the next one; that one may not
+    user = {"name": "Operador", "email": "op@miempresa.pe", "password": "secreto12", "role_name": "company_user"}
+    created = mock.post("/api/v1/auth/create-user", headers=auth, json={**user, "user_type": "user", "company_id": 1})
+    assert created.status_code == 200, created.text
+    assert created.json()["user"]["role"] == "Usuario de Empresa"
+    again = mock.post("/api/v1/auth/create-user", headers=auth, json={**user, "user_type": "user"})
+    assert again.status_code == 422 and again.json()["errors"]["email"] == ["The email has already been taken."]
+    login = mock.post(
+        "/api/auth/login", headers=session, json={"email": user["email"], "password": user["password"]}
+    ).json()
+    other = {**session, "Authorization": f"Bearer {login['access_token']}"}
+    refused = mock.post(
+        "/api/v1/auth/create-user", headers=other, json={**user, "email": "n@x.pe", "user_type": "user"}
+    )
+    assert refused.status_code == 403
+    assert refused.json() == {"message": "No tienes permisos para crear usuarios", "status": "error"}
+
+
+def test_only_the_ready_super_admin_creates_users(mock):
+    from seed import SOUTH
+
+    user = {"name": "Nuevo", "email": "nuevo@demo.pe", "password": "secreto12", "role_name": "read_only"}
+    assert mock.post("/api/v1/auth/create-user", headers=SOUTH, json={**user, "user_type": "user"}).status_code == 403
+    assert mock.post("/api/v1/auth/create-user", headers=ADMIN, json={**user, "user_type": "user"}).status_code == 200
