@@ -196,7 +196,10 @@ class Admin:
     async def controls(self, request: Request) -> Response:
         if request.method == "PUT":
             try:
-                self.server.controls.everywhere = Rule.from_data(await _json_body(request))
+                everywhere = Rule.from_data(await _json_body(request))
+                if everywhere.outcome is not None:
+                    raise ControlError("an outcome is set per operation (PUT /__mock/controls/API/OPERATION)")
+                self.server.controls.everywhere = everywhere
             except ControlError as exc:
                 raise AdminError(400, str(exc)) from None
         return JSONResponse(self.server.controls.to_data())
@@ -211,9 +214,17 @@ class Admin:
             self.server.controls.per_operation.pop(key, None)
         else:
             try:
-                self.server.controls.per_operation[key] = Rule.from_data(await _json_body(request))
+                rule = Rule.from_data(await _json_body(request))
             except ControlError as exc:
                 raise AdminError(400, str(exc)) from None
+            if rule.outcome is not None:
+                outcomes = getattr(api.operations[operation].behaviour, "outcomes", None)
+                cases = list(outcomes.cases) if outcomes is not None else []
+                if rule.outcome.partition(":")[0] not in cases:
+                    raise AdminError(
+                        400, f"{operation} has no outcome {rule.outcome!r}; declared: {', '.join(cases) or 'none'}"
+                    )
+            self.server.controls.per_operation[key] = rule
         return JSONResponse(self.server.controls.to_data())
 
     # -- journal -----------------------------------------------------------
