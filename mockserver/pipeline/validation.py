@@ -260,6 +260,9 @@ class RequestValidator:
         self.body_valid = _quick_check(self.body_schema) if self.body_schema is not None else None
         self.body_coerce = body_coercer(self.body_schema or {}, rules) or _keep
         self.fields = _FieldMap(self.body_schema or {})
+        for param in operation.parameters:  # a query parameter's own wording, as a body field's
+            if param["in"] == "query" and "x-messages" in param:
+                self.fields.overrides.setdefault(param["name"], param["x-messages"])
         self.record_prefix = operation.record_pointer
 
     # -- path and query ----------------------------------------------------

@@ -120,7 +120,7 @@ class Row(Mapping[str, Any]):
         config = self.table.config
         formula = config.computed.get(key)
         if formula is not None:  # a formula naming its own field reads the stored value (it reformats it)
-            return formula(_OwnFieldStored(self, key) if key in self.data else self)
+            return formula(_OwnFieldStored(self, key))
         if key in self.data:
             return self.data[key]
         relation = config.declared.relations.get(key)
