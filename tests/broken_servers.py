@@ -9,6 +9,7 @@ fault named by the `BROKEN_FAULT` environment variable.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -148,5 +149,6 @@ def app() -> ASGIApp:
         if fault.change_spec is not None and raw["x-mock"]["name"] == fault.api:
             fault.change_spec(raw)
         (specs_dir / source.name).write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    shutil.copytree(DEFAULT_SPECS / "templates", specs_dir / "templates")  # the file templates the specs name
     served = create_app(specs_dir=specs_dir)
     return fault.wrap(served) if fault.wrap is not None else served

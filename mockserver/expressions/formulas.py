@@ -63,6 +63,19 @@ def _coalesce(*values: Any) -> Any:
     return next((value for value in values if value not in (None, "")), None)
 
 
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _pad(value: Any, width: Any) -> str:
+    """A whole number as text, left-padded with zeros to `width` digits (a document number's "000042")."""
+    return str(int(number(value))).zfill(int(number(width)))
+
+
+def _concat(*values: Any) -> str:
+    return "".join(_text(value) for value in values)
+
+
 def _fixed(value: Any, digits: int = 2) -> str:
     """The number as text with exactly `digits` decimals, halves rounded away from zero (PHP's
     number_format and Laravel's `decimal:N` cast), from the shortest text of the float, so 2.675 gives 2.68."""
@@ -71,15 +84,6 @@ def _fixed(value: Any, digits: int = 2) -> str:
     except InvalidOperation:
         exact = Decimal(0)
     return str(exact.quantize(Decimal(1).scaleb(-int(digits)), rounding=ROUND_HALF_UP))
-
-
-def _pad(value: Any, width: int) -> str:
-    """Text left-padded with zeros to `width` characters (a document's correlative number)."""
-    return str(value if value is not None else "").rjust(int(width), "0")
-
-
-def _concat(*values: Any) -> str:
-    return "".join("" if value is None else str(value) for value in values)
 
 
 def _digest(*values: Any) -> str:
@@ -118,8 +122,6 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "date_format": _date_format,
     "compact": _compact,
     "floor": lambda value: math.floor(number(value)),
-    "pad": _pad,
-    "concat": _concat,
     "digest": _digest,
     "midnight_utc": _midnight_utc,
     "sum": _sum,
@@ -129,6 +131,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "max": lambda *values: max(number(v) for v in values),
     "number": number,
     "coalesce": _coalesce,
+    "pad": _pad,
+    "concat": _concat,
 }
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from mockserver.errors import FieldError, Invalid
+from mockserver.expressions.formulas import compile_formula
 from mockserver.expressions.templates import Render, compile_template
 from mockserver.pipeline import rules as business_rules
 from mockserver.pipeline.auth import Authenticator, Identity
@@ -160,8 +161,11 @@ class _Base:
         self.rules = business_rules.compile_rules(mock.rules, operation)
         self.not_found = reply_template(mock.not_found, operation) if mock.not_found is not None else None
         self.counts = {name: (count.resource, _compile_mapping(count.where)) for name, count in mock.counts.items()}
+        self.distinct = {name: count.distinct for name, count in mock.counts.items() if count.distinct is not None}
         self.record_fields = list(merged_properties(operation.record_schema()))
         self.children = ChildLists(operation, self.config)
+        parent = mock.parent
+        self.parent = (parent.resource, compile_template(parent.id)) if parent is not None else None
         #: field tuples this behaviour looks records up by, for the store to index
         self.lookups: list[tuple[str, ...]] = business_rules.unique_keys(self.rules)
 
@@ -180,9 +184,20 @@ class _Base:
             return Reply(404, None)
         return template({**context, "id": record_id})
 
+    def load_parent(self, call: Call) -> None:
+        """Bind `parent` to the record the operation sits under (`x-mock.parent`); its 404 when it does not exist."""
+        if self.parent is None:
+            return
+        resource, id_template = self.parent
+        record_id = id_template(call.context)
+        parent = call.store.table(resource).row(record_id)
+        if parent is None:
+            raise self.missing(call.context, record_id, resource)
+        call.context["parent"] = parent
+
     def missing_from_path(self, context: Mapping[str, Any], record_id: Any) -> Reply:
-        """The 404 for a path parameter that cannot name any record."""
-        return self.missing(context, record_id)
+        """The 404 for a path parameter that cannot name any record (the parent's, under a parent)."""
+        return self.missing(context, record_id, self.parent[0] if self.parent else None)
 
     def answer(self, call: Call, listed: Iterable[Record] = (), **values: Any) -> Reply:
         call.context.update(values)
@@ -193,7 +208,10 @@ class _Base:
     def count(self, call: Call, listed: Iterable[Record]) -> dict[str, int]:
         counts = {}
         for name, (resource, where) in self.counts.items():
-            if resource is None:  # counted over the records listed
+            distinct = self.distinct.get(name)
+            if distinct is not None:  # how many different values the records listed hold
+                counts[name] = len({sort_key(r.get(distinct)) for r in listed})
+            elif resource is None:  # counted over the records listed
                 criteria = _evaluate(where, call.context)
                 counts[name] = sum(1 for r in listed if all(r.get(k) == v for k, v in criteria.items()))
             else:
@@ -226,6 +244,7 @@ class _Targeted(_Base):
             self.lookups.append(tuple(self.match))
 
     def target(self, call: Call) -> Record:
+        self.load_parent(call)
         table = self.table(call)
         if self.id is not None:
             record_id = self.id(call.context)
@@ -252,10 +271,8 @@ class Create(_Base):
         self.resolvers = [Resolver(name, declared) for name, declared in mock.resolve.items()]
 
     def __call__(self, call: Call) -> Reply:
-        record = _draft(self.record_fields, self.config, call.fields)
-        for name, render in self.defaults.items():
-            if record.get(name) is None:
-                record[name] = render(call.context)
+        self.load_parent(call)
+        record = self.draft(call.context, call.fields)
         table = self.table(call)
         self.check_rules(call, record, own_id=None)
         # only once every rule holds: a refused create takes no number and creates no linked record
@@ -268,6 +285,60 @@ class Create(_Base):
         self.children.write(call, record["id"])
         return self.answer(call, record=Row(table, record))
 
+    def draft(self, context: Mapping[str, Any], sent: Mapping[str, Any]) -> Record:
+        """The record to create: the operation's defaults fill what was not sent, before the resource's defaults."""
+        record = _draft(self.record_fields, self.config, sent)
+        for name, render in self.defaults.items():
+            if sent.get(name) is None:
+                value = render(context)
+                if value is not None:
+                    record[name] = value
+        return record
+
+
+class CreateEach(Create):
+    """A create of every element of a body list (`x-mock.each`): the elements its rules refuse are reported, not fatal.
+
+    The response context gets `batch`: `created` (the records), `failed`
+    (`{index, error}` with the `failure` text), and their counts.
+    """
+
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        super().__init__(operation, env)
+        each = operation.mock.each
+        assert each is not None  # the schema pairs `each` with this action
+        self.source = parse_pointer(each.source)
+        self.failure = compile_template(each.failure)
+
+    def __call__(self, call: Call) -> Reply:
+        self.load_parent(call)
+        table = self.table(call)
+        items = value_at(call.context.get("body"), self.source)
+        items = items if isinstance(items, list) else []
+        created: list[Row] = []
+        failed: list[dict[str, Any]] = []
+        for index, item in enumerate(items):
+            sent = item if isinstance(item, dict) else {}
+            context = {**call.context, "body": sent}  # each element is created as if it were the body
+            record = self.draft(context, sent)
+            try:
+                refused = bool(business_rules.check(self.rules, call.store, table, record, None, context))
+            except Reply:  # a rule that answers at once refuses just this element
+                refused = True
+            if refused:
+                failed.append({"index": index, "error": self.failure({**context, "item": record})})
+                continue
+            _insert(table, record, call.context["now"])
+            created.append(Row(table, record))
+        batch = {
+            "created": created,
+            "failed": failed,
+            "created_count": len(created),
+            "failed_count": len(failed),
+            "total": len(items),
+        }
+        return self.answer(call, batch=batch)
+
 
 class ListRecords(_Base):
     def __init__(self, operation: Operation, env: Environment) -> None:
@@ -279,17 +350,9 @@ class ListRecords(_Base):
         self.filters = mock.filters
         self.order = list(mock.order)
         self.paging = mock.paging
-        parent = mock.parent
-        self.parent = (parent.resource, compile_template(parent.id)) if parent is not None else None
 
     def __call__(self, call: Call) -> Reply:
-        if self.parent is not None:
-            resource, id_template = self.parent
-            record_id = id_template(call.context)
-            parent = call.store.table(resource).row(record_id)
-            if parent is None:
-                raise self.missing(call.context, record_id, resource)
-            call.context["parent"] = parent
+        self.load_parent(call)
         table = self.table(call)
         query = call.context.get("query", {})
         criteria = _evaluate(self.where, call.context)
@@ -320,9 +383,6 @@ class ListRecords(_Base):
             "next_url": self._url(call, number + 1) if number < last else None,
         }
         return self.answer(call, listed=rows, records=[Row(table, record) for record in chosen])
-
-    def missing_from_path(self, context: Mapping[str, Any], record_id: Any) -> Reply:
-        return self.missing(context, record_id, self.parent[0] if self.parent else None)
 
     def _select(
         self, table: Table, criteria: dict[str, Any], searches: list[tuple[str, tuple[str, ...]]]
@@ -368,6 +428,10 @@ class Update(_Targeted):
     def __init__(self, operation: Operation, env: Environment) -> None:
         super().__init__(operation, env)
         self.set = _compile_mapping(operation.mock.set)
+        self.compute = {
+            name: compile_formula(text, f"{operation.pointer}/compute/{name}")
+            for name, text in operation.mock.compute.items()
+        }
         declared = operation.mock.outcomes
         self.outcomes = Outcomes(declared, operation) if declared is not None else None
 
@@ -381,6 +445,7 @@ class Update(_Targeted):
         self.check_rules(call, {**record, **changes}, own_id=record["id"])
         case = self.outcomes.pick(call.outcome, call.context) if self.outcomes is not None else None
         changes.update(_evaluate(case.set if case is not None else self.set, call.context))
+        changes.update({name: formula(record) for name, formula in self.compute.items()})
         self.change(call, record, changes)
         self.children.write(call, record["id"])
         if case is not None:
@@ -451,6 +516,8 @@ BEHAVIOURS: dict[str, type[_Base]] = {
 
 def build(operation: Operation, env: Environment) -> _Base:
     """The behaviour of an operation's action (the schema's `operation.action` lists the same names)."""
+    if operation.mock.each is not None:
+        return CreateEach(operation, env)
     return BEHAVIOURS[operation.mock.action](operation, env)
 
 

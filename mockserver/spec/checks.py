@@ -101,6 +101,11 @@ def _operation(spec: ApiSpec, operation: Operation) -> Problems:
         yield from _template(mock.id, context.OPERATION, f"{at}/id")
     for group in ("match", "defaults", "set", "soft", "where", "identity", "secret"):
         yield from _fields(getattr(mock, group), context.OPERATION, f"{at}/{group}")
+    if mock.each is not None:
+        listed = operation.body_schema_at(parse_pointer(mock.each.source))
+        if listed.get("type") != "array" and "items" not in listed:
+            yield f"{at}/each/from", f"{mock.each.source} is not a list in the request body's schema"
+        yield from _template(mock.each.failure, context.OPERATION | {context.EACH_ITEM}, f"{at}/each/failure")
     if mock.parent is not None:
         yield from _resource(api, mock.parent.resource, f"{at}/parent/resource")
         yield from _template(mock.parent.id, context.OPERATION, f"{at}/parent/id")
@@ -161,7 +166,7 @@ def _record_fields(spec: ApiSpec, operation: Operation) -> set[str] | None:
         return None
     declared = spec.mock.resources.get(mock.resource or "")
     added = set(declared.defaults) if declared is not None else set()
-    return sent | added | set(mock.defaults) | set(mock.set)
+    return sent | added | set(mock.defaults) | set(mock.set) | set(mock.compute)
 
 
 def _children(spec: ApiSpec, operation: Operation, at: str) -> Problems:

@@ -103,6 +103,16 @@ class CountDecl:
 
     resource: str | None
     where: Mapping[str, Template]
+    #: count the distinct values of this field among the records listed instead
+    distinct: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EachDecl:
+    """A create of every element of a body list (`x-mock.each`): where the list is, and a failed element's text."""
+
+    source: str
+    failure: Template
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +189,8 @@ class OperationMock:
     defaults: Mapping[str, Template] = field(default_factory=dict)
     set: Mapping[str, Template] = field(default_factory=dict)
     soft: Mapping[str, Template] = field(default_factory=dict)
+    compute: Mapping[str, str] = field(default_factory=dict)
+    each: EachDecl | None = None
     rules: tuple[RuleDecl, ...] = ()
     children: Mapping[str, ChildListDecl] = field(default_factory=dict)
     where: Mapping[str, Template] = field(default_factory=dict)
@@ -362,12 +374,15 @@ def _child_list(data: str | Mapping[str, Any]) -> ChildListDecl:
 def _count(data: Mapping[str, Any]) -> CountDecl:
     if "resource" in data:
         return CountDecl(resource=data["resource"], where=dict(data.get("where") or {}))
+    if "$distinct" in data:
+        return CountDecl(resource=None, where={}, distinct=data["$distinct"])
     return CountDecl(resource=None, where=dict(data))
 
 
 def parse_operation(data: Mapping[str, Any]) -> OperationMock:
     paging = data.get("paging")
     parent = data.get("parent")
+    each = data.get("each")
     return OperationMock(
         action=data["action"],
         response=parse_reply(data["response"], default_status=200),
@@ -378,6 +393,8 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
         defaults=dict(data.get("defaults") or {}),
         set=dict(data.get("set") or {}),
         soft=dict(data.get("soft") or {}),
+        compute=dict(data.get("compute") or {}),
+        each=EachDecl(each["from"], each["failure"]) if each is not None else None,
         rules=parse_rules(data.get("rules")),
         children={name: _child_list(value) for name, value in (data.get("children") or {}).items()},
         where=dict(data.get("where") or {}),

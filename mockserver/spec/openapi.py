@@ -73,7 +73,10 @@ class Operation:
         return parse_pointer(self.mock.body)
 
     def record_schema(self) -> dict[str, Any]:
-        """The schema of the record part of the request body."""
+        """The schema of the record part of the request body (an element of the list, for a create of `each`)."""
+        if self.mock.each is not None:
+            items: dict[str, Any] = self.body_schema_at(parse_pointer(self.mock.each.source)).get("items") or {}
+            return items
         return self.body_schema_at(self.record_pointer)
 
     def body_schema_at(self, pointer: list[str]) -> dict[str, Any]:
