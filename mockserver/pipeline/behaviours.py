@@ -268,7 +268,7 @@ class Create(_Base):
         self.defaults = _compile_mapping(operation.mock.defaults)
         mock = operation.mock
         self.numbering = Numbering(mock.number) if mock.number is not None else None
-        self.resolvers = [Resolver(name, declared) for name, declared in mock.resolve.items()]
+        self.resolvers = [Resolver(name, declared, operation) for name, declared in mock.resolve.items()]
 
     def __call__(self, call: Call) -> Reply:
         self.load_parent(call)

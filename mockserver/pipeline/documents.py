@@ -33,6 +33,7 @@ from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template
 from mockserver.spec.model import FileDecl, NumberDecl, OutcomesDecl, ResolveDecl
 from mockserver.spec.openapi import Operation
 from mockserver.spec.pointers import parse_pointer, value_at
+from mockserver.spec.schemas import merged_properties
 from mockserver.state.store import Record, Store, Table
 
 #: how a behaviour stores a new record (sequences, timestamps, a fresh id)
@@ -59,11 +60,13 @@ class Numbering:
 
 
 class Resolver:
-    def __init__(self, field: str, declared: ResolveDecl) -> None:
+    def __init__(self, field: str, declared: ResolveDecl, operation: Operation) -> None:
         self.field = field
         self.resource = declared.resource
         self.pointer = parse_pointer(declared.source)
         self.match = declared.match
+        # a new record has every field the body part declares, null where it was not sent
+        self.fields = list(merged_properties(operation.body_schema_at(self.pointer)))
 
     def __call__(self, store: Store, context: Mapping[str, Any], insert: Insert) -> Any:
         part = value_at(context.get("body"), self.pointer)
@@ -73,7 +76,8 @@ class Resolver:
         found = next(iter(table.find({name: part.get(name) for name in self.match})), None)
         if found is not None:  # reused as stored: what the body says about it now is not written
             return found["id"]
-        record = {**table.config.declared.defaults, **{k: v for k, v in part.items() if not isinstance(v, dict)}}
+        sent = {name: part.get(name) for name in self.fields or part if not isinstance(part.get(name), dict)}
+        record = {**table.config.declared.defaults, **sent}
         return insert(table, record, context["now"])["id"]
 
 
