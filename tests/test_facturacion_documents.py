@@ -296,3 +296,26 @@ def test_lists_have_each_resources_envelope(mock):
     assert all(item["estado_sunat"] == "PENDIENTE" for item in boletas["data"])
     refused = mock.get("/api/v1/invoices?per_page=500", headers=ADMIN)
     assert refused.json()["errors"] == {"per_page": ["No se pueden mostrar más de 100 elementos por página."]}
+
+
+def test_pdf_formats_are_the_upstreams_five(mock):
+    answer = mock.get("/api/v1/pdf/formats", headers=ADMIN).json()
+    assert [(f["name"], f["width"], f["height"]) for f in answer["data"]] == [
+        ("A4", 210, 297),
+        ("A5", 148, 210),
+        ("80mm", 80, 200),
+        ("50mm", 50, 150),
+        ("ticket", 50, 150),
+    ]
+
+
+def test_consulta_cpe_answers_from_the_mocks_own_state(mock):
+    document = created(mock, "/api/v1/boletas", boleta(line(1, 100)))
+    path = f"/api/v1/consulta-cpe/boleta/{document['id']}"
+    before = mock.post(path, headers=ADMIN).json()["data"]
+    assert before["consulta"]["estadocpe"] == "0" and before["consulta"]["descripcion_estado"] == "No existe"
+    assert before["comprobante"]["monto"] == "118.00"
+    mock.post(f"/api/v1/boletas/{document['id']}/send-sunat", headers=ADMIN)
+    after = mock.post(path, headers=ADMIN).json()["data"]["consulta"]
+    assert (after["estadocpe"], after["descripcion_estado"]) == ("1", "Aceptado")
+    assert mock.post("/api/v1/consulta-cpe/factura/999999", headers=ADMIN).status_code == 404
