@@ -152,6 +152,7 @@ def serve_changed(api: str, change_spec: Callable[[Raw], None] | None) -> ASGIAp
         if change_spec is not None and raw["x-mock"]["name"] == api:
             change_spec(raw)
         (specs_dir / source.name).write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    shutil.copytree(DEFAULT_SPECS / "templates", specs_dir / "templates")  # the file templates the specs name
     return create_app(specs_dir=specs_dir)
 
 
@@ -169,6 +170,7 @@ def facturacion_alone(folder: Path) -> Path:
     specs = folder / "specs"
     specs.mkdir()
     shutil.copy(DEFAULT_SPECS / "facturacion.yaml", specs)
+    shutil.copytree(DEFAULT_SPECS / "templates", specs / "templates")
     return specs
 
 

@@ -30,7 +30,13 @@ def edited(folder: Path, source: Path, old: str, new: str) -> Path:
     copy.write_text(text.replace(old, new))
     for data in source.parent.glob(f"{source.stem}-*.json"):  # data files a fixtures file reads beside it
         shutil.copy(data, folder)
+    with_templates(folder)
     return copy
+
+
+def with_templates(folder: Path) -> None:
+    """The file templates the bundled specs name, beside a copy of them."""
+    shutil.copytree(DEFAULT_SPECS / "templates", folder / "templates", dirs_exist_ok=True)
 
 
 def line_of(path: Path, text: str, after: int = 0) -> int:
@@ -101,6 +107,7 @@ def test_a_fixture_record_that_breaks_its_schema(tmp_path: Path) -> None:
     spec_dir.mkdir()
     fixtures.mkdir()
     shutil.copy(SPEC, spec_dir)
+    with_templates(spec_dir)
     seeded = edited(
         fixtures, DEFAULT_FIXTURES / "facturacion.yaml", 'numero_documento: "46779354"', "numero_documento: 46779354"
     )
@@ -135,7 +142,12 @@ def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_every_x_mock_problem_is_a_line_of_its_own(tmp_path: Path) -> None:
-    copy = edited(tmp_path, SPEC, "        credential: bearerAuth\n", "        credential: bearerAut\n")
+    copy = edited(
+        tmp_path,
+        SPEC,
+        '        secret: {password: "${body.password}"}\n        credential: bearerAuth\n',
+        '        secret: {password: "${body.password}"}\n        credential: bearerAut\n',
+    )
     copy = edited(
         tmp_path,
         copy,
@@ -155,6 +167,7 @@ def test_every_x_mock_problem_is_a_line_of_its_own(tmp_path: Path) -> None:
 def test_only_the_files_named_are_checked(tmp_path: Path) -> None:
     good = tmp_path / SPEC.name
     shutil.copy(SPEC, good)
+    with_templates(tmp_path)
     broken = tmp_path / "broken.yaml"
     broken.write_text(SPEC.read_text().replace("credential: bearerAuth", "credential: nope"))
     result = run(str(good))
@@ -182,6 +195,7 @@ def _fixtures(tmp_path: Path, old: str, new: str) -> tuple[Path, Path]:
     spec_dir.mkdir()
     fixtures.mkdir()
     shutil.copy(SPEC, spec_dir)
+    with_templates(spec_dir)
     return spec_dir, edited(fixtures, DEFAULT_FIXTURES / "facturacion.yaml", old, new)
 
 

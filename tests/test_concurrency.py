@@ -129,3 +129,30 @@ def test_client_numbers_stay_unique_and_gap_free_under_concurrent_creates(server
     assert issued == list(range(issued[0], issued[0] + 150))
     assert len({answer.json()["id"] for answer in answers}) == 150
     assert sorted(numbers())[-150:] == issued
+
+
+def test_concurrent_invoice_creates_on_one_serie_take_distinct_gap_free_numbers(server, http):
+    document = {
+        "company_id": 1,
+        "branch_id": 1,
+        "serie": "F900",
+        "fecha_emision": "2025-09-15",
+        "moneda": "PEN",
+        "forma_pago_tipo": "Contado",
+        "client": {"tipo_documento": "6", "numero_documento": "20100070970", "razon_social": "CLIENTE"},
+        "detalles": [
+            {
+                "codigo": "P",
+                "descripcion": "X",
+                "unidad": "NIU",
+                "cantidad": 1,
+                "mto_valor_unitario": 10,
+                "tip_afe_igv": "10",
+            }
+        ],
+    }
+    answers = together(server.url, [("POST", "/api/v1/invoices", ADMIN, document)] * 100)
+    assert [answer.status_code for answer in answers] == [201] * 100
+    numbers = sorted(answer.json()["data"]["numero_completo"] for answer in answers)
+    # the serie is new: its counter is created by the first create, and every number is taken once
+    assert numbers == [f"F900-{n:06d}" for n in range(1, 101)]

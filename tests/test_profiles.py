@@ -6,6 +6,7 @@ import itertools
 from pathlib import Path
 
 import pytest
+from broken_servers import facturacion_alone
 from seed import ADMIN
 
 from mockserver.spec.profiles import merge_patch
@@ -89,9 +90,7 @@ def test_a_branch_update_naming_company_id_is_a_500_upstream(mock, upstream):
 
 
 def test_an_unknown_profile_is_refused(make_mock, tmp_path):
-    specs = tmp_path / "specs"
-    specs.mkdir()
-    (specs / "facturacion.yaml").write_bytes((ROOT / "specs" / "facturacion.yaml").read_bytes())
+    specs = facturacion_alone(tmp_path)
     with pytest.raises(ValueError, match=r"no spec declares the profile 'nope' \(declared: upstream\)"):
         make_mock(profile="nope", specs_dir=specs)
 

@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +68,8 @@ def write_spec(folder: Path, name: str, *changes: tuple[str, Any]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.yaml"
     path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    # the file templates a spec names live beside it
+    shutil.copytree(DEFAULT_SPECS / "templates", folder / "templates", dirs_exist_ok=True)
     return path
 
 
@@ -122,7 +125,7 @@ MALFORMED = [
         f"{CLIENT}/response/body/data",
         "${record.id|upper}",
         f"{CLIENT}/response/body/data",
-        "uses the filter 'upper'; the filters are string",
+        "uses the filter 'upper'; the filters are pad, string",
     ),
     (
         "facturacion",

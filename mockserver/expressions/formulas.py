@@ -18,9 +18,15 @@ as numbers, as the APIs we mock store figures both ways.
 from __future__ import annotations
 
 import ast
+import base64
+import hashlib
+import math
 import operator
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mockserver.errors import SpecError
 
@@ -82,7 +88,54 @@ def _has(mapping: Any, key: Any) -> bool:
     return isinstance(mapping, Mapping) and key in mapping
 
 
+def _fixed(value: Any, digits: int = 2) -> str:
+    """The number as text with exactly `digits` decimals, halves rounded away from zero (PHP's
+    number_format and Laravel's `decimal:N` cast), from the shortest text of the float, so 2.675 gives 2.68."""
+    try:
+        exact = Decimal(repr(number(value)))
+    except InvalidOperation:
+        exact = Decimal(0)
+    return str(exact.quantize(Decimal(1).scaleb(-int(digits)), rounding=ROUND_HALF_UP))
+
+
+def _digest(*values: Any) -> str:
+    """Base64 of the SHA-1 of the values' text: what an XML signature's DigestValue looks like."""
+    return base64.b64encode(hashlib.sha1(_concat(*values).encode()).digest()).decode()  # noqa: S324 - not security
+
+
+def _midnight_utc(value: Any, zone: str) -> str | None:
+    """A calendar date as the UTC instant of its midnight in `zone`, in ISO form with microseconds
+    (an Eloquent `date` cast serialised by an app whose timezone is `zone`)."""
+    if value in (None, ""):
+        return None
+    try:
+        day = datetime.fromisoformat(str(value)[:10])
+        instant = day.replace(tzinfo=ZoneInfo(str(zone))).astimezone(UTC)
+    except (ValueError, ZoneInfoNotFoundError):
+        return str(value)
+    return instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _date_format(value: Any, pattern: str) -> str | None:
+    """The calendar date a value starts with (`2025-09-15...`) in a strftime pattern (`%d%m%Y`)."""
+    try:
+        return datetime.fromisoformat(str(value)[:10]).strftime(str(pattern))
+    except ValueError:
+        return None
+
+
+def _compact(items: Any) -> list[Any]:
+    """A list without its null entries (conditional items of a list literal)."""
+    return [item for item in items if item is not None] if isinstance(items, (list, tuple)) else []
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "fixed": _fixed,
+    "date_format": _date_format,
+    "compact": _compact,
+    "floor": lambda value: math.floor(number(value)),
+    "digest": _digest,
+    "midnight_utc": _midnight_utc,
     "sum": _sum,
     "count": _count,
     "round": _round,
@@ -115,6 +168,8 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
     ast.LtE: lambda a, b: number(a) <= number(b),
     ast.Gt: lambda a, b: number(a) > number(b),
     ast.GtE: lambda a, b: number(a) >= number(b),
+    ast.In: lambda a, b: a in b if isinstance(b, tuple) else False,
+    ast.NotIn: lambda a, b: a not in b if isinstance(b, tuple) else True,
 }
 
 Formula = Callable[[Mapping[str, Any]], Any]
@@ -136,6 +191,12 @@ def _compile(node: ast.AST, text: str, where: str) -> Formula:
     if isinstance(node, ast.Constant):
         value = node.value
         return lambda record: value
+    if isinstance(node, (ast.Tuple, ast.List)):  # a literal list, for `in` and for list fields
+        items = [sub(item) for item in node.elts]
+        return lambda record: tuple(item(record) for item in items)
+    if isinstance(node, ast.Dict) and all(isinstance(key, ast.Constant) for key in node.keys):
+        entries = [(key.value, sub(value)) for key, value in zip(node.keys, node.values, strict=True)]  # type: ignore[union-attr]
+        return lambda record: {key: value(record) for key, value in entries}
     if isinstance(node, ast.Name):
         name = node.id
         return lambda record: record.get(name)

@@ -9,7 +9,8 @@ Rules, kept deliberately small:
 * A string that is exactly one placeholder is replaced by the value itself,
   keeping its JSON type (`"${page.total}"` renders as a number).
 * Placeholders inside longer strings are interpolated as text.
-* `path.to.value|string` renders the value as a string.
+* `path.to.value|string` renders the value as a string; `|pad:6` as text
+  left-padded with zeros to six characters (`000042`).
 * `{$each: "${records}", item: <template>}` renders one item per element,
   with the element bound to `item`.
 * `{$only: <template>, keys: [...]}` renders the template's object with only
@@ -78,9 +79,11 @@ def shape(value: Any, view: View | None) -> Any:
 
 
 def compile_expression(expression: str) -> Render:
-    path, _, filter_name = expression.strip().partition("|")
+    path, _, filter_text = expression.strip().partition("|")
     head, *rest = path.strip().split(".")
-    to_string = filter_name.strip() == "string"
+    filter_name, _, argument = filter_text.strip().partition(":")
+    to_string = filter_name == "string"
+    pad_width = int(argument) if filter_name == "pad" and argument.isdigit() else None
 
     def lookup(context: Context) -> Any:
         value = context.get(head)
@@ -90,6 +93,8 @@ def compile_expression(expression: str) -> Render:
             value = value.get(part) if isinstance(value, Mapping) else None
         if to_string and value is not None:
             return as_text(value)
+        if pad_width is not None and value is not None:
+            return as_text(value).rjust(pad_width, "0")
         return value
 
     return lookup

@@ -172,6 +172,7 @@ class MockApi:
             resources=self.resources,
             auth=self.auth,
             not_found={name: reply_template(r.not_found) for name, r in mock.resources.items() if r.not_found},
+            templates=spec.source.parent,
         )
         self.router: Router[CompiledOperation] = Router(mock.path_suffixes)
         indexes: dict[str, set[tuple[str, ...]]] = self.auth.index_fields()
@@ -226,7 +227,9 @@ class MockApi:
             log.exception("unexpected error on %s %s", method, path)
             reply = self.errors["internal"]({**context, "status": 500, "detail": type(exc).__name__})
         outcome.response = to_response(reply, head_only=request.method == "HEAD")
-        outcome.body = reply.body
+        # a file is journaled as what it is, not as its bytes
+        is_file = isinstance(reply.body, bytes)
+        outcome.body = f"<{len(reply.body)} bytes, {reply.headers.get('Content-Type')}>" if is_file else reply.body
         return outcome
 
     async def _answer(
@@ -275,6 +278,7 @@ class MockApi:
 
         if preference.forces_answer:
             return operation.forced(preference)
+        requested = await self._outcome(operation, preference, decision.outcome)
 
         validator = operation.validator
         path_values, failed = validator.path(found.params)
@@ -317,6 +321,7 @@ class MockApi:
             call = behaviours.Call(
                 store=store, identity=identity, context=context, fields=fields, query_string=query_string
             )
+            call.outcome = requested
             try:
                 reply = operation.behaviour(call)
             except BaseException:  # a refusal or a raised reply: what was written before it stays, as in memory
@@ -327,6 +332,19 @@ class MockApi:
             if self.sessions.commit(session, store):
                 return reply
         raise StoreUnavailable(f"the write lost the race to other writers {COMMIT_ATTEMPTS} times")
+
+    async def _outcome(
+        self, operation: CompiledOperation, preference: Preference, controlled: str | None
+    ) -> str | None:
+        """The outcome a caller asked for (its `Prefer` key, else the operation's control), after its wait."""
+        outcomes = getattr(operation.behaviour, "outcomes", None)
+        if outcomes is None:
+            return None
+        requested = preference.values.get(outcomes.prefer) or controlled
+        delay = outcomes.delay(requested)  # refuses an outcome the operation does not declare
+        if delay:
+            await asyncio.sleep(delay)
+        return requested
 
     def refused(self, errors: Mapping[str, ReplyTemplate], refusal: Refusal, context: dict[str, Any]) -> Reply:
         """The one place a refusal becomes its envelope: the operation's own, else the API's."""

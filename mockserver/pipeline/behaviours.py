@@ -17,6 +17,7 @@ import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,6 +26,7 @@ from mockserver.expressions.formulas import compile_formula
 from mockserver.expressions.templates import Render, compile_template
 from mockserver.pipeline import rules as business_rules
 from mockserver.pipeline.auth import Authenticator, Identity
+from mockserver.pipeline.documents import FileRenderer, Numbering, Outcomes, Resolver
 from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template
 from mockserver.spec.model import Relation
 from mockserver.spec.openapi import Operation
@@ -42,6 +44,8 @@ class Call:
     context: dict[str, Any]  # template context: request, path, query, body, principal, ...
     fields: dict[str, Any] = field(default_factory=dict)  # the record part of the body
     query_string: list[tuple[str, str]] = field(default_factory=list)
+    #: the outcome a caller asked for (`Prefer: <key>=<case>[:<argument>]`, or a control), if any
+    outcome: str | None = None
 
 
 @dataclass
@@ -51,6 +55,8 @@ class Environment:
     resources: Mapping[str, ResourceConfig]
     auth: Authenticator
     not_found: Mapping[str, ReplyTemplate]  # per resource
+    #: where the spec's file templates live (the spec's folder)
+    templates: Path = Path()
 
 
 def _compile_mapping(data: Mapping[str, Any]) -> dict[str, Render]:
@@ -71,7 +77,8 @@ def _stamp(config: ResourceConfig, record: Record, now: str, *, created: bool) -
 
 def _draft(field_names: Iterable[str], config: ResourceConfig, sent: Mapping[str, Any]) -> Record:
     """A new record: every declared field, the resource's defaults, then what the request sent for those fields."""
-    record: Record = {name: None for name in field_names}
+    linked = set(config.declared.relations) | set(config.declared.children)
+    record: Record = {name: None for name in field_names if name not in linked}
     record.update(config.declared.defaults)
     record.update({k: v for k, v in sent.items() if k in record})
     return record
@@ -265,12 +272,21 @@ class Create(_Base):
         #: a create that also signs its record in (a first-run setup): the scheme, and the credential's own fields
         self.scheme = operation.mock.credential
         self.issue = _compile_mapping(operation.mock.issue)
+        mock = operation.mock
+        self.numbering = Numbering(mock.number) if mock.number is not None else None
+        self.resolvers = [Resolver(name, declared, operation) for name, declared in mock.resolve.items()]
 
     def __call__(self, call: Call) -> Reply:
         self.load_parent(call)
         record = self.draft(call.context, call.fields)
         table = self.table(call)
         self.check_rules(call, record, own_id=None)
+        # only once every rule holds: a refused create takes no number and creates no linked record
+        # (behaviours run without an await, so no other request can take a number in between)
+        for resolver in self.resolvers:
+            record[resolver.field] = resolver(call.store, call.context, _insert)
+        if self.numbering is not None:
+            record.update(self.numbering(call.store, call.context, _insert))
         _insert(table, record, call.context["now"])
         self.children.write(call, record["id"])
         created = Row(table, record)
@@ -408,8 +424,17 @@ class ListRecords(_Base):
 
 
 class Read(_Targeted):
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        super().__init__(operation, env)
+        declared = operation.mock.file
+        self.file = FileRenderer(declared, operation, env.templates) if declared is not None else None
+
     def __call__(self, call: Call) -> Reply:
-        return self.answer(call, record=Row(self.table(call), self.target(call)))
+        row = Row(self.table(call), self.target(call))
+        if self.file is not None:
+            call.context["record"] = row
+            return self.file(call.context)
+        return self.answer(call, record=row)
 
 
 class Update(_Targeted):
@@ -420,15 +445,25 @@ class Update(_Targeted):
             name: compile_formula(text, f"{operation.pointer}/compute/{name}")
             for name, text in operation.mock.compute.items()
         }
+        declared = operation.mock.outcomes
+        self.outcomes = Outcomes(declared, operation) if declared is not None else None
 
     def __call__(self, call: Call) -> Reply:
         record = self.target(call)
+        # the record as it stands, so `set` and the rules' answers can name its fields
+        call.context["record"] = Row(self.table(call), record)
         changes = {k: v for k, v in call.fields.items() if k in self.record_fields}
-        changes.update(_evaluate(self.set, call.context))
-        changes.update({name: formula(record) for name, formula in self.compute.items()})
+        # the rules judge the record with the body's changes, before the fixed ones: a rule such as
+        # "an accepted document cannot be sent again" looks at the state the request finds
         self.check_rules(call, {**record, **changes}, own_id=record["id"])
+        case = self.outcomes.pick(call.outcome, call.context) if self.outcomes is not None else None
+        changes.update(_evaluate(case.set if case is not None else self.set, call.context))
+        changes.update({name: formula(record) for name, formula in self.compute.items()})
         self.change(call, record, changes)
         self.children.write(call, record["id"])
+        if case is not None:
+            call.context["record"] = Row(self.table(call), record)
+            return case.response(call.context)
         return self.answer(call, record=Row(self.table(call), record))
 
 

@@ -86,9 +86,13 @@ class Rule:
     fault: str | None = None
     #: the share of requests the fault hits, 0 to 1
     rate: float = 1.0
+    #: an outcome the operation declares (`x-mock.outcomes`), e.g. `reject:2800`; per operation only
+    outcome: str | None = None
 
     @classmethod
-    def parse(cls, delay: str | None = None, fault: str | None = None, rate: Any = 1.0) -> Rule:
+    def parse(
+        cls, delay: str | None = None, fault: str | None = None, rate: Any = 1.0, outcome: str | None = None
+    ) -> Rule:
         try:
             share = float(rate)
         except (TypeError, ValueError):
@@ -99,22 +103,26 @@ class Rule:
             Delay.parse(delay) if delay not in (None, "") else None,
             parse_fault(fault) if fault not in (None, "") else None,
             share,
+            str(outcome).strip() if outcome not in (None, "") else None,
         )
 
     @classmethod
     def from_data(cls, data: Any) -> Rule:
-        if not isinstance(data, Mapping) or set(data) - {"delay", "fault", "rate"}:
-            raise ControlError("a rule is an object with 'delay', 'fault' and 'rate' (all optional)")
-        return cls.parse(data.get("delay"), data.get("fault"), data.get("rate", 1.0))
+        if not isinstance(data, Mapping) or set(data) - {"delay", "fault", "rate", "outcome"}:
+            raise ControlError("a rule is an object with 'delay', 'fault', 'rate' and 'outcome' (all optional)")
+        return cls.parse(data.get("delay"), data.get("fault"), data.get("rate", 1.0), data.get("outcome"))
 
     def to_data(self) -> dict[str, Any]:
-        return {"delay": self.delay.text if self.delay else None, "fault": self.fault, "rate": self.rate}
+        data = {"delay": self.delay.text if self.delay else None, "fault": self.fault, "rate": self.rate}
+        return {**data, "outcome": self.outcome} if self.outcome is not None else data
 
 
 @dataclass(frozen=True)
 class Decision:
     delay_seconds: float = 0.0
     fault: str | None = None
+    #: the outcome the operation's control names, if any
+    outcome: str | None = None
 
 
 class Controls:
@@ -164,7 +172,8 @@ class Controls:
         delay = next((rule.delay for rule in rules if rule.delay is not None), None)
         faulty = next((rule for rule in rules if rule.fault is not None), None)
         fault = faulty.fault if faulty is not None and (faulty.rate >= 1 or self.rng.random() < faulty.rate) else None
-        return Decision(delay.seconds(self.rng) if delay else 0.0, fault)
+        outcome = self.per_operation.get((api, operation), Rule()).outcome
+        return Decision(delay.seconds(self.rng) if delay else 0.0, fault, outcome)
 
     def to_data(self) -> dict[str, Any]:
         return {

@@ -8,7 +8,7 @@ a `Prefer` header is present the query forms are ignored, as in Prism.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mockserver.errors import BadPreference, ControlError
 from mockserver.pipeline.controls import STATUS_CODE, Rule
@@ -22,6 +22,8 @@ class Preference:
     example: str | None = None
     dynamic: bool = False
     control: Rule = Rule()
+    #: every `key=value` of the header, for the keys a spec declares (`x-mock.outcomes.prefer`)
+    values: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def forces_answer(self) -> bool:
@@ -43,7 +45,7 @@ def read_preference(header: str | None, query: Mapping[str, str]) -> Preference 
     else:
         values = {key[2:]: value for key, value in query.items() if key[2:] in _KEYS and key.startswith("__")}
     if not any(key in values for key in _KEYS):
-        return None
+        return Preference(values=values) if values else None
     code = values.get("code")
     if code is not None and not STATUS_CODE.match(code):
         raise BadPreference(f"code must be a three-digit HTTP status, got {code!r}")
@@ -54,4 +56,6 @@ def read_preference(header: str | None, query: Mapping[str, str]) -> Preference 
         control = Rule.parse(values.get("delay"), values.get("fault"))
     except ControlError as exc:
         raise BadPreference(str(exc)) from None
-    return Preference(code=code, example=values.get("example"), dynamic=dynamic == "true", control=control)
+    return Preference(
+        code=code, example=values.get("example"), dynamic=dynamic == "true", control=control, values=values
+    )

@@ -45,6 +45,11 @@ class JSONResponse(Response):
 def to_response(reply: Reply, head_only: bool = False) -> Response:
     if reply.body is None:
         return Response(status_code=reply.status, headers=reply.headers)
+    if isinstance(reply.body, bytes):  # a file (x-mock.file): its headers name its type
+        response = Response(reply.body, status_code=reply.status, headers=reply.headers)
+        if head_only:
+            response.body = b""
+        return response
     response = JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)
     if head_only:
         response.body = b""

@@ -2,7 +2,8 @@
 
 * `unique: [fields]`: no other record of the resource has the same values.
 * `exists: {resource, key, where?, allow?}`: the field names a record of
-  another resource, optionally one matching `where` (e.g. an active parent).
+  another resource, optionally one matching `where` (e.g. an active parent;
+  a value may name the record checked: `company_id: "${record.company_id}"`).
   An absent or null field passes (whether it is required is the schema's
   business), as does a value listed in `allow` (e.g. 0 for "the owner").
 * `deny_if: {field: value}`: the record must not match (an inactive account).
@@ -24,12 +25,12 @@ documented order (validation, then the business answers) holds.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.errors import FieldError
 from mockserver.expressions.formulas import Formula, compile_formula
-from mockserver.expressions.templates import Context
+from mockserver.expressions.templates import Context, Render, compile_template
 from mockserver.pipeline.responses import ReplyTemplate, reply_template
 from mockserver.spec.model import RuleDecl
 from mockserver.spec.openapi import Operation
@@ -42,6 +43,8 @@ class Rule:
     respond: ReplyTemplate | None
     error: FieldError | None
     formula: Formula | None = None
+
+    where: dict[str, Render] = field(default_factory=dict)
 
     def holds(self, store: Store, table: Table, candidate: Mapping[str, Any], own_id: Any, context: Context) -> bool:
         rule = self.declared
@@ -59,7 +62,10 @@ class Rule:
             if value is None or value in rule.exists.allow:
                 return True
             target = store.table(rule.exists.resource).get(value)
-            return target is not None and all(target.get(k) == v for k, v in rule.exists.where.items())
+            # `where` values may name the record being checked (`company_id: "${record.company_id}"`)
+            scope = {**context, "record": candidate}
+            wanted = {key: render(scope) for key, render in self.where.items()}
+            return target is not None and all(target.get(k) == v for k, v in wanted.items())
         if rule.kind == "not_referenced_by":
             return not any(store.table(ref.resource).find({ref.key: own_id}) for ref in rule.not_referenced_by)
         # deny_if
@@ -77,7 +83,8 @@ def compile_rules(declared: Iterable[RuleDecl], operation: Operation) -> list[Ru
         error = None
         if rule.error is not None:
             error = FieldError(rule.error.field, rule.error.rule or rule.kind, {}, rule.error.message)
-        rules.append(Rule(rule, respond, error, formula))
+        where = {key: compile_template(value) for key, value in rule.exists.where.items()} if rule.exists else {}
+        rules.append(Rule(rule, respond, error, formula, where))
     return rules
 
 

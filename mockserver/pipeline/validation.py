@@ -252,8 +252,10 @@ class RequestValidator:
             elif param["in"] == "query":
                 full = Draft202012Validator(schema, format_checker=FORMATS)
                 self.query_params.append((param["name"], read, _quick_check(schema), full, required))
-                if "x-messages" in schema:
-                    self.query_messages[param["name"]] = schema["x-messages"]
+                # its own wording: `x-messages` on the parameter, or on its schema
+                wording = {**schema.get("x-messages", {}), **param.get("x-messages", {})}
+                if wording:
+                    self.query_messages[param["name"]] = wording
             elif param["in"] == "header":
                 self.header_params.append((param["name"], required))
         self.body_schema = operation.body_schema()

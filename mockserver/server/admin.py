@@ -199,7 +199,10 @@ class Admin:
         self.server.controls.sync()
         if request.method == "PUT":
             try:
-                self.server.controls.set_everywhere(Rule.from_data(await _json_body(request)))
+                everywhere = Rule.from_data(await _json_body(request))
+                if everywhere.outcome is not None:
+                    raise ControlError("an outcome is set per operation (PUT /__mock/controls/API/OPERATION)")
+                self.server.controls.set_everywhere(everywhere)
             except ControlError as exc:
                 raise AdminError(400, str(exc)) from None
         return JSONResponse(self.server.controls.to_data())
@@ -216,6 +219,13 @@ class Admin:
                 rule = Rule.from_data(await _json_body(request))
             except ControlError as exc:
                 raise AdminError(400, str(exc)) from None
+            if rule.outcome is not None:
+                outcomes = getattr(api.operations[operation].behaviour, "outcomes", None)
+                cases = list(outcomes.cases) if outcomes is not None else []
+                if rule.outcome.partition(":")[0] not in cases:
+                    raise AdminError(
+                        400, f"{operation} has no outcome {rule.outcome!r}; declared: {', '.join(cases) or 'none'}"
+                    )
             self.server.controls.set_operation(api.name, operation, rule)
         return JSONResponse(self.server.controls.to_data())
 

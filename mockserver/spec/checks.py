@@ -9,6 +9,7 @@ names something the pipeline binds. Each check yields (JSON pointer, reason).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mockserver.spec import context
@@ -132,8 +133,42 @@ def _operation(spec: ApiSpec, operation: Operation) -> Problems:
         yield f"{at}/credential", f"names no security scheme of components.securitySchemes ({known})"
     yield from _query(operation, at)
     yield from _children(spec, operation, at)
+    yield from _documents(spec, operation, at)
     if mock.body and operation.body_schema() is not None and not operation.record_schema():
         yield f"{at}/body", f"{mock.body} names nothing in the request body's schema"
+
+
+def _documents(spec: ApiSpec, operation: Operation, at: str) -> Problems:
+    """Numbering, resolved records, outcomes and files: what they name exists, where it may be used."""
+    api, mock = spec.mock, operation.mock
+    for key, action in (("number", "create"), ("resolve", "create"), ("outcomes", "update"), ("file", "read")):
+        if getattr(mock, key) and mock.action != action:
+            yield f"{at}/{key}", f"is for a {action} operation, not a {mock.action}"
+    if mock.number is not None:
+        yield from _resource(api, mock.number.counter.resource, f"{at}/number/counter/resource")
+        yield from _fields(mock.number.counter.match, context.OPERATION, f"{at}/number/counter/match")
+        yield from _fields(mock.number.set, context.NUMBERED, f"{at}/number/set")
+    for name, resolve in mock.resolve.items():
+        yield from _resource(api, resolve.resource, at + pointer("resolve", name, "resource"))
+    if mock.outcomes is not None:
+        for name, case in mock.outcomes.cases.items():
+            where = at + pointer("outcomes", "cases", name)
+            yield from _reply(operation, case.response, f"{where}/response", context.OUTCOME)
+            yield from _fields(case.set, context.OUTCOME, f"{where}/set")
+    if mock.file is not None:
+        declared = mock.file
+        folder = Path(spec.source).parent
+        templates = [("template", declared.template)] if declared.template else []
+        templates += [(f"entries{pointer(name)}", file) for name, file in declared.entries.items()]
+        if not templates:
+            yield f"{at}/file", "needs a template (or, for a zip, entries)"
+        for where, file in templates:
+            if not (folder / file).is_file():
+                yield f"{at}/file/{where}", f"template {file!r} is not a file beside the spec ({folder / file})"
+        if declared.kind == "pdf" and not declared.pages:
+            yield f"{at}/file", "a pdf needs pages: {<name>: [width_mm, height_mm]}"
+        yield from _template(declared.filename, context.OPERATION, f"{at}/file/filename")
+        yield from _reply(operation, declared.missing, f"{at}/file/missing", context.OPERATION)
 
 
 def _record_fields(spec: ApiSpec, operation: Operation) -> set[str] | None:
@@ -249,7 +284,7 @@ def _template(template: Any, roots: frozenset[str], at: str) -> Problems:
                 where,
                 f"${{{expression}}} names {root!r}, which is not in the context here ({', '.join(sorted(allowed))})",
             )
-        elif filter_name is not None and filter_name not in context.FILTERS:
+        elif filter_name is not None and filter_name.partition(":")[0] not in context.FILTERS:
             yield (
                 where,
                 f"${{{expression}}} uses the filter {filter_name!r}; the filters are {', '.join(sorted(context.FILTERS))}",

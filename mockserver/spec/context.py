@@ -15,8 +15,8 @@ from typing import Any
 from mockserver.spec import pointers
 
 PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
-#: the only filter: `|string` renders the value as text
-FILTERS = frozenset({"string"})
+#: the filters: `|string` renders the value as text, `|pad:N` as text zero-padded to N characters
+FILTERS = frozenset({"string", "pad"})
 
 #: bound for every request an operation answers
 REQUEST = frozenset({"request", "principal", "credential", "path", "query", "body", "now"})
@@ -29,6 +29,10 @@ NOT_FOUND = OPERATION | {"id"}
 ERROR = REQUEST | {"errors", "summary", "allowed", "detail", "status", "limit"}
 #: a resource's numbered fields: the next number
 SEQUENCE = frozenset({"n"})
+#: a create's `number.set`: the counter's new value too
+NUMBERED = OPERATION | SEQUENCE
+#: an outcome case's `set` and `response`: the case picked (`name`, `argument`, `message`)
+OUTCOME = OPERATION | {"outcome"}
 #: a security scheme's issued credential: the new credential, its principal and random text
 ISSUE = frozenset({"credential", "principal", "random"})
 #: bound inside `{$each: ..., item: ...}` to the element being rendered

@@ -129,6 +129,67 @@ class QuirkDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class CounterDecl:
+    """A record of `resource` found by `match` (created at 0 when missing) whose `field` counts up."""
+
+    resource: str
+    match: Mapping[str, Template]
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class NumberDecl:
+    """`number`: a create takes the counter's next value `n` and sets fields from it."""
+
+    counter: CounterDecl
+    set: Mapping[str, Template]
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveDecl:
+    """`resolve`: the id of a record of `resource` that has the `match` fields of the body part at `source`,
+    created from that part when none has (first or create)."""
+
+    resource: str
+    source: str
+    match: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeCase:
+    """One alternative answer of an update: its changes, its reply, its wait and its texts."""
+
+    response: ReplyDecl
+    set: Mapping[str, Template] = field(default_factory=dict)
+    delay_ms: int = 0
+    argument: str | None = None
+    messages: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomesDecl:
+    """`outcomes`: cases a caller picks with `Prefer: <prefer>=<case>[:<argument>]` or a control."""
+
+    prefer: str
+    cases: Mapping[str, OutcomeCase]
+
+
+@dataclass(frozen=True, slots=True)
+class FileDecl:
+    """`file`: a read answers a file rendered from templates that live beside the spec."""
+
+    kind: Literal["text", "zip", "pdf"]
+    filename: Template
+    content_type: str
+    requires: str
+    missing: ReplyDecl
+    template: str | None = None
+    entries: Mapping[str, str] = field(default_factory=dict)
+    page: Template | None = None
+    pages: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class OperationMock:
     """An operation's `x-mock`."""
 
@@ -162,6 +223,11 @@ class OperationMock:
     failure: ReplyDecl | None = None
     credential: str | None = None
     issue: Mapping[str, Template] = field(default_factory=dict)
+    # documents: numbering, records a body names, alternative answers and files
+    number: NumberDecl | None = None
+    resolve: Mapping[str, ResolveDecl] = field(default_factory=dict)
+    outcomes: OutcomesDecl | None = None
+    file: FileDecl | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +454,52 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
         failure=_optional_reply(data.get("failure")),
         credential=data.get("credential"),
         issue=dict(data.get("issue") or {}),
+        number=_number(data.get("number")),
+        resolve={
+            name: ResolveDecl(value["resource"], value["from"], tuple(value["match"]))
+            for name, value in (data.get("resolve") or {}).items()
+        },
+        outcomes=_outcomes(data.get("outcomes")),
+        file=_file(data.get("file")),
+    )
+
+
+def _number(data: Mapping[str, Any] | None) -> NumberDecl | None:
+    if data is None:
+        return None
+    counter = data["counter"]
+    return NumberDecl(CounterDecl(counter["resource"], dict(counter["match"]), counter["field"]), dict(data["set"]))
+
+
+def _outcomes(data: Mapping[str, Any] | None) -> OutcomesDecl | None:
+    if data is None:
+        return None
+    cases = {
+        name: OutcomeCase(
+            response=parse_reply(case["response"], default_status=200),
+            set=dict(case.get("set") or {}),
+            delay_ms=int(case.get("delay", 0)),
+            argument=case.get("argument"),
+            messages=dict(case.get("messages") or {}),
+        )
+        for name, case in data["cases"].items()
+    }
+    return OutcomesDecl(data["prefer"], cases)
+
+
+def _file(data: Mapping[str, Any] | None) -> FileDecl | None:
+    if data is None:
+        return None
+    return FileDecl(
+        kind=data["kind"],
+        filename=data["filename"],
+        content_type=data["content_type"],
+        requires=data["requires"],
+        missing=parse_reply(data["missing"]),
+        template=data.get("template"),
+        entries=dict(data.get("entries") or {}),
+        page=data.get("page"),
+        pages={name: (float(size[0]), float(size[1])) for name, size in (data.get("pages") or {}).items()},
     )
 
 

@@ -1,0 +1,204 @@
+"""What issuing documents needs beyond plain records: numbers, linked records, outcomes and files.
+
+* `Numbering` (`x-mock.number`): a create takes the next value of a counter
+  record (found by its match fields, created at 0 on first use) and sets
+  fields from it, e.g. `numero_completo: "${body.serie}-${n|pad:6}"`.
+* `Resolver` (`x-mock.resolve`): a field gets the id of the record of another
+  resource that has the same match fields as a part of the body, created from
+  that part when none has (a "first or create").
+* `Outcomes` (`x-mock.outcomes`): an update answers one of several declared
+  cases when a caller asks for it with `Prefer: <key>=<case>[:<argument>]` or
+  an operation's control names it.
+* `FileRenderer` (`x-mock.file`): a read answers a file rendered from
+  templates that live beside the spec: text (XML), a zip of rendered entries,
+  or a PDF whose page size the request names.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.sandbox
+from fpdf import FPDF
+
+from mockserver.errors import BadPreference
+from mockserver.expressions.templates import Render, compile_template, shape
+from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template
+from mockserver.spec.model import FileDecl, NumberDecl, OutcomesDecl, ResolveDecl
+from mockserver.spec.openapi import Operation
+from mockserver.spec.pointers import parse_pointer, value_at
+from mockserver.spec.schemas import merged_properties
+from mockserver.state.store import Record, Store, Table
+
+#: how a behaviour stores a new record (sequences, timestamps, a fresh id)
+Insert = Callable[[Table, Record, str], Record]
+
+
+class Numbering:
+    def __init__(self, declared: NumberDecl) -> None:
+        self.resource = declared.counter.resource
+        self.match = {name: compile_template(value) for name, value in declared.counter.match.items()}
+        self.field = declared.counter.field
+        self.set = {name: compile_template(value) for name, value in declared.set.items()}
+
+    def __call__(self, store: Store, context: dict[str, Any], insert: Insert) -> dict[str, Any]:
+        table = store.table(self.resource)
+        criteria = {name: render(context) for name, render in self.match.items()}
+        counter = next(iter(table.find(criteria)), None)
+        if counter is None:  # created on first use, as having taken no number yet
+            counter = insert(table, {**table.config.declared.defaults, **criteria, self.field: 0}, context["now"])
+        n = int(counter.get(self.field) or 0) + 1
+        table.update(counter["id"], {self.field: n})
+        numbered = {**context, "n": n}
+        return {name: render(numbered) for name, render in self.set.items()}
+
+
+class Resolver:
+    def __init__(self, field: str, declared: ResolveDecl, operation: Operation) -> None:
+        self.field = field
+        self.resource = declared.resource
+        self.pointer = parse_pointer(declared.source)
+        self.match = declared.match
+        # a new record has every field the body part declares, null where it was not sent
+        self.fields = list(merged_properties(operation.body_schema_at(self.pointer)))
+
+    def __call__(self, store: Store, context: Mapping[str, Any], insert: Insert) -> Any:
+        part = value_at(context.get("body"), self.pointer)
+        if not isinstance(part, Mapping):
+            return None
+        table = store.table(self.resource)
+        found = next(iter(table.find({name: part.get(name) for name in self.match})), None)
+        if found is not None:  # reused as stored: what the body says about it now is not written
+            return found["id"]
+        sent = {name: part.get(name) for name in self.fields or part if not isinstance(part.get(name), dict)}
+        record = {**table.config.declared.defaults, **sent}
+        return insert(table, record, context["now"])["id"]
+
+
+@dataclass
+class Case:
+    response: ReplyTemplate
+    set: dict[str, Render]
+    delay_seconds: float
+
+
+class Outcomes:
+    def __init__(self, declared: OutcomesDecl, operation: Operation) -> None:
+        self.prefer = declared.prefer
+        self.operation = operation.operation_id
+        self.declared = declared.cases
+        self.cases = {
+            name: Case(
+                reply_template(case.response, operation),
+                {key: compile_template(value) for key, value in case.set.items()},
+                case.delay_ms / 1000,
+            )
+            for name, case in declared.cases.items()
+        }
+
+    def _parse(self, requested: str) -> tuple[str, str | None]:
+        name, colon, argument = requested.partition(":")
+        name = name.strip()
+        if name not in self.cases:
+            raise BadPreference(
+                f"{self.prefer}={requested!r}: {self.operation} has no outcome {name!r}; "
+                f"declared: {', '.join(self.cases)}"
+            )
+        return name, argument.strip() if colon and argument.strip() else None
+
+    def delay(self, requested: str | None) -> float:
+        """How long the requested case waits before answering (a SUNAT timeout)."""
+        return self.cases[self._parse(requested)[0]].delay_seconds if requested else 0.0
+
+    def pick(self, requested: str | None, context: dict[str, Any]) -> Case | None:
+        """The case asked for, with `outcome` bound in the context; None for the ordinary answer."""
+        if not requested:
+            return None
+        name, argument = self._parse(requested)
+        declared = self.declared[name]
+        argument = argument or declared.argument
+        message = declared.messages.get(argument or "", declared.messages.get("default", ""))
+        context["outcome"] = {"name": name, "argument": argument, "message": message}
+        return self.cases[name]
+
+
+class FileRenderer:
+    """Files rendered with Jinja2 (sandboxed: a template can read the record, never run code)."""
+
+    def __init__(self, declared: FileDecl, operation: Operation, folder: Path) -> None:
+        self.declared = declared
+        environment = jinja2.sandbox.SandboxedEnvironment(
+            loader=jinja2.FileSystemLoader(str(folder)),
+            autoescape=jinja2.select_autoescape(enabled_extensions=("xml", "xml.j2"), default_for_string=False),
+            undefined=jinja2.ChainableUndefined,
+            keep_trailing_newline=True,
+        )
+        self.template = environment.get_template(declared.template) if declared.template else None
+        self.entries = [
+            (compile_template(name), environment.get_template(file)) for name, file in declared.entries.items()
+        ]
+        self.filename = compile_template(declared.filename)
+        self.page = compile_template(declared.page) if declared.page is not None else None
+        self.missing = reply_template(declared.missing, operation)
+
+    def __call__(self, context: dict[str, Any]) -> Reply:
+        record = context["record"]
+        if record.get(self.declared.requires) in (None, ""):
+            raise self.missing(context)
+        data = {**context, "record": shape(record, None) | _linked(record)}
+        content = self._render(data, context)
+        filename = str(self.filename(context))
+        headers = {
+            "Content-Type": self.declared.content_type,
+            "Content-Disposition": f"attachment; filename={filename}",
+        }
+        return Reply(200, content, headers)
+
+    def _render(self, data: dict[str, Any], context: dict[str, Any]) -> bytes:
+        kind = self.declared.kind
+        if kind == "zip":
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for name, template in self.entries:
+                    archive.writestr(str(name(context)), template.render(data))
+            return buffer.getvalue()
+        assert self.template is not None  # the loader asks every text and pdf file for a template
+        text = self.template.render(data)
+        if kind == "text":
+            return text.encode()
+        pages = self.declared.pages
+        size_name = str(self.page(context)) if self.page is not None else ""
+        return _pdf(text, pages.get(size_name) or next(iter(pages.values())))
+
+
+def _linked(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record's relations and child lists, which a plain copy of its stored fields lacks."""
+    config = getattr(getattr(record, "table", None), "config", None)
+    if config is None:
+        return {}
+    names = [*config.declared.relations, *config.declared.children]
+    return {name: shape(record.get(name), None) for name in names}
+
+
+def _pdf(text: str, size: tuple[float, float]) -> bytes:
+    """Lay the rendered text onto pages of the given size (mm): one line per line, long ones wrapped."""
+    width, height = size
+    margin = 5.0 if width < 100 else 12.0
+    pdf = FPDF(unit="mm", format=(width, height))
+    pdf.set_margins(margin, margin, margin)
+    pdf.set_auto_page_break(True, margin)
+    pdf.add_page()
+    font_size = 7 if width < 100 else 10
+    for line in text.splitlines():
+        bold = line.startswith("# ")
+        pdf.set_font("Helvetica", "B" if bold else "", font_size + (2 if bold else 0))
+        # the core fonts are Latin-1: Spanish letters are, anything beyond becomes "?"
+        printable = (line[2:] if bold else line).encode("latin-1", "replace").decode("latin-1")
+        pdf.multi_cell(0, font_size * 0.5, printable or " ", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
