@@ -186,6 +186,10 @@ class CoercionDecl:
     #: forms read as true / false where the schema wants a boolean (besides the booleans themselves)
     true_values: tuple[Any, ...] = ()
     false_values: tuple[Any, ...] = ()
+    #: "" read as null where the schema wants a number, an integer or a boolean and allows null
+    blank_as_null: bool = False
+    #: one object where the schema wants a list of objects read as a list of it
+    single_as_list: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,6 +384,8 @@ def parse_input(data: Mapping[str, Any]) -> InputDecl:
             numbers_as_strings=bool(coerce.get("numbers_as_strings")),
             true_values=tuple(coerce.get("true_values") or ()),
             false_values=tuple(coerce.get("false_values") or ()),
+            blank_as_null=bool(coerce.get("blank_as_null")),
+            single_as_list=bool(coerce.get("single_as_list")),
         ),
     )
 
