@@ -73,7 +73,11 @@ def test_every_documented_query_parameter_is_in_the_spec():
         if op is None:
             continue
         names = op.parameter_names("query")
-        missing += [f"{doc['id']} {op.operation_id} {p['name']}" for p in doc["parameters"].get("query", []) if p["name"] not in names]
+        missing += [
+            f"{doc['id']} {op.operation_id} {p['name']}"
+            for p in doc["parameters"].get("query", [])
+            if p["name"] not in names
+        ]
     assert not missing, missing
 
 

@@ -142,14 +142,22 @@ def scalar_coercer(schema: Mapping[str, Any], rules: CoercionDecl, *, text: bool
         forms.update({(str, "true"): True, (str, "false"): False})
     to_text = rules.numbers_as_strings and not text and "string" in types and not numeric
     blank_to_null = (
-        rules.blank_as_null and not text and "null" in types and "string" not in types and (numeric or "boolean" in types)
+        rules.blank_as_null
+        and not text
+        and "null" in types
+        and "string" not in types
+        and (numeric or "boolean" in types)
     )
-    if not (to_number or forms or to_text or blank_to_null):
+    # a whole JSON number for an integer (5.0) is stored as the integer it is, as PHP's integer columns hold it
+    to_whole = rules.numeric_strings and not text and "integer" in types and "number" not in types
+    if not (to_number or forms or to_text or blank_to_null or to_whole):
         return None
 
     def coerce_value(value: Any) -> Any:
         if blank_to_null and value == "":
             return None
+        if to_whole and isinstance(value, float) and value.is_integer():
+            return int(value)
         if isinstance(value, str) and to_number:
             number = _read_number(value, integer_only)
             if number is not None:

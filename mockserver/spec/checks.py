@@ -154,6 +154,10 @@ def _query(operation: Operation, at: str) -> Problems:
     mock = operation.mock
     documented = operation.parameter_names("query")
     wanted = [(at + pointer("filters", name), name) for name in mock.filters]
+    if mock.sort is not None:
+        wanted.append((f"{at}/sort/param", mock.sort.param))
+        if mock.sort.direction is not None:
+            wanted.append((f"{at}/sort/direction", mock.sort.direction))
     if mock.paging is not None:
         wanted.append((f"{at}/paging/page", mock.paging.page))
         if mock.paging.size_param is not None:

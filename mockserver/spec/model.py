@@ -78,10 +78,29 @@ class ChildListDecl:
 
 @dataclass(frozen=True, slots=True)
 class FilterDecl:
-    """A query filter: the parameter equals one field, or is contained in one of several."""
+    """A query filter on one field: equal to it, contained in one of several, a bound of a range, or a list it is in.
+
+    `at_least` / `at_most` compare numbers as numbers and text by its leading part, so a date
+    bound ("2026-01-15") takes in every time of that day.
+    """
 
     equals: str | None = None
     contains: tuple[str, ...] = ()
+    at_least: str | None = None
+    at_most: str | None = None
+    one_of: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SortDecl:
+    """A list's order chosen by query parameters: the field named by `param`, `direction` asc or desc."""
+
+    param: str = "sort"
+    direction: str | None = None
+    #: the fields a caller may sort by (any other value is ignored, as the documented order stays)
+    fields: tuple[str, ...] = ()
+    #: the direction when the caller names none
+    descending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +142,7 @@ class OperationMock:
     where: Mapping[str, Template] = field(default_factory=dict)
     filters: Mapping[str, FilterDecl] = field(default_factory=dict)
     order: tuple[str, ...] = ("id",)
+    sort: SortDecl | None = None
     paging: PagingDecl | None = None
     parent: ParentDecl | None = None
     counts: Mapping[str, CountDecl] = field(default_factory=dict)
@@ -305,6 +325,7 @@ def _count(data: Mapping[str, Any]) -> CountDecl:
 
 def parse_operation(data: Mapping[str, Any]) -> OperationMock:
     paging = data.get("paging")
+    sort = data.get("sort")
     parent = data.get("parent")
     return OperationMock(
         action=data["action"],
@@ -320,10 +341,24 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
         children={name: _child_list(value) for name, value in (data.get("children") or {}).items()},
         where=dict(data.get("where") or {}),
         filters={
-            name: FilterDecl(value.get("equals"), tuple(value.get("contains") or ()))
+            name: FilterDecl(
+                value.get("equals"),
+                tuple(value.get("contains") or ()),
+                value.get("at_least"),
+                value.get("at_most"),
+                value.get("one_of"),
+            )
             for name, value in (data.get("filters") or {}).items()
         },
         order=tuple(data.get("order") or ("id",)),
+        sort=SortDecl(
+            sort.get("param", "sort"),
+            sort.get("direction"),
+            tuple(sort.get("fields") or ()),
+            sort.get("default") == "desc",
+        )
+        if sort is not None
+        else None,
         paging=PagingDecl(paging.get("page", "page"), int(paging.get("size", 20)), paging.get("size_param"))
         if paging is not None
         else None,

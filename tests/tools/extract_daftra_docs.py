@@ -116,11 +116,18 @@ def extract(export: dict[str, Any], commit: str) -> dict[str, Any]:
                 schema = response.get("jsonSchema") or {}
                 if "$ref" in schema and schema["$ref"] in responses_by_id:
                     schema = responses_by_id[schema["$ref"]]["jsonSchema"]
-                documented.append({"status": int(response["code"]), "example": render(schema)} if "code" in response else None)
+                documented.append(
+                    {"status": int(response["code"]), "example": render(schema)} if "code" in response else None
+                )
             stored = []
             codes = {r["id"]: r.get("code") for r in api["responses"]}
             for example in api.get("responseExamples") or []:
-                stored.append({"status": _status(codes.get(str(example.get("responseId")))), "example": _json(example.get("data"))})
+                stored.append(
+                    {
+                        "status": _status(codes.get(str(example.get("responseId")))),
+                        "example": _json(example.get("data")),
+                    }
+                )
             body = api.get("requestBody") or {}
             rows.append(
                 {
@@ -136,7 +143,9 @@ def extract(export: dict[str, Any], commit: str) -> dict[str, Any]:
                         if any(p.get("name") != "format" for p in api["parameters"].get(place, []))
                     },
                     "request_media_type": body.get("type") if body.get("type") not in (None, "none") else None,
-                    "request_examples": [_json(e["value"]) for e in body.get("examples") or [] if str(e.get("value") or "").strip()],
+                    "request_examples": [
+                        _json(e["value"]) for e in body.get("examples") or [] if str(e.get("value") or "").strip()
+                    ],
                     "responses": [r for r in documented if r is not None],
                     "response_examples": stored,
                 }
