@@ -21,7 +21,7 @@ from starlette.responses import Response
 from mockserver.config import ServerConfig
 from mockserver.errors import BadPreference, BodyError, FieldError, Invalid, Refusal, SpecError
 from mockserver.pipeline import behaviours
-from mockserver.pipeline.auth import Authenticator, secret_headers
+from mockserver.pipeline.auth import Authenticator, Identity, secret_headers
 from mockserver.pipeline.controls import TRANSPORT_FAULTS, Controls, request_transport_fault
 from mockserver.pipeline.dynamic import DataGenerator
 from mockserver.pipeline.inputs import InputReader
@@ -251,6 +251,9 @@ class MockApi:
         if preference.forces_answer:
             return operation.forced(preference)
 
+        if operation.operation.mock.each is not None:
+            return await self._bulk(request, operation, context, identity)
+
         validator = operation.validator
         path_values, failed = validator.path(found.params)
         if failed is not None:  # a path parameter that cannot name anything
@@ -263,6 +266,8 @@ class MockApi:
         if validator.body_schema is not None:
             try:
                 sent = await self.input.read(request)
+                if isinstance(sent.value, list) and validator.body_schema.get("type") != "array":
+                    raise BodyError("body.not_object")  # a list only where the operation takes one
                 body = validator.coerced(sent.value)
                 errors += validator.body(body, sent=sent.sent)
             except BodyError as exc:
@@ -290,6 +295,44 @@ class MockApi:
             query_string=list(query.multi_items()),
         )
         return operation.behaviour(call)
+
+    async def _bulk(
+        self, request: Request, operation: CompiledOperation, context: dict[str, Any], identity: Identity
+    ) -> Reply:
+        """A list of bodies, each validated and answered by the `each` operation in turn; not atomic.
+
+        The answer lists each element's own answer (its success or its refusal), in the order sent.
+        """
+        each = self.operations[str(operation.operation.mock.each)]
+        context["path"] = {}
+        context["query"], errors = operation.validator.query(request.query_params)
+        if errors:
+            raise Invalid(errors)
+        try:
+            sent = await self.input.read(request)
+        except BodyError as exc:
+            raise Invalid([FieldError("body", exc.rule, {"detail": exc.detail, "limit": exc.limit})]) from None
+        if not isinstance(sent.value, list):
+            raise Invalid([FieldError("body", "type.array")])
+        context["now"] = datetime.now(UTC).strftime(self.timestamp_format)
+        store = self.sessions.get(request.headers.get(self.session_header))  # after the body's await
+        answers = []
+        for element in sent.value:
+            own = {**context, "body": element if isinstance(element, dict) else {}}
+            try:
+                body = each.validator.coerced(element)
+                errors = each.validator.body(body)
+                if errors:
+                    raise Invalid(errors)
+                own["body"] = body
+                call = behaviours.Call(store=store, identity=identity, context=own, fields=each.validator.record(body))
+                reply = each.behaviour(call)
+            except Reply as raised:
+                reply = raised
+            except Refusal as refusal:
+                reply = self.refused(each.errors, refusal, own)
+            answers.append(reply.body)
+        return Reply(operation.operation.mock.response.status, answers)
 
     def refused(self, errors: Mapping[str, ReplyTemplate], refusal: Refusal, context: dict[str, Any]) -> Reply:
         """The one place a refusal becomes its envelope: the operation's own, else the API's."""

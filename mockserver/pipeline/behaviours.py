@@ -433,6 +433,13 @@ class Logout(_Base):
         return self.answer(call)
 
 
+class Bulk(_Base):
+    """A list of bodies, each answered by another operation (`each`); the API runs the loop (pipeline/api.py)."""
+
+    def __call__(self, call: Call) -> Reply:
+        raise NotImplementedError("bulk operations are answered by MockApi, element by element")
+
+
 BEHAVIOURS: dict[str, type[_Base]] = {
     "create": Create,
     "list": ListRecords,
@@ -441,6 +448,7 @@ BEHAVIOURS: dict[str, type[_Base]] = {
     "delete": Delete,
     "login": Login,
     "logout": Logout,
+    "bulk": Bulk,
 }
 
 

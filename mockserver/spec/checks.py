@@ -113,6 +113,7 @@ def _operation(spec: ApiSpec, operation: Operation) -> Problems:
         known = ", ".join(spec.scheme_mocks) or "none"
         yield f"{at}/credential", f"names no security scheme of components.securitySchemes ({known})"
     yield from _query(operation, at)
+    yield from _bulk(spec, operation, at)
     yield from _children(spec, operation, at)
     if mock.body and operation.body_schema() is not None and not operation.record_schema():
         yield f"{at}/body", f"{mock.body} names nothing in the request body's schema"
@@ -147,6 +148,20 @@ def _children(spec: ApiSpec, operation: Operation, at: str) -> Problems:
             continue
         fields = _names(items.get("items") or {})
         yield from _rules(spec, operation, child.rules, fields or None, f"{where}/rules")
+
+
+def _bulk(spec: ApiSpec, operation: Operation, at: str) -> Problems:
+    """A bulk operation sends each element to a create of the same API; `each` belongs to bulk alone."""
+    mock = operation.mock
+    if (mock.action == "bulk") != (mock.each is not None):
+        yield f"{at}/action", "a bulk operation names its `each` operation, and only a bulk operation does"
+        return
+    if mock.each is None:
+        return
+    target = next((op for op in spec.operations if op.operation_id == mock.each), None)
+    if target is None or target.mock.action != "create":
+        creates = ", ".join(sorted(op.operation_id for op in spec.operations if op.mock.action == "create")) or "none"
+        yield f"{at}/each", f"{mock.each!r} is not a create operation of this API ({creates})"
 
 
 def _query(operation: Operation, at: str) -> Problems:

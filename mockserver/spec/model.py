@@ -143,6 +143,8 @@ class OperationMock:
     filters: Mapping[str, FilterDecl] = field(default_factory=dict)
     order: tuple[str, ...] = ("id",)
     sort: SortDecl | None = None
+    #: `bulk`: the operation each element of the body's list is answered by
+    each: str | None = None
     paging: PagingDecl | None = None
     parent: ParentDecl | None = None
     counts: Mapping[str, CountDecl] = field(default_factory=dict)
@@ -351,6 +353,7 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
             for name, value in (data.get("filters") or {}).items()
         },
         order=tuple(data.get("order") or ("id",)),
+        each=data.get("each"),
         sort=SortDecl(
             sort.get("param", "sort"),
             sort.get("direction"),

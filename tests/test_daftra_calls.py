@@ -1,0 +1,48 @@
+"""The calls Daftra's docs document beyond plain CRUD: bulk create, POST as edit (in-process)."""
+
+from __future__ import annotations
+
+from seed import DAFTRA
+
+LINE = {"item": "Chair", "product_id": "1", "unit_price": "100.00", "quantity": "2"}
+
+
+def test_bulk_create_answers_each_invoice_in_order_and_is_not_atomic(mock):
+    sent = [
+        {"Invoice": {"client_id": "1", "store_id": "1"}, "InvoiceItem": [LINE]},
+        {"Invoice": {"client_id": 999999}},
+        {"Invoice": {"client_id": 2}, "InvoiceItem": [{**LINE, "quantity": "many"}]},
+        {"Invoice": {"client_id": 2}, "InvoiceItem": [LINE]},
+    ]
+    response = mock.post("/api2/invoices/add_bulk.json", headers=DAFTRA, json=sent)
+    assert response.status_code == 200, response.text
+    first, unknown, bad, last = response.json()
+    assert (first["code"], first["result"], unknown["code"], bad["code"], last["code"]) == (
+        202,
+        "successful",
+        400,
+        400,
+        202,
+    )
+    assert "client_id" in unknown["validation_errors"] and "InvoiceItem.0.quantity" in bad["validation_errors"]
+    for created in (first, last):
+        read = mock.get(f"/api2/invoices/{created['id']}", headers=DAFTRA).json()["data"]["Invoice"]
+        assert read["summary_total"] == 200.0
+    assert int(last["id"]) == int(first["id"]) + 1, "the refused ones created nothing"
+
+
+def test_bulk_create_wants_a_list(mock):
+    refused = mock.post("/api2/invoices/add_bulk", headers=DAFTRA, json={"Invoice": {"client_id": 1}})
+    assert refused.status_code == 400 and refused.json()["validation_errors"] == {"body": "body must be a list"}
+    assert mock.post("/api2/invoices/add_bulk", headers={**DAFTRA, "APIKEY": "wrong"}, json=[]).status_code == 401
+    elsewhere = mock.post("/api2/clients", headers=DAFTRA, json=[{"Client": {"business_name": "x"}}])
+    assert elsewhere.status_code == 400 and list(elsewhere.json()["validation_errors"]) == ["body"]
+
+
+def test_an_invoice_is_edited_by_post_as_the_docs_allow(mock):
+    created = mock.post("/api2/invoices", headers=DAFTRA, json={"Invoice": {"client_id": 1}, "InvoiceItem": [LINE]})
+    path = f"/api2/invoices/{created.json()['id']}"
+    edited = mock.post(f"{path}.json", headers=DAFTRA, json={"Invoice": {"notes": "edited by POST"}})
+    assert edited.status_code == 200 and edited.json() == {"code": 200, "result": "successful"}
+    assert mock.get(path, headers=DAFTRA).json()["data"]["Invoice"]["notes"] == "edited by POST"
+    assert mock.post("/api2/invoices/999999", headers=DAFTRA, json={"Invoice": {"notes": "x"}}).status_code == 404
