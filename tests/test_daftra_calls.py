@@ -46,3 +46,26 @@ def test_an_invoice_is_edited_by_post_as_the_docs_allow(mock):
     assert edited.status_code == 200 and edited.json() == {"code": 200, "result": "successful"}
     assert mock.get(path, headers=DAFTRA).json()["data"]["Invoice"]["notes"] == "edited by POST"
     assert mock.post("/api2/invoices/999999", headers=DAFTRA, json={"Invoice": {"notes": "x"}}).status_code == 404
+
+
+def test_a_journal_must_balance(mock):
+    lines = [
+        {"journal_account_id": 1, "debit": "100", "credit": 0},
+        {"journal_account_id": 2, "debit": 0, "credit": 99.99},
+    ]
+    refused = mock.post(
+        "/api2/journals", headers=DAFTRA, json={"Journal": {"description": "Rent"}, "JournalTransaction": lines}
+    )
+    assert refused.status_code == 400
+    assert refused.json()["validation_errors"] == {"JournalTransaction": "The total debit must equal the total credit"}
+    lines[1]["credit"] = "100.00"
+    created = mock.post(
+        "/api2/journals", headers=DAFTRA, json={"Journal": {"description": "Rent"}, "JournalTransaction": lines}
+    )
+    assert created.status_code == 202, created.text
+    path = f"/api2/journals/{created.json()['id']}"
+    lines[0]["debit"] = 50
+    assert mock.put(path, headers=DAFTRA, json={"JournalTransaction": lines, "Journal": {}}).status_code == 400
+    assert mock.put(path, headers=DAFTRA, json={"Journal": {"description": "Office rent"}}).status_code == 200
+    journal = mock.get(path, headers=DAFTRA).json()["data"]["Journal"]
+    assert journal["total_debit"] == journal["total_credit"] == 100

@@ -8,6 +8,9 @@
 * `deny_if: {field: value}`: the record must not match (an inactive account).
 * `not_referenced_by: [{resource, key}, ...]`: no record of those resources
   points at this one (a delete that must not orphan transactions).
+* `balanced: {from, fields: [a, b]}`: over the body's list at `from`, the sums
+  of `a` and `b` are equal to the cent (a journal's debits and credits); a
+  body without that list passes (an edit that keeps the stored lines).
 
 A failing rule either answers at once (`respond: {status, example?|body?}`)
 or adds a field error to the validation answer (`error: {field, message|rule}`).
@@ -26,7 +29,14 @@ from mockserver.expressions.templates import Context
 from mockserver.pipeline.responses import ReplyTemplate, reply_template
 from mockserver.spec.model import RuleDecl
 from mockserver.spec.openapi import Operation
+from mockserver.spec.pointers import parse_pointer, value_at
 from mockserver.state.store import Record, Store, Table
+
+
+def _total(lines: list[Any], name: str) -> float:
+    """A field's sum over a list's elements, to the cent; what is not a number counts 0."""
+    amounts = (line.get(name) for line in lines if isinstance(line, dict))
+    return round(sum(a for a in amounts if isinstance(a, (int, float)) and not isinstance(a, bool)), 2)
 
 
 @dataclass
@@ -35,8 +45,14 @@ class Rule:
     respond: ReplyTemplate | None
     error: FieldError | None
 
-    def holds(self, store: Store, table: Table, candidate: Mapping[str, Any], own_id: Any) -> bool:
+    def holds(self, store: Store, table: Table, candidate: Mapping[str, Any], own_id: Any, body: Any = None) -> bool:
         rule = self.declared
+        if rule.balanced is not None:
+            lines = value_at(body, parse_pointer(rule.balanced.source))
+            if not isinstance(lines, list):
+                return True
+            left, right = (_total(lines, name) for name in rule.balanced.fields)
+            return left == right
         if rule.kind == "unique":
             found = table.find({name: candidate.get(name) for name in rule.unique})
             return all(record.get("id") == own_id for record in found)
@@ -84,7 +100,7 @@ def check(
     """Field errors of the failing `error` rules; raises the first failing `respond` rule's reply."""
     errors: list[FieldError] = []
     for rule in rules:
-        if rule.holds(store, table, candidate, own_id):
+        if rule.holds(store, table, candidate, own_id, context.get("body")):
             continue
         if rule.error is not None:
             errors.append(rule.error)

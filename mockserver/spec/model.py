@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 #: JSON with `${...}` placeholders, compiled by `mockserver.expressions.templates`
 Template = Any
-RuleKind = Literal["unique", "exists", "deny_if", "not_referenced_by"]
-RULE_KINDS: tuple[RuleKind, ...] = ("unique", "exists", "deny_if", "not_referenced_by")
+RuleKind = Literal["unique", "exists", "deny_if", "not_referenced_by", "balanced"]
+RULE_KINDS: tuple[RuleKind, ...] = ("unique", "exists", "deny_if", "not_referenced_by", "balanced")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +56,14 @@ class FieldErrorDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class BalancedDecl:
+    """`balanced`: over a list of the body, the sums of two fields are equal (to the cent)."""
+
+    source: str
+    fields: tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class RuleDecl:
     """One business rule; exactly one of the kind fields is set, and `respond` or `error`."""
 
@@ -64,6 +72,7 @@ class RuleDecl:
     exists: ExistsDecl | None = None
     deny_if: Mapping[str, Any] = field(default_factory=dict)
     not_referenced_by: tuple[Relation, ...] = ()
+    balanced: BalancedDecl | None = None
     respond: ReplyDecl | None = None
     error: FieldErrorDecl | None = None
 
@@ -304,6 +313,9 @@ def parse_rule(data: Mapping[str, Any]) -> RuleDecl:
         else None,
         deny_if=dict(data.get("deny_if") or {}),
         not_referenced_by=tuple(parse_relation(r) for r in data.get("not_referenced_by") or ()),
+        balanced=BalancedDecl(data["balanced"]["from"], tuple(data["balanced"]["fields"]))
+        if "balanced" in data
+        else None,
         respond=_optional_reply(data.get("respond")),
         error=FieldErrorDecl(error["field"], error.get("rule"), error.get("message")) if error is not None else None,
     )
