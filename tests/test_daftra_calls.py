@@ -69,3 +69,29 @@ def test_a_journal_must_balance(mock):
     assert mock.put(path, headers=DAFTRA, json={"Journal": {"description": "Office rent"}}).status_code == 200
     journal = mock.get(path, headers=DAFTRA).json()["data"]["Journal"]
     assert journal["total_debit"] == journal["total_credit"] == 100
+
+
+def test_invoices_and_stock_transactions_move_the_stock_balance(mock):
+    def stock(product_id):
+        return mock.get(f"/api2/products/{product_id}", headers=DAFTRA).json()["data"]["Product"]["stock_balance"]
+
+    product = mock.post(
+        "/api2/products", headers=DAFTRA, json={"Product": {"name": "Lamp", "track_stock": 1, "stock_balance": "25"}}
+    )
+    product_id = product.json()["id"]
+    assert stock(product_id) == 25, "the initial stock"
+    line = {"item": "Lamp", "product_id": product_id, "unit_price": 10, "quantity": "3"}
+    invoice = mock.post("/api2/invoices", headers=DAFTRA, json={"Invoice": {"client_id": 1}, "InvoiceItem": [line]})
+    assert invoice.status_code == 202 and stock(product_id) == 22
+    moved = {
+        "StockTransaction": {"product_id": product_id, "transaction_type": 1, "quantity": 10, "price": 4, "store_id": 1}
+    }
+    assert mock.post("/api2/stock_transactions", headers=DAFTRA, json=moved).status_code == 202
+    moved["StockTransaction"]["transaction_type"] = 2
+    moved["StockTransaction"]["quantity"] = 4
+    assert mock.post("/api2/stock_transactions", headers=DAFTRA, json=moved).status_code == 202
+    assert stock(product_id) == 28
+    assert mock.delete(f"/api2/invoices/{invoice.json()['id']}", headers=DAFTRA).status_code == 200
+    assert stock(product_id) == 31, "a deleted invoice gives its stock back"
+    service = mock.post("/api2/products", headers=DAFTRA, json={"Product": {"name": "Fitting", "track_stock": 0}})
+    assert stock(service.json()["id"]) is None, "no stock is kept for what tracks none"
