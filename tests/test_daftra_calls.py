@@ -95,3 +95,34 @@ def test_invoices_and_stock_transactions_move_the_stock_balance(mock):
     assert stock(product_id) == 31, "a deleted invoice gives its stock back"
     service = mock.post("/api2/products", headers=DAFTRA, json={"Product": {"name": "Fitting", "track_stock": 0}})
     assert stock(service.json()["id"]) is None, "no stock is kept for what tracks none"
+
+
+TOKEN_FORM = {
+    "client_id": "1",
+    "client_secret": "demo-oauth-secret",
+    "grant_type": "password",
+    "username": "owner@demo-trading.example",
+    "password": "demo-password",
+}
+
+
+def test_the_docs_token_flow_then_bearer_authentication(mock):
+    issued = mock.post("/v2/oauth/token", files={name: (None, value) for name, value in TOKEN_FORM.items()})
+    assert issued.status_code == 200, issued.text
+    token = issued.json()
+    assert token["token_type"] == "Bearer" and isinstance(token["expires_in"], int) and token["refresh_token"]
+    bearer = {"Authorization": f"Bearer {token['access_token']}", "Site-Id": "1"}
+    assert mock.get("/api2/clients/1", headers=bearer).status_code == 200
+    assert (
+        mock.post("/api2/clients", headers=bearer, json={"Client": {"business_name": "Bearer Co"}}).status_code == 202
+    )
+    for wrong in ({"Authorization": "Bearer not-a-token"}, {"Authorization": token["access_token"]}, {}):
+        refused = mock.get("/api2/clients/1", headers=wrong)
+        assert refused.status_code == 401 and refused.json() == {
+            "result": "failed",
+            "code": 401,
+            "message": "Unauthorized",
+        }
+    bad = mock.post("/v2/oauth/token", data={**TOKEN_FORM, "client_secret": "guess"})
+    assert bad.status_code == 401 and bad.json()["message"] == "Unauthorized"
+    assert mock.post("/v2/oauth/token", data={**TOKEN_FORM, "grant_type": "client_credentials"}).status_code == 400

@@ -133,6 +133,7 @@ class MockApi:
         stripped = mock.prefix.strip("/")
         #: "" (no x-mock.prefix) owns every path; the server tries it after every longer prefix
         self.prefix = f"/{stripped}" if stripped else ""
+        self.also_owns = mock.also_owns
         self.timestamp_format = mock.timestamp_format
         self.messages = Messages(mock, config.locale)
         self.controls = controls
@@ -178,7 +179,7 @@ class MockApi:
         return store
 
     def owns(self, path: str) -> bool:
-        return path == self.prefix or path.startswith(self.prefix + "/")
+        return any(path == prefix or path.startswith(prefix + "/") for prefix in (self.prefix, *self.also_owns))
 
     async def handle(self, request: Request) -> Outcome:
         method = request.method

@@ -258,6 +258,8 @@ class ApiMock:
 
     name: str
     prefix: str = ""
+    #: further path prefixes it owns outside `prefix` (an OAuth token endpoint at the site root)
+    also_owns: tuple[str, ...] = ()
     fixtures: str | None = None
     path_suffixes: tuple[str, ...] = ()
     timestamp_format: str = "%Y-%m-%dT%H:%M:%SZ"
@@ -444,6 +446,7 @@ def parse_api(data: Mapping[str, Any], default_name: str) -> ApiMock:
     return ApiMock(
         name=data.get("name") or default_name,
         prefix=data.get("prefix", ""),
+        also_owns=tuple(data.get("also_owns") or ()),
         fixtures=data.get("fixtures"),
         path_suffixes=tuple(data.get("path_suffixes") or ()),
         timestamp_format=data.get("timestamp_format", "%Y-%m-%dT%H:%M:%SZ"),
