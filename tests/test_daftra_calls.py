@@ -126,3 +126,13 @@ def test_the_docs_token_flow_then_bearer_authentication(mock):
     bad = mock.post("/v2/oauth/token", data={**TOKEN_FORM, "client_secret": "guess"})
     assert bad.status_code == 401 and bad.json()["message"] == "Unauthorized"
     assert mock.post("/v2/oauth/token", data={**TOKEN_FORM, "grant_type": "client_credentials"}).status_code == 400
+
+
+def test_clients_and_invoices_are_numbered_zero_padded_as_live(mock):
+    client = mock.post("/api2/clients", headers=DAFTRA, json={"Client": {"business_name": "Padded Co"}}).json()
+    assert len(client["client_number"]) == 6 and int(client["client_number"]) > 0
+    invoice = mock.post(
+        "/api2/invoices", headers=DAFTRA, json={"Invoice": {"client_id": client["id"]}, "InvoiceItem": [LINE]}
+    )
+    number = mock.get(f"/api2/invoices/{invoice.json()['id']}", headers=DAFTRA).json()["data"]["Invoice"]["no"]
+    assert len(number) == 6 and number.isdigit(), number

@@ -78,6 +78,8 @@ def compile_expression(expression: str) -> Render:
     path, _, filter_name = expression.strip().partition("|")
     head, *rest = path.strip().split(".")
     to_string = filter_name.strip() == "string"
+    base, _, width = filter_name.strip().partition(":")
+    pad = int(width) if base == "pad" and width.isdigit() else None
 
     def lookup(context: Context) -> Any:
         value = context.get(head)
@@ -87,6 +89,8 @@ def compile_expression(expression: str) -> Render:
             value = value.get(part) if isinstance(value, Mapping) else None
         if to_string and value is not None:
             return as_text(value)
+        if pad is not None and value is not None:
+            return as_text(value).zfill(pad)
         return value
 
     return lookup

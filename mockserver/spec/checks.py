@@ -248,10 +248,10 @@ def _template(template: Any, roots: frozenset[str], at: str) -> Problems:
                 where,
                 f"${{{expression}}} names {root!r}, which is not in the context here ({', '.join(sorted(allowed))})",
             )
-        elif filter_name is not None and filter_name not in context.FILTERS:
+        elif filter_name is not None and not context.known_filter(filter_name):
             yield (
                 where,
-                f"${{{expression}}} uses the filter {filter_name!r}; the filters are {', '.join(sorted(context.FILTERS))}",
+                f"${{{expression}}} uses the filter {filter_name!r}; the filters are string and pad:N (N from 1 to 32)",
             )
 
 
