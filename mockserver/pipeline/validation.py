@@ -85,7 +85,7 @@ def _json_type(value: Any) -> str:
 
 
 def _all_types(schema: Mapping[str, Any]) -> set[str]:
-    """The JSON types a schema allows, its `anyOf`/`oneOf` branches included.
+    """The JSON types a schema allows, its `anyOf`/`oneOf` alternatives included.
 
     A schema that lists its values (`enum: [2, 3]`) without a `type` allows the types of those values.
     """

@@ -258,7 +258,7 @@ class ApiMock:
 
     name: str
     prefix: str = ""
-    #: further path prefixes it owns outside `prefix` (an OAuth token endpoint at the site root)
+    #: further path prefixes it owns outside `prefix` (an OAuth token endpoint at the root, say)
     also_owns: tuple[str, ...] = ()
     fixtures: str | None = None
     path_suffixes: tuple[str, ...] = ()
