@@ -36,8 +36,8 @@ def test_the_seeded_credential_is_accepted_and_a_bogus_one_refused(http, api):
     headers, _ = seed_credentials(model)
     lister = next(op for op in model.spec.operations if op.mock.action == "list" and "{" not in op.path)
     assert http.get(lister.path, headers=headers).status_code == 200
-    (scheme,) = model.schemes_of(lister)
-    assert http.get(lister.path, headers=scheme.present("not-a-real-credential")).status_code == 401
+    for scheme in model.schemes_of(lister):  # Daftra's list takes the API key or an OAuth bearer
+        assert http.get(lister.path, headers=scheme.present("not-a-real-credential")).status_code == 401
 
 
 @pytest.mark.parametrize("api", APIS)

@@ -28,14 +28,18 @@ def secured(spec: ApiSpec) -> list[Operation]:
     return [op for op in spec.operations if op.security and all(op.security)]
 
 
+def schemes_of(spec: ApiSpec) -> dict[str, Scheme]:
+    """The API's security schemes by name (Daftra has two: the API key and the OAuth bearer)."""
+    return dict(find_model(spec.name).api.auth.schemes)
+
+
 def scheme_of(spec: ApiSpec) -> Scheme:
-    (scheme,) = find_model(spec.name).api.auth.schemes.values()  # each API has one
+    (scheme,) = schemes_of(spec).values()  # an API with one scheme
     return scheme
 
 
-def malformed(spec: ApiSpec, valid: str) -> list[dict[str, str | bytes]]:
+def malformed(scheme: Scheme, valid: str) -> list[dict[str, str | bytes]]:
     """Credentials that are almost right: wrong scheme word, no value, extra text, a stray Authorization."""
-    scheme = scheme_of(spec)
     if scheme.kind == "bearer":
         # "Bearer null" and "Bearer undefined" are what a frontend sends before it has a token.
         return [
@@ -58,8 +62,9 @@ def malformed(spec: ApiSpec, valid: str) -> list[dict[str, str | bytes]]:
 
 
 VALID = {
-    "facturacion": FACTURACION_SEED["tokens"][0]["token"],
-    "daftra": next(k["key"] for k in DAFTRA_SEED["api_keys"] if "write" in k["scopes"]),
+    ("facturacion", "bearerAuth"): FACTURACION_SEED["tokens"][0]["token"],
+    ("daftra", "apiKey"): next(k["key"] for k in DAFTRA_SEED["api_keys"] if "write" in k["scopes"]),
+    ("daftra", "oauthBearer"): DAFTRA_SEED["oauth_tokens"][0]["access_token"],
 }
 
 
@@ -97,9 +102,11 @@ def variants() -> list[Any]:
 def _variants() -> Iterator[Any]:
     for name, spec in SPECS.items():
         yield pytest.param(spec, {}, id=f"{name}-missing")
-        for i, headers in enumerate(malformed(spec, VALID[name])):
-            yield pytest.param(spec, headers, id=f"{name}-malformed-{i}")
-        yield pytest.param(spec, scheme_of(spec).present("1|no-such-credential-anywhere"), id=f"{name}-unknown")
+        for scheme_name, scheme in schemes_of(spec).items():
+            for i, headers in enumerate(malformed(scheme, VALID[name, scheme_name])):
+                yield pytest.param(spec, headers, id=f"{name}-{scheme_name}-malformed-{i}")
+            unknown = scheme.present("1|no-such-credential-anywhere")
+            yield pytest.param(spec, unknown, id=f"{name}-{scheme_name}-unknown")
 
 
 def test_both_specs_secure_their_operations():

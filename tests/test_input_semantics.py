@@ -291,3 +291,28 @@ def test_bracket_keys_nest_into_objects_and_lists_as_php_reads_them() -> None:
         "Client": {"business_name": "Dos"},
         "sparse": {"3": "z"},
     }
+
+
+@pytest.mark.parametrize("sent", [True, "1abc", " 1", "0x1", "1e0"])
+def test_what_cakephp_validation_refuses_for_an_id_is_refused(app: InProcess, sent: Any) -> None:
+    invoice = {
+        "Invoice": {"client_id": 1},
+        "InvoiceItem": [{"item": "x", "product_id": sent, "unit_price": 1, "quantity": 1}],
+    }
+    refused = app.post("/api2/invoices", headers=DAFTRA, json=invoice)
+    assert refused.status_code == 400
+    assert refused.json()["validation_errors"] == {
+        "InvoiceItem.0.product_id": "InvoiceItem.0.product_id must be an integer"
+    }
+
+
+def test_a_whole_json_number_for_an_id_is_that_id(app: InProcess) -> None:
+    invoice = {
+        "Invoice": {"client_id": 1.0},
+        "InvoiceItem": [{"item": "x", "product_id": 1.0, "unit_price": 1, "quantity": 1}],
+    }
+    created = app.post("/api2/invoices", headers=DAFTRA, json=invoice)
+    assert created.status_code == 202, created.text
+    read = app.get(f"/api2/invoices/{created.json()['id']}", headers=DAFTRA).json()["data"]["Invoice"]
+    assert read["client_id"] == 1 and read["InvoiceItem"][0]["product_id"] == 1
+    assert isinstance(read["client_id"], int) and isinstance(read["InvoiceItem"][0]["product_id"], int)

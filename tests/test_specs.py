@@ -31,7 +31,8 @@ def _examples(spec):
     for op in spec.operations:
         schema = op.body_schema()
         if schema is not None:
-            media = op.request_body["content"]["application/json"]
+            content = op.request_body["content"]
+            media = content.get("application/json") or next(iter(content.values()))  # a form, for the OAuth token
             for value in [media.get("example"), *(e["value"] for e in media.get("examples", {}).values())]:
                 if value is not None:
                     yield f"{op.operation_id} request", schema, value

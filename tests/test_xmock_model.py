@@ -125,7 +125,7 @@ MALFORMED = [
         f"{CLIENT}/response/body/data",
         "${record.id|upper}",
         f"{CLIENT}/response/body/data",
-        "uses the filter 'upper'; the filters are pad, string",
+        "uses the filter 'upper'; the filters are string and pad:N (N from 1 to 32)",
     ),
     (
         "facturacion",

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from mockserver.config import ServerConfig
 from mockserver.errors import BadPreference, BodyError, FieldError, Invalid, Refusal, SpecError, StoreUnavailable
 from mockserver.pipeline import behaviours
-from mockserver.pipeline.auth import Authenticator, secret_headers
+from mockserver.pipeline.auth import Authenticator, Identity, secret_headers
 from mockserver.pipeline.controls import TRANSPORT_FAULTS, Controls, request_transport_fault
 from mockserver.pipeline.dynamic import DataGenerator
 from mockserver.pipeline.inputs import InputReader
@@ -151,6 +151,7 @@ class MockApi:
         stripped = mock.prefix.strip("/")
         #: "" (no x-mock.prefix) owns every path; the server tries it after every longer prefix
         self.prefix = f"/{stripped}" if stripped else ""
+        self.also_owns = mock.also_owns
         self.timestamp_format = mock.timestamp_format
         self.messages = Messages(mock, config.locale)
         self.controls = controls
@@ -202,7 +203,7 @@ class MockApi:
         return store
 
     def owns(self, path: str) -> bool:
-        return path == self.prefix or path.startswith(self.prefix + "/")
+        return any(path == prefix or path.startswith(prefix + "/") for prefix in (self.prefix, *self.also_owns))
 
     async def handle(self, request: Request) -> Outcome:
         method = request.method
@@ -280,6 +281,9 @@ class MockApi:
             return operation.forced(preference)
         requested = await self._outcome(operation, preference, decision.outcome)
 
+        if operation.operation.mock.bulk_of is not None:
+            return await self._bulk(request, operation, context, identity)
+
         validator = operation.validator
         path_values, failed = validator.path(found.params)
         if failed is not None:  # a path parameter that cannot name anything
@@ -292,6 +296,8 @@ class MockApi:
         if validator.body_schema is not None:
             try:
                 sent = await self.input.read(request)
+                if isinstance(sent.value, list) and validator.body_schema.get("type") != "array":
+                    raise BodyError("body.not_object")  # a list only where the operation takes one
                 body = validator.coerced(sent.value)
                 errors += validator.body(body, sent=sent.sent)
             except BodyError as exc:
@@ -345,6 +351,44 @@ class MockApi:
         if delay:
             await asyncio.sleep(delay)
         return requested
+
+    async def _bulk(
+        self, request: Request, operation: CompiledOperation, context: dict[str, Any], identity: Identity
+    ) -> Reply:
+        """A list of bodies, each validated and answered by the `bulk_of` operation in turn; not atomic.
+
+        The answer lists each element's own answer (its success or its refusal), in the order sent.
+        """
+        each = self.operations[str(operation.operation.mock.bulk_of)]
+        context["path"] = {}
+        context["query"], errors = operation.validator.query(request.query_params)
+        if errors:
+            raise Invalid(errors)
+        try:
+            sent = await self.input.read(request)
+        except BodyError as exc:
+            raise Invalid([FieldError("body", exc.rule, {"detail": exc.detail, "limit": exc.limit})]) from None
+        if not isinstance(sent.value, list):
+            raise Invalid([FieldError("body", "type.array")])
+        context["now"] = datetime.now(UTC).strftime(self.timestamp_format)
+        store = self.sessions.get(request.headers.get(self.session_header))  # after the body's await
+        answers = []
+        for element in sent.value:
+            own = {**context, "body": element if isinstance(element, dict) else {}}
+            try:
+                body = each.validator.coerced(element)
+                errors = each.validator.body(body)
+                if errors:
+                    raise Invalid(errors)
+                own["body"] = body
+                call = behaviours.Call(store=store, identity=identity, context=own, fields=each.validator.record(body))
+                reply = each.behaviour(call)
+            except Reply as raised:
+                reply = raised
+            except Refusal as refusal:
+                reply = self.refused(each.errors, refusal, own)
+            answers.append(reply.body)
+        return Reply(operation.operation.mock.response.status, answers)
 
     def refused(self, errors: Mapping[str, ReplyTemplate], refusal: Refusal, context: dict[str, Any]) -> Reply:
         """The one place a refusal becomes its envelope: the operation's own, else the API's."""

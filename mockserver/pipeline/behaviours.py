@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from mockserver.pipeline import rules as business_rules
 from mockserver.pipeline.auth import Authenticator, Identity
 from mockserver.pipeline.documents import FileRenderer, Numbering, Outcomes, Resolver
 from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template
-from mockserver.spec.model import Relation
+from mockserver.spec.model import FilterDecl, Relation
 from mockserver.spec.openapi import Operation
 from mockserver.spec.pointers import parse_pointer, value_at
 from mockserver.spec.schemas import merged_properties
@@ -360,7 +360,8 @@ class ListRecords(_Base):
         if self.where:
             self.lookups.append(tuple(self.where))
         self.filters = mock.filters
-        self.order = list(mock.order)
+        self.order = [(name.removeprefix("-"), name.startswith("-")) for name in mock.order]
+        self.sort = mock.sort
         self.paging = mock.paging
         self.limit = mock.limit
 
@@ -370,15 +371,19 @@ class ListRecords(_Base):
         query = call.context.get("query", {})
         criteria = _evaluate(self.where, call.context)
         searches = []
+        bounds: list[tuple[FilterDecl, Any]] = []
         for param, spec in self.filters.items():
             if param not in query:
                 continue
             if spec.equals is not None:
                 criteria[spec.equals] = query[param]
-            else:
+            elif spec.contains:
                 searches.append((str(query[param]).casefold(), spec.contains))
-        plain = not criteria and not searches and self.order == ["id"]
-        rows: Any = table if plain else self._select(table, criteria, searches)
+            else:
+                bounds.append((spec, query[param]))
+        order = self._order(query)
+        plain = not criteria and not searches and not bounds and order == [("id", False)]
+        rows: Any = table if plain else self._select(table, criteria, searches, bounds, order)
         total = len(rows)
         number, size = self._page(query)
         if size is None:
@@ -398,15 +403,40 @@ class ListRecords(_Base):
         return self.answer(call, listed=rows, records=[Row(table, record) for record in chosen])
 
     def _select(
-        self, table: Table, criteria: dict[str, Any], searches: list[tuple[str, tuple[str, ...]]]
+        self,
+        table: Table,
+        criteria: dict[str, Any],
+        searches: list[tuple[str, tuple[str, ...]]],
+        bounds: list[tuple[FilterDecl, Any]],
+        order: list[tuple[str, bool]],
     ) -> list[Record]:
         rows = table.find(criteria)
         for needle, names in searches:
             rows = [r for r in rows if any(needle in str(r.get(n) or "").casefold() for n in names)]
+        for spec, wanted in bounds:
+            rows = [r for r in rows if _passes(spec, Row(table, r), wanted)]
         rows = list(rows)
-        if self.order != ["id"]:
-            rows.sort(key=lambda r: tuple(sort_key(r.get(name)) for name in self.order))
+        if order != [("id", False)]:
+            # one stable sort per key, the last key first, so each key may run its own direction
+            for name, descending in reversed(order):
+                rows.sort(key=_field_key(table, name), reverse=descending)
         return rows
+
+    def _order(self, query: Mapping[str, Any]) -> list[tuple[str, bool]]:
+        """The documented order, or the field and direction the caller asks for (ties: the documented order)."""
+        sort = self.sort
+        if sort is None:
+            return self.order
+        chosen = query.get(sort.param)
+        wanted = str(query.get(sort.direction, "")).casefold() if sort.direction is not None else ""
+        if not isinstance(chosen, str) or not chosen or (sort.fields and chosen not in sort.fields):
+            if wanted in ("asc", "desc") and self.order:
+                # a direction alone turns the documented first key
+                first, *rest = self.order
+                return [(first[0], wanted == "desc"), *rest]
+            return self.order
+        descending = wanted == "desc" if wanted in ("asc", "desc") else sort.descending
+        return [(chosen, descending), *(key for key in self.order if key[0] != chosen)]
 
     def _page(self, query: Mapping[str, Any]) -> tuple[int, int | None]:
         if self.paging is None:
@@ -519,6 +549,13 @@ class Logout(_Base):
         return self.answer(call)
 
 
+class Bulk(_Base):
+    """A list of bodies, each answered by another operation (`bulk_of`); the API runs the loop (pipeline/api.py)."""
+
+    def __call__(self, call: Call) -> Reply:
+        raise NotImplementedError("bulk operations are answered by MockApi, element by element")
+
+
 BEHAVIOURS: dict[str, type[_Base]] = {
     "create": Create,
     "list": ListRecords,
@@ -527,6 +564,7 @@ BEHAVIOURS: dict[str, type[_Base]] = {
     "delete": Delete,
     "login": Login,
     "logout": Logout,
+    "bulk": Bulk,
 }
 
 
@@ -543,3 +581,33 @@ def _positive_int(value: Any, default: int) -> int:
         return default
     number = whole_number(str(value))
     return number if number is not None and number >= 1 else default
+
+
+def _field_key(table: Table, name: str) -> Callable[[Record], tuple[Any, ...]]:
+    def key(record: Record) -> tuple[Any, ...]:
+        return sort_key(Row(table, record).get(name))
+
+    return key
+
+
+def _passes(spec: FilterDecl, row: Row, wanted: Any) -> bool:
+    """Whether a record's field passes a range bound or a list of values."""
+    if spec.one_of is not None:
+        values = wanted if isinstance(wanted, list) else [wanted]
+        have = row.get(spec.one_of)
+        return any(have == value or str(have) == str(value) for value in values)
+    name = spec.at_least if spec.at_least is not None else spec.at_most
+    have = row.get(name) if name is not None else None
+    if have is None or have == "":
+        return False
+    at_least = spec.at_least is not None
+    if isinstance(wanted, (int, float)) and not isinstance(wanted, bool):
+        try:
+            number = float(have)
+        except (TypeError, ValueError):
+            return False
+        return number >= wanted if at_least else number <= wanted
+    bound = str(wanted)
+    # text by its leading part: "2026-01-15 10:00:00" is within a "2026-01-15" bound on either side
+    lead = str(have)[: len(bound)]
+    return lead >= bound if at_least else lead <= bound

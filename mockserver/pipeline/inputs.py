@@ -141,8 +141,9 @@ def normalise(value: Any, *, trim: str | None, empty_to_null: bool) -> Any:
 # -- JSON ------------------------------------------------------------------------
 
 
-def parse_json(raw: bytes, max_depth: int = _ENGINE.json_depth) -> dict[str, Any]:
-    """A JSON body that is an object, nesting at most `max_depth` levels, naming no key twice."""
+def parse_json(raw: bytes, max_depth: int = _ENGINE.json_depth) -> dict[str, Any] | list[Any]:
+    """A JSON body that is an object (or a list, for an operation that takes one), nesting at most
+    `max_depth` levels, naming no key twice."""
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -152,7 +153,7 @@ def parse_json(raw: bytes, max_depth: int = _ENGINE.json_depth) -> dict[str, Any
         if detail == _TOO_LARGE:
             raise BodyError("body.number_too_large", limit=None) from None
         raise BodyError("body.malformed", detail) from None
-    if not isinstance(value, dict):
+    if not isinstance(value, (dict, list)):
         raise BodyError("body.not_object")
     depth, keys = _depth_and_keys(value)
     if depth > max_depth:

@@ -15,6 +15,9 @@
   `where`), e.g. a first-run setup that works only once.
 * `not_referenced_by: [{resource, key}, ...]`: no record of those resources
   points at this one (a delete that must not orphan transactions).
+* `balanced: {from, fields: [a, b]}`: over the body's list at `from`, the sums
+  of `a` and `b` are equal to the cent (a journal's debits and credits); a
+  body without that list passes (an edit that keeps the stored lines).
 
 A failing rule either answers at once (`respond: {status, example?|body?}`)
 or adds a field error to the validation answer (`error: {field, message|rule}`).
@@ -34,7 +37,14 @@ from mockserver.expressions.templates import Context, Render, compile_template
 from mockserver.pipeline.responses import ReplyTemplate, reply_template
 from mockserver.spec.model import RuleDecl
 from mockserver.spec.openapi import Operation
+from mockserver.spec.pointers import parse_pointer, value_at
 from mockserver.state.store import Record, Store, Table
+
+
+def _total(lines: list[Any], name: str) -> float:
+    """A field's sum over a list's elements, to the cent; what is not a number counts 0."""
+    amounts = (line.get(name) for line in lines if isinstance(line, dict))
+    return round(sum(a for a in amounts if isinstance(a, (int, float)) and not isinstance(a, bool)), 2)
 
 
 @dataclass
@@ -48,6 +58,12 @@ class Rule:
 
     def holds(self, store: Store, table: Table, candidate: Mapping[str, Any], own_id: Any, context: Context) -> bool:
         rule = self.declared
+        if rule.balanced is not None:
+            lines = value_at(context.get("body"), parse_pointer(rule.balanced.source))
+            if not isinstance(lines, list):
+                return True
+            left, right = (_total(lines, name) for name in rule.balanced.fields)
+            return left == right
         if self.formula is not None:
             body = context.get("body")
             sent = body if isinstance(body, Mapping) else {}

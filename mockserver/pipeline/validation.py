@@ -141,10 +141,23 @@ def scalar_coercer(schema: Mapping[str, Any], rules: CoercionDecl, *, text: bool
     if text and "boolean" in types:
         forms.update({(str, "true"): True, (str, "false"): False})
     to_text = rules.numbers_as_strings and not text and "string" in types and not numeric
-    if not (to_number or forms or to_text):
+    blank_to_null = (
+        rules.blank_as_null
+        and not text
+        and "null" in types
+        and "string" not in types
+        and (numeric or "boolean" in types)
+    )
+    # a whole JSON number for an integer (5.0) is stored as the integer it is, as PHP's integer columns hold it
+    to_whole = rules.numeric_strings and not text and "integer" in types and "number" not in types
+    if not (to_number or forms or to_text or blank_to_null or to_whole):
         return None
 
     def coerce_value(value: Any) -> Any:
+        if blank_to_null and value == "":
+            return None
+        if to_whole and isinstance(value, float) and value.is_integer():
+            return int(value)
         if isinstance(value, str) and to_number:
             number = _read_number(value, integer_only)
             if number is not None:
@@ -175,7 +188,8 @@ def body_coercer(schema: Mapping[str, Any], rules: CoercionDecl, depth: int = 0)
     items = schema.get("items")
     if isinstance(items, Mapping):
         each = body_coercer(items, rules, depth + 1)
-        return _list_coercer(each) if each is not None else None
+        single = rules.single_as_list and bool(merged_properties(items))
+        return _list_coercer(each, single=single) if each is not None or single else None
     return scalar_coercer(schema, rules)
 
 
@@ -192,9 +206,14 @@ def _object_coercer(fields: dict[str, Coercer]) -> Coercer:
     return coerce_object
 
 
-def _list_coercer(each: Coercer) -> Coercer:
+def _list_coercer(each: Coercer | None, *, single: bool = False) -> Coercer:
+    convert = each or _keep
+
     def coerce_list(value: Any) -> Any:
-        return [each(item) for item in value] if isinstance(value, list) else value
+        if single and isinstance(value, dict):
+            # one record where a list of records is wanted: PHP integrations send `Payment: {...}` for one payment
+            value = [value]
+        return [convert(item) for item in value] if isinstance(value, list) else value
 
     return coerce_list
 

@@ -132,6 +132,7 @@ def _operation(spec: ApiSpec, operation: Operation) -> Problems:
         known = ", ".join(spec.scheme_mocks) or "none"
         yield f"{at}/credential", f"names no security scheme of components.securitySchemes ({known})"
     yield from _query(operation, at)
+    yield from _bulk(spec, operation, at)
     yield from _children(spec, operation, at)
     yield from _documents(spec, operation, at)
     if mock.body and operation.body_schema() is not None and not operation.record_schema():
@@ -202,11 +203,29 @@ def _children(spec: ApiSpec, operation: Operation, at: str) -> Problems:
         yield from _rules(spec, operation, child.rules, fields or None, f"{where}/rules")
 
 
+def _bulk(spec: ApiSpec, operation: Operation, at: str) -> Problems:
+    """A bulk operation sends each element to a create of the same API; `bulk_of` belongs to bulk alone."""
+    mock = operation.mock
+    if (mock.action == "bulk") != (mock.bulk_of is not None):
+        yield f"{at}/action", "a bulk operation names its `bulk_of` operation, and only a bulk operation does"
+        return
+    if mock.bulk_of is None:
+        return
+    target = next((op for op in spec.operations if op.operation_id == mock.bulk_of), None)
+    if target is None or target.mock.action != "create":
+        creates = ", ".join(sorted(op.operation_id for op in spec.operations if op.mock.action == "create")) or "none"
+        yield f"{at}/bulk_of", f"{mock.bulk_of!r} is not a create operation of this API ({creates})"
+
+
 def _query(operation: Operation, at: str) -> Problems:
     """Filters and paging read query parameters: they must be ones the operation documents."""
     mock = operation.mock
     documented = operation.parameter_names("query")
     wanted = [(at + pointer("filters", name), name) for name in mock.filters]
+    if mock.sort is not None:
+        wanted.append((f"{at}/sort/param", mock.sort.param))
+        if mock.sort.direction is not None:
+            wanted.append((f"{at}/sort/direction", mock.sort.direction))
     if mock.paging is not None:
         wanted.append((f"{at}/paging/page", mock.paging.page))
         if mock.paging.size_param is not None:
@@ -284,10 +303,10 @@ def _template(template: Any, roots: frozenset[str], at: str) -> Problems:
                 where,
                 f"${{{expression}}} names {root!r}, which is not in the context here ({', '.join(sorted(allowed))})",
             )
-        elif filter_name is not None and filter_name.partition(":")[0] not in context.FILTERS:
+        elif filter_name is not None and not context.known_filter(filter_name):
             yield (
                 where,
-                f"${{{expression}}} uses the filter {filter_name!r}; the filters are {', '.join(sorted(context.FILTERS))}",
+                f"${{{expression}}} uses the filter {filter_name!r}; the filters are string and pad:N (N from 1 to 32)",
             )
 
 

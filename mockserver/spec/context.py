@@ -15,8 +15,17 @@ from typing import Any
 from mockserver.spec import pointers
 
 PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
-#: the filters: `|string` renders the value as text, `|pad:N` as text zero-padded to N characters
+#: the filters: `|string` renders the value as text, `|pad:N` as text zero-padded to N digits ("000001")
 FILTERS = frozenset({"string", "pad"})
+
+
+def known_filter(name: str) -> bool:
+    """Whether a placeholder's filter is one templates have: `string`, or `pad:N` with N from 1 to 32."""
+    base, colon, width = name.partition(":")
+    if base == "pad":
+        return bool(colon) and width.isdigit() and 1 <= int(width) <= 32
+    return base in FILTERS and not colon
+
 
 #: bound for every request an operation answers
 REQUEST = frozenset({"request", "principal", "credential", "path", "query", "body", "now"})

@@ -15,8 +15,16 @@ from typing import Any, Literal
 
 #: JSON with `${...}` placeholders, compiled by `mockserver.expressions.templates`
 Template = Any
-RuleKind = Literal["unique", "exists", "deny_if", "deny_when", "not_referenced_by", "empty"]
-RULE_KINDS: tuple[RuleKind, ...] = ("unique", "exists", "deny_if", "deny_when", "not_referenced_by", "empty")
+RuleKind = Literal["unique", "exists", "deny_if", "deny_when", "not_referenced_by", "empty", "balanced"]
+RULE_KINDS: tuple[RuleKind, ...] = (
+    "unique",
+    "exists",
+    "deny_if",
+    "deny_when",
+    "not_referenced_by",
+    "empty",
+    "balanced",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +64,14 @@ class FieldErrorDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class BalancedDecl:
+    """`balanced`: over a list of the body, the sums of two fields are equal (to the cent)."""
+
+    source: str
+    fields: tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class RuleDecl:
     """One business rule; exactly one of the kind fields is set, and `respond` or `error`."""
 
@@ -67,6 +83,7 @@ class RuleDecl:
     not_referenced_by: tuple[Relation, ...] = ()
     #: `empty`: the resource that must hold no record (matching `where`)
     empty: ExistsDecl | None = None
+    balanced: BalancedDecl | None = None
     respond: ReplyDecl | None = None
     error: FieldErrorDecl | None = None
 
@@ -81,10 +98,29 @@ class ChildListDecl:
 
 @dataclass(frozen=True, slots=True)
 class FilterDecl:
-    """A query filter: the parameter equals one field, or is contained in one of several."""
+    """A query filter on one field: equal to it, contained in one of several, a bound of a range, or a list it is in.
+
+    `at_least` / `at_most` compare numbers as numbers and text by its leading part, so a date
+    bound ("2026-01-15") takes in every time of that day.
+    """
 
     equals: str | None = None
     contains: tuple[str, ...] = ()
+    at_least: str | None = None
+    at_most: str | None = None
+    one_of: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SortDecl:
+    """A list's order chosen by query parameters: the field named by `param`, `direction` asc or desc."""
+
+    param: str = "sort"
+    direction: str | None = None
+    #: the fields a caller may sort by (any other value is ignored, as the documented order stays)
+    fields: tuple[str, ...] = ()
+    #: the direction when the caller names none
+    descending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +246,9 @@ class OperationMock:
     where: Mapping[str, Template] = field(default_factory=dict)
     filters: Mapping[str, FilterDecl] = field(default_factory=dict)
     order: tuple[str, ...] = ("id",)
+    sort: SortDecl | None = None
+    #: `bulk`: the operation each element of the body's list is answered by
+    bulk_of: str | None = None
     paging: PagingDecl | None = None
     limit: int | None = None
     parent: ParentDecl | None = None
@@ -281,6 +320,10 @@ class CoercionDecl:
     #: forms read as true / false where the schema wants a boolean (besides the booleans themselves)
     true_values: tuple[Any, ...] = ()
     false_values: tuple[Any, ...] = ()
+    #: "" read as null where the schema wants a number, an integer or a boolean and allows null
+    blank_as_null: bool = False
+    #: one object where the schema wants a list of objects read as a list of it
+    single_as_list: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +370,8 @@ class ApiMock:
 
     name: str
     prefix: str = ""
+    #: further path prefixes it owns outside `prefix` (an OAuth token endpoint at the root, say)
+    also_owns: tuple[str, ...] = ()
     fixtures: str | None = None
     path_suffixes: tuple[str, ...] = ()
     timestamp_format: str = "%Y-%m-%dT%H:%M:%SZ"
@@ -389,6 +434,9 @@ def parse_rule(data: Mapping[str, Any]) -> RuleDecl:
         if data.get("empty") is not None
         else None,
         not_referenced_by=tuple(parse_relation(r) for r in data.get("not_referenced_by") or ()),
+        balanced=BalancedDecl(data["balanced"]["from"], tuple(data["balanced"]["fields"]))
+        if "balanced" in data
+        else None,
         respond=_optional_reply(data.get("respond")),
         error=FieldErrorDecl(error["field"], error.get("rule"), error.get("message")) if error is not None else None,
     )
@@ -414,6 +462,7 @@ def _count(data: Mapping[str, Any]) -> CountDecl:
 
 def parse_operation(data: Mapping[str, Any]) -> OperationMock:
     paging = data.get("paging")
+    sort = data.get("sort")
     parent = data.get("parent")
     each = data.get("each")
     return OperationMock(
@@ -436,10 +485,25 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
         children={name: _child_list(value) for name, value in (data.get("children") or {}).items()},
         where=dict(data.get("where") or {}),
         filters={
-            name: FilterDecl(value.get("equals"), tuple(value.get("contains") or ()))
+            name: FilterDecl(
+                value.get("equals"),
+                tuple(value.get("contains") or ()),
+                value.get("at_least"),
+                value.get("at_most"),
+                value.get("one_of"),
+            )
             for name, value in (data.get("filters") or {}).items()
         },
         order=tuple(data.get("order") or ("id",)),
+        bulk_of=data.get("bulk_of"),
+        sort=SortDecl(
+            sort.get("param", "sort"),
+            sort.get("direction"),
+            tuple(sort.get("fields") or ()),
+            sort.get("default") == "desc",
+        )
+        if sort is not None
+        else None,
         paging=PagingDecl(paging.get("page", "page"), int(paging.get("size", 20)), paging.get("size_param"))
         if paging is not None
         else None,
@@ -549,6 +613,8 @@ def parse_input(data: Mapping[str, Any]) -> InputDecl:
             numbers_as_strings=bool(coerce.get("numbers_as_strings")),
             true_values=tuple(coerce.get("true_values") or ()),
             false_values=tuple(coerce.get("false_values") or ()),
+            blank_as_null=bool(coerce.get("blank_as_null")),
+            single_as_list=bool(coerce.get("single_as_list")),
         ),
     )
 
@@ -557,6 +623,7 @@ def parse_api(data: Mapping[str, Any], default_name: str) -> ApiMock:
     return ApiMock(
         name=data.get("name") or default_name,
         prefix=data.get("prefix", ""),
+        also_owns=tuple(data.get("also_owns") or ()),
         fixtures=data.get("fixtures"),
         path_suffixes=tuple(data.get("path_suffixes") or ()),
         timestamp_format=data.get("timestamp_format", "%Y-%m-%dT%H:%M:%SZ"),
