@@ -62,6 +62,11 @@ def test_list_rows_are_found_where_the_answer_keeps_them(http, api):
     model = find_model(api)
     headers, _ = seed_credentials(model)
     for lister in (op for op in model.spec.operations if op.mock.action == "list" and "{" not in op.path):
+        if any(param.get("required") and param["in"] == "query" for param in lister.parameters):
+            continue  # a search that lists nothing until asked (the ubigeo search's q)
+        probe = model.compiled(lister).behaviour.response({"records": [{"id": 987654}]})
+        if "987654" not in json.dumps(probe.body):
+            continue  # rows documented without their ids (a catalog such as the document types): nothing to find them by
         shape = model.rows_shape(lister)
         assert shape is not None, lister.path
         seeded = {record["id"] for record in model.seed.get(lister.mock.resource or "", [])}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ def bundled(name: str) -> dict[str, Any]:
 
 def write(folder: Path, name: str, document: dict[str, Any], *, as_yaml: bool = False) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(DEFAULT_SPECS / "templates", folder / "templates", dirs_exist_ok=True)  # the files the specs name
     path = folder / f"{name}.yaml"
     text = yaml.safe_dump(document, sort_keys=False) if as_yaml else json.dumps(document)
     path.write_text(text, encoding="utf-8")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mockserver.config import DEFAULT_SPECS
+from mockserver.errors import SpecErrors
 from mockserver.spec.loader import discover_specs
 from mockserver.spec.openapi import ApiSpec, load_spec
 
@@ -113,4 +114,9 @@ def stamp(path: Path) -> tuple[int, int] | None:
 
 @functools.lru_cache(maxsize=64)
 def _load_spec(path: Path, stamp: tuple[int, int] | None) -> ApiSpec:
-    return load_spec(path)
+    try:
+        return load_spec(path)
+    except SpecErrors:
+        # A spec downloaded from a deployment has no file templates beside it: read for its
+        # contract alone, without its file declarations (any other problem is raised again).
+        return load_spec(path, files=False)

@@ -10,7 +10,7 @@ every problem of a spec is reported at once, each with its JSON pointer.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -168,11 +168,14 @@ def resolve_refs(document: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
-def load_spec(path: Path, raw: Any = None, profile: str | None = None) -> ApiSpec:
+def load_spec(path: Path, raw: Any = None, profile: str | None = None, *, files: bool = True) -> ApiSpec:
     """The spec at `path`; `raw` is its document when the caller has already read it.
 
     Under a realism `profile`, each operation's quirks of that profile are
     applied first (`mockserver.spec.profiles`), and the result is checked as a whole.
+    `files=False` reads a spec for its contract alone (the harness, which may
+    have downloaded it without the file templates beside it): its `x-mock.file`
+    declarations are left out, so no template need be at hand.
     """
     raw = load_yaml(path) if raw is None else raw
     if not isinstance(raw, dict) or not isinstance(raw.get("paths"), dict):
@@ -209,6 +212,7 @@ def load_spec(path: Path, raw: Any = None, profile: str | None = None) -> ApiSpe
             )
         params = {(p["in"], p["name"]): p for p in item.get("parameters", [])}  # read by _structure_problems
         params.update({(p["in"], p["name"]): p for p in op.get("parameters", [])})
+        parsed = parse_operation(op["x-mock"])
         spec.operations.append(
             Operation(
                 operation_id=op.get("operationId") or f"{method} {template}",
@@ -218,7 +222,7 @@ def load_spec(path: Path, raw: Any = None, profile: str | None = None) -> ApiSpe
                 request_body=op.get("requestBody"),
                 responses=op.get("responses", {}),
                 security=op.get("security", default_security),
-                mock=parse_operation(op["x-mock"]),
+                mock=parsed if files else replace(parsed, file=None),
                 pointer=f"{at}/x-mock",
                 certification=parse_certification(op.get("x-certification")),
             )
