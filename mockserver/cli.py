@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import logging
 import os
@@ -193,22 +194,8 @@ def serve(host: str, port: int, log_level: str, access_log: bool, workers: int, 
     logging.getLogger("uvicorn.access").addFilter(MaskedAccessLog())
     # h11, not httptools: httptools refuses a request target over 64 KiB with a
     # plain-text 400 of its own, where the APIs answer 414 in their envelopes.
-    if workers > 1:  # each worker builds its own app from the same options
-        os.environ[CONFIG_VARIABLE] = config_to_json(config)
-        uvicorn.run(
-            "mockserver.server.app:app_from_environment",
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            log_level=log_level,
-            access_log=access_log,
-            http="h11",
-            h11_max_incomplete_event_size=HEAD_BYTES,
-        )
-        return
-    uvicorn.run(
-        app,
+    run = functools.partial(
+        uvicorn.run,
         host=host,
         port=port,
         log_level=log_level,
@@ -216,6 +203,11 @@ def serve(host: str, port: int, log_level: str, access_log: bool, workers: int, 
         http="h11",
         h11_max_incomplete_event_size=HEAD_BYTES,
     )
+    if workers > 1:  # each worker builds its own app from the same options
+        os.environ[CONFIG_VARIABLE] = config_to_json(config)
+        run("mockserver.server.app:app_from_environment", factory=True, workers=workers)
+        return
+    run(app)
 
 
 @main.command()
