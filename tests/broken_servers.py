@@ -8,6 +8,7 @@ fault named by the `BROKEN_FAULT` environment variable.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import os
 import shutil
@@ -147,6 +148,7 @@ FAULTS = {
 def serve_changed(api: str, change_spec: Callable[[Raw], None] | None) -> ASGIApp:
     """The mock serving the bundled specs, `api`'s changed by `change_spec` first."""
     specs_dir = Path(tempfile.mkdtemp(prefix="broken-specs-"))
+    atexit.register(shutil.rmtree, specs_dir, ignore_errors=True)  # the server process reads it until it exits
     for source in DEFAULT_SPECS.glob("*.yaml"):
         raw = yaml.safe_load(source.read_text(encoding="utf-8"))
         if change_spec is not None and raw["x-mock"]["name"] == api:

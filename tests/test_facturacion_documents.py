@@ -260,8 +260,10 @@ def test_a_rejected_document_can_be_sent_again(mock):
 def test_an_outage_through_the_operations_control(mock):
     document = created(mock, "/api/v1/invoices", invoice(line(1, 100)))
     control = "/__mock/controls/facturacion/sendInvoice"
-    assert mock.put(control, json={"outcome": "strike"}).status_code == 400
-    assert mock.put("/__mock/controls/facturacion/getInvoice", json={"outcome": "outage"}).status_code == 400
+    unknown = mock.put(control, json={"outcome": "strike"})
+    assert unknown.status_code == 400 and "declared: reject, outage, timeout" in unknown.text
+    undeclared = mock.put("/__mock/controls/facturacion/getInvoice", json={"outcome": "outage"})
+    assert undeclared.status_code == 400 and "getInvoice declares no outcomes" in undeclared.text
     assert mock.put(control, json={"outcome": "outage"}).status_code == 200
     try:
         answer = mock.post(f"/api/v1/invoices/{document['id']}/send-sunat", headers=ADMIN)

@@ -92,6 +92,7 @@ class Outcomes:
     def __init__(self, declared: OutcomesDecl, operation: Operation) -> None:
         self.prefer = declared.prefer
         self.operation = operation.operation_id
+        self.declaration = declared
         self.declared = declared.cases
         self.cases = {
             name: Case(
@@ -103,14 +104,11 @@ class Outcomes:
         }
 
     def _parse(self, requested: str) -> tuple[str, str | None]:
+        refusal = self.declaration.refusal(self.operation, requested)
+        if refusal is not None:
+            raise BadPreference(f"{self.prefer}={requested!r}: {refusal}")
         name, colon, argument = requested.partition(":")
-        name = name.strip()
-        if name not in self.cases:
-            raise BadPreference(
-                f"{self.prefer}={requested!r}: {self.operation} has no outcome {name!r}; "
-                f"declared: {', '.join(self.cases)}"
-            )
-        return name, argument.strip() if colon and argument.strip() else None
+        return name.strip(), argument.strip() if colon and argument.strip() else None
 
     def delay(self, requested: str | None) -> float:
         """How long the requested case waits before answering (a SUNAT timeout)."""

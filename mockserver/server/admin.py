@@ -220,12 +220,14 @@ class Admin:
             except ControlError as exc:
                 raise AdminError(400, str(exc)) from None
             if rule.outcome is not None:
-                outcomes = getattr(api.operations[operation].behaviour, "outcomes", None)
-                cases = list(outcomes.cases) if outcomes is not None else []
-                if rule.outcome.partition(":")[0] not in cases:
-                    raise AdminError(
-                        400, f"{operation} has no outcome {rule.outcome!r}; declared: {', '.join(cases) or 'none'}"
-                    )
+                declared = api.operations[operation].operation.mock.outcomes
+                refusal = (
+                    f"{operation} declares no outcomes"
+                    if declared is None
+                    else declared.refusal(operation, rule.outcome)
+                )
+                if refusal is not None:
+                    raise AdminError(400, refusal)
             self.server.controls.set_operation(api.name, operation, rule)
         return JSONResponse(self.server.controls.to_data())
 

@@ -89,3 +89,6 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+        # the log is read (output()) up to here; a hundred test servers a run would otherwise leave theirs in /tmp
+        if self.log_path is not None:
+            self.log_path.unlink(missing_ok=True)

@@ -209,6 +209,13 @@ class OutcomesDecl:
     prefer: str
     cases: Mapping[str, OutcomeCase]
 
+    def refusal(self, operation_id: str, requested: str) -> str | None:
+        """Why `requested` (`case[:argument]`) names no case of this operation; None when it names one."""
+        name = requested.partition(":")[0].strip()
+        if name in self.cases:
+            return None
+        return f"{operation_id} has no outcome {name!r}; declared: {', '.join(self.cases)}"
+
 
 @dataclass(frozen=True, slots=True)
 class FileDecl:
