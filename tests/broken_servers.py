@@ -8,17 +8,14 @@ fault named by the `BROKEN_FAULT` environment variable.
 
 from __future__ import annotations
 
-import atexit
 import copy
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.config import ServerConfig
@@ -120,42 +117,40 @@ def _any_credential_accepted(app: ASGIApp) -> ASGIApp:
     return wrapped
 
 
-#: Daftra's client operations: a run over them alone meets each fault in seconds, not minutes
+#: Each API's client operations: a run over them alone meets each fault in seconds, not minutes
 CLIENT_OPERATIONS = ("listClients", "createClient", "getClient", "editClient", "deleteClient")
+FACTURACION_CLIENTS = ("listClients", "createClient", "getClient", "updateClient", "deactivateClient")
 
 FAULTS = {
-    "wrong status code": Fault("facturacion", "status_code_conformance", "conformance", change_spec=_wrong_status),
+    "wrong status code": Fault(
+        "facturacion", "status_code_conformance", "conformance", change_spec=_wrong_status, operations=("createClient",)
+    ),
     "missing required field": Fault(
         "daftra", "response_schema_conformance", "conformance", change_spec=_missing_field, operations=("getClient",)
     ),
     "wrong type": Fault(
         "daftra", "response_schema_conformance", "conformance", change_spec=_wrong_type, operations=("createClient",)
     ),
-    "duplicate accepted": Fault("facturacion", "unique_key", "rules", change_spec=_duplicates_accepted),
-    "credentials ignored": Fault("facturacion", "ignored_auth", "conformance", wrap=_any_credential_accepted),
+    "duplicate accepted": Fault(
+        "facturacion", "unique_key", "rules", change_spec=_duplicates_accepted, operations=FACTURACION_CLIENTS
+    ),
+    "credentials ignored": Fault(
+        "facturacion", "ignored_auth", "conformance", wrap=_any_credential_accepted, operations=FACTURACION_CLIENTS
+    ),
     "wrong error envelope": Fault(
         "daftra", "response_schema_conformance", "rules", change_spec=_wrong_envelope, operations=CLIENT_OPERATIONS
     ),
     "500 on bad input": Fault(
-        "facturacion", "not_a_server_error", "conformance", change_spec=_server_error_on_bad_input
+        "facturacion",
+        "not_a_server_error",
+        "conformance",
+        change_spec=_server_error_on_bad_input,
+        operations=FACTURACION_CLIENTS,
     ),
     "deleted record still readable": Fault(
         "daftra", "use_after_free", "stateful", change_spec=_deleted_still_readable, operations=CLIENT_OPERATIONS
     ),
 }
-
-
-def serve_changed(api: str, change_spec: Callable[[Raw], None] | None) -> ASGIApp:
-    """The mock serving the bundled specs, `api`'s changed by `change_spec` first."""
-    specs_dir = Path(tempfile.mkdtemp(prefix="broken-specs-"))
-    atexit.register(shutil.rmtree, specs_dir, ignore_errors=True)  # the server process reads it until it exits
-    for source in DEFAULT_SPECS.glob("*.yaml"):
-        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
-        if change_spec is not None and raw["x-mock"]["name"] == api:
-            change_spec(raw)
-        (specs_dir / source.name).write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    shutil.copytree(DEFAULT_SPECS / "templates", specs_dir / "templates")  # the file templates the specs name
-    return create_app(specs_dir=specs_dir)
 
 
 def changed_in_process(api: str, change_spec: Callable[[Raw], None] | None) -> ASGIApp:
@@ -178,5 +173,5 @@ def facturacion_alone(folder: Path) -> Path:
 
 def app() -> ASGIApp:
     fault = FAULTS[os.environ["BROKEN_FAULT"]]
-    served = serve_changed(fault.api, fault.change_spec)
+    served = changed_in_process(fault.api, fault.change_spec)
     return fault.wrap(served) if fault.wrap is not None else served
