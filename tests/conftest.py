@@ -67,8 +67,30 @@ def http(server: ServerProcess) -> Iterator[httpx.Client]:
         yield client
 
 
+#: The modules whose tests run minutes, not milliseconds (real processes, whole contract runs), longest
+#: first. They start first: a worker that met one of them last would finish minutes after the other.
+LONGEST_FIRST = (
+    "test_self_certification",
+    "test_harness",
+    "test_replicas",
+    "test_drift",
+    "test_proxy",
+    "test_package",
+    "test_shipping",
+    "test_browser",
+    "test_lifecycle",
+)
+
+
+def _start_order(item: pytest.Item) -> int:
+    module = getattr(item, "module", None)
+    name = module.__name__ if module is not None else ""
+    return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests of a module's live server share an xdist group: one worker runs them, on one process."""
+    items.sort(key=_start_order)  # stable: the rest keep their order
     for item in items:
         if "server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group(f"live-{item.module.__name__}"))
