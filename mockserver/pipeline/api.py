@@ -22,7 +22,7 @@ from starlette.responses import Response
 from mockserver.config import ServerConfig
 from mockserver.errors import BadPreference, BodyError, FieldError, Invalid, Refusal, SpecError, StoreUnavailable
 from mockserver.pipeline import behaviours
-from mockserver.pipeline.auth import Authenticator, Identity, secret_headers
+from mockserver.pipeline.auth import Authenticator, secret_headers
 from mockserver.pipeline.controls import TRANSPORT_FAULTS, Controls, request_transport_fault
 from mockserver.pipeline.dynamic import DataGenerator
 from mockserver.pipeline.inputs import InputReader
@@ -174,6 +174,7 @@ class MockApi:
             auth=self.auth,
             not_found={name: reply_template(r.not_found) for name, r in mock.resources.items() if r.not_found},
             templates=spec.source.parent,
+            answer_as=self._answer_as,
         )
         self.router: Router[CompiledOperation] = Router(mock.path_suffixes)
         indexes: dict[str, set[tuple[str, ...]]] = self.auth.index_fields()
@@ -281,9 +282,6 @@ class MockApi:
             return operation.forced(preference)
         requested = await self._outcome(operation, preference, decision.outcome)
 
-        if operation.operation.mock.bulk_of is not None:
-            return await self._bulk(request, operation, context, identity)
-
         validator = operation.validator
         path_values, failed = validator.path(found.params)
         if failed is not None:  # a path parameter that cannot name anything
@@ -325,7 +323,7 @@ class MockApi:
                 context["principal"] = identity.principal
                 context["credential"] = identity.credential
             call = behaviours.Call(
-                store=store, identity=identity, context=context, fields=fields, query_string=query_string
+                store=store, identity=identity, context=context, fields=fields, query_string=query_string, body=body
             )
             call.outcome = requested
             try:
@@ -352,43 +350,29 @@ class MockApi:
             await asyncio.sleep(delay)
         return requested
 
-    async def _bulk(
-        self, request: Request, operation: CompiledOperation, context: dict[str, Any], identity: Identity
-    ) -> Reply:
-        """A list of bodies, each validated and answered by the `bulk_of` operation in turn; not atomic.
-
-        The answer lists each element's own answer (its success or its refusal), in the order sent.
-        """
-        each = self.operations[str(operation.operation.mock.bulk_of)]
-        context["path"] = {}
-        context["query"], errors = operation.validator.query(request.query_params)
-        if errors:
-            raise Invalid(errors)
+    def _answer_as(self, operation_id: str, call: behaviours.Call, body: Any) -> Reply:
+        """`body` answered as `operation_id` answers it sent alone, in the call's state: a bulk element."""
+        each = self.operations[operation_id]
+        context = {**call.context, "body": body if isinstance(body, dict) else {}}
         try:
-            sent = await self.input.read(request)
-        except BodyError as exc:
-            raise Invalid([FieldError("body", exc.rule, {"detail": exc.detail, "limit": exc.limit})]) from None
-        if not isinstance(sent.value, list):
-            raise Invalid([FieldError("body", "type.array")])
-        context["now"] = datetime.now(UTC).strftime(self.timestamp_format)
-        store = self.sessions.get(request.headers.get(self.session_header))  # after the body's await
-        answers = []
-        for element in sent.value:
-            own = {**context, "body": element if isinstance(element, dict) else {}}
-            try:
-                body = each.validator.coerced(element)
-                errors = each.validator.body(body)
-                if errors:
-                    raise Invalid(errors)
-                own["body"] = body
-                call = behaviours.Call(store=store, identity=identity, context=own, fields=each.validator.record(body))
-                reply = each.behaviour(call)
-            except Reply as raised:
-                reply = raised
-            except Refusal as refusal:
-                reply = self.refused(each.errors, refusal, own)
-            answers.append(reply.body)
-        return Reply(operation.operation.mock.response.status, answers)
+            value = each.validator.coerced(body)
+            errors = each.validator.body(value)
+            if errors:
+                raise Invalid(errors)
+            context["body"] = value
+            return each.behaviour(
+                behaviours.Call(
+                    store=call.store,
+                    identity=call.identity,
+                    context=context,
+                    fields=each.validator.record(value),
+                    body=value,
+                )
+            )
+        except Reply as raised:
+            return raised
+        except Refusal as refusal:
+            return self.refused(each.errors, refusal, context)
 
     def refused(self, errors: Mapping[str, ReplyTemplate], refusal: Refusal, context: dict[str, Any]) -> Reply:
         """The one place a refusal becomes its envelope: the operation's own, else the API's."""

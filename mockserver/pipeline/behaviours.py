@@ -43,6 +43,7 @@ class Call:
     identity: Identity
     context: dict[str, Any]  # template context: request, path, query, body, principal, ...
     fields: dict[str, Any] = field(default_factory=dict)  # the record part of the body
+    body: Any = None  # the whole validated body (a bulk operation's list)
     query_string: list[tuple[str, str]] = field(default_factory=list)
     #: the outcome a caller asked for (`Prefer: <key>=<case>[:<argument>]`, or a control), if any
     outcome: str | None = None
@@ -57,6 +58,9 @@ class Environment:
     not_found: Mapping[str, ReplyTemplate]  # per resource
     #: where the spec's file templates live (the spec's folder)
     templates: Path = Path()
+    #: `(operationId, call, body)`: the answer that operation gives `body` sent alone, in the call's state
+    #: (validated, refused in its own envelope); what a bulk operation answers each element with
+    answer_as: Callable[[str, Call, Any], Reply] | None = None
 
 
 def _compile_mapping(data: Mapping[str, Any]) -> dict[str, Render]:
@@ -550,10 +554,20 @@ class Logout(_Base):
 
 
 class Bulk(_Base):
-    """A list of bodies, each answered by another operation (`bulk_of`); the API runs the loop (pipeline/api.py)."""
+    """A list of bodies, each answered in turn as the `bulk_of` operation answers it sent alone; not atomic.
+
+    The response context gets `batch.answers`: each element's own answer (its success or its refusal), in order.
+    """
+
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        super().__init__(operation, env)
+        self.each = str(operation.mock.bulk_of)
 
     def __call__(self, call: Call) -> Reply:
-        raise NotImplementedError("bulk operations are answered by MockApi, element by element")
+        answer_as = self.env.answer_as
+        assert answer_as is not None, "the API binds answer_as"
+        elements = call.body if isinstance(call.body, list) else []
+        return self.answer(call, batch={"answers": [answer_as(self.each, call, element).body for element in elements]})
 
 
 BEHAVIOURS: dict[str, type[_Base]] = {

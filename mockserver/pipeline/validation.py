@@ -381,10 +381,10 @@ class RequestValidator:
             key = ".".join("*" if isinstance(p, int) else str(p) for p in path)
             if failure.instance is None and key in self.fields.required:
                 return [(path, "required", {})]
-            if not path and in_body:
-                return [(path, "body.not_object", {})]
             schema = failure.schema if isinstance(failure.schema, Mapping) else {}
             wanted = [t for t in _types(schema) if t != "null"] or ["null"]
+            if not path and in_body and wanted[0] != "array":
+                return [(path, "body.not_object", {})]
             return [(path, f"type.{wanted[0]}", {})]
         if keyword in ("enum", "const"):
             allowed: list[Any] = failure.validator_value if keyword == "enum" else [failure.validator_value]  # type: ignore[assignment]
