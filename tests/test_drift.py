@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
-from broken_servers import FAULTS, Fault, Raw, _operation, changed_in_process, facturacion_alone
+from broken_servers import CLIENT_OPERATIONS, FAULTS, Fault, Raw, _operation, changed_in_process, facturacion_alone
 from click.testing import CliRunner
 
 from mockserver.cli import main
@@ -72,6 +72,10 @@ def test_a_refusal_s_words_are_its_message_and_a_shape_comparison_still_reads_th
         Seen(422, JSON, {"message": "El campo"}),
     )
     assert kinds(mock, deployment, values=False) == [("different message", "/message")]
+    # a refusal with other fields is one finding: another error envelope
+    assert kinds(Seen(401, JSON, {"code": 401, "message": "No"}), Seen(401, JSON, {"error": "No"})) == [
+        ("different envelope", "missing /code, /message; unexpected /error")
+    ]
     listed = Seen(200, JSON, {"data": [{"name": "a", "email": None}]})
     other = Seen(200, JSON, {"data": [{"name": "b", "email": "e@x.pe"}, {"name": "c", "email": None}]})
     assert kinds(listed, other, values=False) == []
@@ -112,35 +116,80 @@ def _hard_delete(raw: Raw) -> None:
     del _operation(raw, "deactivateClient")["x-mock"]["soft"]
 
 
-#: (the fault, the spec change or wrapper that makes it, the probe that meets it, the finding it must give)
-BROKEN = [
-    (FAULTS["duplicate accepted"], "twice", "POST /api/v1/clients", "rule not enforced"),
-    (FAULTS["500 on bad input"], "breaks required", "POST /api/v1/clients", "5xx"),
-    (FAULTS["credentials ignored"], "credentials", "GET /api/v1/clients", "rule not enforced"),
-    (
+#: each broken server (tests/broken_servers.py, and a hard delete): (fault, operations probed, the probe that
+#: meets it, the finding it must give: the operation and its kind)
+BROKEN = {
+    "wrong status code": (
+        FAULTS["wrong status code"],
+        (),
+        "only the required fields",
+        "POST /api/v1/clients",
+        "different status",
+    ),
+    "missing required field": (
+        FAULTS["missing required field"],
+        ("getClient",),
+        "documented example",
+        "GET /api2/clients/{id}",
+        "missing field",
+    ),
+    "wrong type": (
+        FAULTS["wrong type"],
+        ("createClient",),
+        "only the required fields",
+        "POST /api2/clients",
+        "different type",
+    ),
+    "duplicate accepted": (FAULTS["duplicate accepted"], (), "twice", "POST /api/v1/clients", "rule not enforced"),
+    "credentials ignored": (
+        FAULTS["credentials ignored"],
+        (),
+        "credentials",
+        "GET /api/v1/clients",
+        "rule not enforced",
+    ),
+    "wrong error envelope": (
+        FAULTS["wrong error envelope"],
+        ("getClient",),
+        "credentials",
+        "GET /api2/clients/{id}",
+        "different envelope",
+    ),
+    "500 on bad input": (FAULTS["500 on bad input"], (), "breaks required", "POST /api/v1/clients", "5xx"),
+    "deleted record still readable": (
+        FAULTS["deleted record still readable"],
+        CLIENT_OPERATIONS,
+        "read back",
+        "POST /api2/clients",
+        "side effect missing",
+    ),
+    "hard delete": (
         Fault("facturacion", "", "", change_spec=_hard_delete),
+        (),
         "read back",
         "POST /api/v1/clients",
         "side effect missing",
     ),
-]
+}
 
 
-@pytest.mark.parametrize(
-    ("fault", "probe", "operation", "kind"), BROKEN, ids=["duplicate", "500", "credentials", "hard delete"]
-)
-def test_each_broken_server_drifts_where_its_fault_is(fault, probe, operation, kind):
-    model = find_model("facturacion")
+@pytest.mark.parametrize(("fault", "operations", "probe", "operation", "kind"), BROKEN.values(), ids=BROKEN)
+def test_each_broken_server_drifts_where_its_fault_is(fault, operations, probe, operation, kind):
+    model = find_model(fault.api)
     app = changed_in_process(fault.api, fault.change_spec)
     served = fault.wrap(app) if fault.wrap is not None else app
-    chosen = [p for p in probes.build(model.spec, ("createClient", "listClients")) if probe in p.name]
+    chosen = [p for p in probes.build(model.spec, operations or ("createClient", "listClients")) if probe in p.name]
     with (
         drift.mock_in_process(model) as mock,
         TestClient(served, base_url="http://deployment", raise_server_exceptions=False) as client,
     ):
         deployment = Target(model, "http://deployment", seed_credentials(model)[0], http_client=client)
         run = drift.run(mock, deployment, chosen)
-    assert {(f.operation, f.kind) for f in run.findings} == {(operation, kind)}, run.findings
+    assert chosen and {(f.operation, f.kind) for f in run.findings} == {(operation, kind)}, run.findings
+
+
+def test_every_broken_server_is_met():
+    assert set(FAULTS) <= set(BROKEN)
 
 
 # -- the command, against live servers -------------------------------------------------------------
