@@ -249,9 +249,15 @@ def test_the_mock_against_itself_shows_no_drift_and_a_refused_credential_is_a_us
         refused = CliRunner().invoke(
             main, ["drift", "facturacion", "--target", server.url, "--header", "Authorization: Bearer nope"]
         )
+        login = json.dumps(seed_credentials(find_model("facturacion"))[1])
+        listing = ["drift", "facturacion", "--target", server.url, "--operation", "listClients"]
+        logged_in = CliRunner().invoke(main, [*listing, "--login", login])
+        wrong_password = CliRunner().invoke(main, [*listing, "--login", login.replace("secret123", "wrong")])
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "no drift" in result.stdout and "not removed" not in result.stdout
     assert refused.exit_code == 2 and "refuses the credentials" in refused.output
+    assert logged_in.exit_code == 0 and "no drift" in logged_in.output, logged_in.output
+    assert wrong_password.exit_code == 2 and "the login on the deployment issued no credential" in wrong_password.output
 
 
 def test_an_unreachable_deployment_or_an_unknown_operation_is_a_usage_error():
@@ -261,3 +267,5 @@ def test_an_unreachable_deployment_or_an_unknown_operation_is_a_usage_error():
         main, ["drift", "facturacion", "--target", "http://127.0.0.1:9", "--operation", "nope"]
     )
     assert unknown.exit_code == 2 and "no operation nope" in unknown.output
+    not_json = CliRunner().invoke(main, ["drift", "facturacion", "--target", "http://127.0.0.1:9", "--login", "{"])
+    assert not_json.exit_code == 2 and "--login is not JSON" in not_json.output
