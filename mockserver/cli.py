@@ -450,7 +450,7 @@ def _model(api: str, spec: Path | None) -> Any:
 @click.option(
     "--report",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write drift.md, drift.xml (JUnit) and drift.json in.",
+    help="Folder to write drift.md, drift.html, drift.xml (JUnit) and drift.json in.",
 )
 def drift(
     api: str,
@@ -535,7 +535,7 @@ def drift(
 @click.option(
     "--report",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write proxy.md, proxy.xml (JUnit) and proxy.json in when the proxy stops.",
+    help="Folder to write proxy.md, proxy.html, proxy.xml (JUnit) and proxy.json in when the proxy stops.",
 )
 @click.option("--har", type=click.Path(dir_okay=False, path_type=Path), help="Record every exchange to this HAR file.")
 def proxy(

@@ -22,7 +22,7 @@ from broken_servers import CLIENT_OPERATIONS, FAULTS, Fault, Raw, _operation, ch
 from click.testing import CliRunner
 
 from mockserver.cli import main
-from mockserver.harness import drift, probes
+from mockserver.harness import drift, drift_report, probes
 from mockserver.harness.compare import Seen, compare
 from mockserver.harness.target import Target, find_model, seed_credentials
 from mockserver.server.process import ServerProcess
@@ -192,6 +192,14 @@ def test_every_broken_server_is_met():
     assert set(FAULTS) <= set(BROKEN)
 
 
+def test_the_html_report_shows_an_answer_s_markup_as_text():
+    side = drift.Side(500, "<script>alert(1)</script>", "curl -X POST 'http://staging/x'")
+    finding = drift.DriftFinding("POST /x", "5xx", "answer", "mock 201, deployment 500", side, side)
+    page = drift_report.html(drift.DriftRun("facturacion", "http://staging", 1, 1, [finding], ["POST /x"]))
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<h3>5xx</h3>" in page and "<pre><code" in page
+
+
 # -- the command, against live servers -------------------------------------------------------------
 
 
@@ -233,6 +241,9 @@ def test_each_upstream_deviation_is_a_finding_of_its_own_in_every_report(tmp_pat
     markdown = (tmp_path / "drift.md").read_text()
     assert "## `POST /api/v1/clients`" in markdown and "### 5xx" in markdown
     assert "#### numero_documento at its maxLength 20" in markdown and "| status | 201 | 500 |" in markdown
+    page = (tmp_path / "drift.html").read_text()
+    assert page.startswith("<!doctype html>") and "<h2><code>POST /api/v1/clients</code></h2>" in page
+    assert "<td>201</td>\n<td>500</td>" in page and "<table>" in page
     junit = ElementTree.parse(tmp_path / "drift.xml").getroot()
     failed = {case.get("name") for case in junit.iter("testcase") if case.find("failure") is not None}
     assert failed == {"5xx", "rule not enforced", "different status", "missing field"}

@@ -58,7 +58,8 @@ def test_the_upstream_deviations_seen_in_traffic_are_flagged_and_the_answer_pass
         accepted = proxy.post(CLIENTS, json={**NEW, "ubigeo": "abcdef"}, headers=HEADERS)
         server_error = proxy.post(CLIENTS, json={**NEW, "company_id": 2}, headers=HEADERS)
         fine = proxy.get(f"{CLIENTS}/1", headers=HEADERS)
-        journal = proxy.get("/__proxy/journal").json()
+        journal = proxy.get("/__proxy/journal").json()["entries"]
+        flagged = proxy.get("/__proxy/journal", params={"violations": "true", "status": "5xx"}).json()
     assert accepted.status_code == 201 and "ubigeo" in accepted.json()["data"]
     assert "request_refused_by_spec_accepted" in violations(accepted) and "body ubigeo (pattern)" in violations(
         accepted
@@ -70,9 +71,10 @@ def test_the_upstream_deviations_seen_in_traffic_are_flagged_and_the_answer_pass
     assert server_error.status_code == 500 and "Duplicate entry" in server_error.json()["message"]
     assert "not_a_server_error: 500" in violations(server_error)
     assert violations(fine) == "" and fine.json()["data"]["id"] == 1
-    assert [entry["status"] for entry in journal] == [201, 500, 200]
-    assert journal[0]["request_headers"]["authorization"] == "[masked]"
-    assert "Bearer [Filtered]" in journal[0]["curl"] and "sunat_demo" not in json.dumps(journal)
+    assert [entry["status"] for entry in journal] == [200, 500, 201], "newest first"
+    assert [entry["status"] for entry in flagged["entries"]] == [500] and flagged["count"] == 1
+    assert journal[2]["request_headers"]["authorization"] == "[masked]"
+    assert "Bearer [Filtered]" in journal[2]["curl"] and "sunat_demo" not in json.dumps(journal)
 
 
 def test_rules_seen_from_traffic_a_duplicate_or_a_missing_reference_accepted():
@@ -127,6 +129,7 @@ def test_a_proxy_records_a_har_that_record_turns_into_fixtures_the_mock_serves(t
     assert "2 exchange(s) through the proxy, 0 with violations" in out, out + err
     assert json.loads((report / "proxy.json").read_text())["exchanges"][0]["status"] == 201
     assert "sunat_demo" not in har.read_text() + (report / "proxy.md").read_text()
+    assert "<h1>Traffic to" in (report / "proxy.html").read_text()
     recorded = subprocess.run(
         [
             sys.executable,
