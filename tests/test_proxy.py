@@ -203,3 +203,27 @@ def _entry(path, body):
         "request": {"method": "GET", "url": "http://staging" + path},
         "response": {"status": 200, "content": {"text": json.dumps(body)}},
     }
+
+
+def test_record_splits_child_lines_into_their_own_records_pointing_at_their_parent(tmp_path, make_mock):
+    daftra = find_model("daftra")
+    headers = seed_credentials(daftra)[0]
+    answer = make_mock().get("/api2/invoices/1", headers=headers).json()
+    items = answer["data"]["Invoice"]["InvoiceItem"]
+    unnumbered = {**items[0], "item": "Desk", "unit_price": 250, "quantity": 2}
+    del unnumbered["id"], unnumbered["invoice_id"]
+    items.append(unnumbered)
+    har = tmp_path / "traffic.har"
+    har.write_text(json.dumps({"log": {"entries": [_entry("/api2/invoices/1", answer)]}}))
+    out = tmp_path / "fixtures" / "daftra.yaml"
+    recording = record.record(daftra, har)
+    assert record.write(daftra, recording, out, daftra.spec.fixtures_file(DEFAULT_FIXTURES)) == []
+    written = yaml.safe_load(out.read_text())
+    invoice = next(i for i in written["invoices"] if i["id"] == 1)
+    assert "InvoiceItem" not in invoice and "summary_total" not in invoice, "child lists and figures are derived"
+    lines = [line for line in written["invoice_items"] if line["invoice_id"] == 1]
+    assert [line["item"] for line in lines] == [items[0]["item"], "Desk"]
+    assert lines[1]["id"] == max(line["id"] for line in written["invoice_items"]), "numbered after the recorded ones"
+    served = make_mock(fixtures_dir=out.parent).get("/api2/invoices/1", headers=headers).json()["data"]["Invoice"]
+    assert [line["item"] for line in served["InvoiceItem"]] == [items[0]["item"], "Desk"]
+    assert served["summary_subtotal"] == items[0]["subtotal"] + 500
