@@ -91,6 +91,18 @@ def server_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     return caplog
 
 
+@pytest.fixture(scope="session")
+def facturacion_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A live mock of Facturación alone, shared by the QA commands' process tests (`xdist_group("live-qa")`).
+
+    Each of them creates records of its own and compares counts, never totals, so one server serves all.
+    """
+    from broken_servers import facturacion_alone
+
+    with ServerProcess("--specs", str(facturacion_alone(tmp_path_factory.mktemp("facturacion")))) as process:
+        yield process
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
     with ServerProcess() as process:

@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
-from broken_servers import CLIENT_OPERATIONS, FAULTS, Fault, Raw, _operation, changed_in_process, facturacion_alone
+from broken_servers import CLIENT_OPERATIONS, FAULTS, Fault, Raw, _operation, changed_in_process
 from click.testing import CliRunner
 
 from mockserver.cli import main
@@ -254,16 +254,16 @@ def test_each_upstream_deviation_is_a_finding_of_its_own_in_every_report(tmp_pat
 
 
 @pytest.mark.xdist_group("live-qa")
-def test_the_mock_against_itself_shows_no_drift_and_a_refused_credential_is_a_usage_error(tmp_path):
-    with ServerProcess("--specs", str(facturacion_alone(tmp_path))) as server:
-        result = run_drift("facturacion", server.url)
-        refused = CliRunner().invoke(
-            main, ["drift", "facturacion", "--target", server.url, "--header", "Authorization: Bearer nope"]
-        )
-        login = json.dumps(seed_credentials(find_model("facturacion"))[1])
-        listing = ["drift", "facturacion", "--target", server.url, "--operation", "listClients"]
-        logged_in = CliRunner().invoke(main, [*listing, "--login", login])
-        wrong_password = CliRunner().invoke(main, [*listing, "--login", login.replace("secret123", "wrong")])
+def test_the_mock_against_itself_shows_no_drift_and_a_refused_credential_is_a_usage_error(facturacion_server):
+    url = facturacion_server.url
+    result = run_drift("facturacion", url)
+    refused = CliRunner().invoke(
+        main, ["drift", "facturacion", "--target", url, "--header", "Authorization: Bearer nope"]
+    )
+    login = json.dumps(seed_credentials(find_model("facturacion"))[1])
+    listing = ["drift", "facturacion", "--target", url, "--operation", "listClients"]
+    logged_in = CliRunner().invoke(main, [*listing, "--login", login])
+    wrong_password = CliRunner().invoke(main, [*listing, "--login", login.replace("secret123", "wrong")])
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "no drift" in result.stdout and "not removed" not in result.stdout
     assert refused.exit_code == 2 and "refuses the credentials" in refused.output
