@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gc
+import json
 import logging
 import os
 import secrets
@@ -391,6 +392,19 @@ def _headers(given: tuple[str, ...]) -> dict[str, str]:
     return {name.strip(): value.strip() for name, _, value in (header.partition(":") for header in given)}
 
 
+def _login_body(given: str | None) -> dict[str, Any] | None:
+    """--login's JSON body, refused as a usage error unless it is an object."""
+    if given is None:
+        return None
+    try:
+        body = json.loads(given)
+    except ValueError as exc:
+        raise click.UsageError(f"--login is not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise click.UsageError("--login must be a JSON object, the login operation's body")
+    return body
+
+
 def _reachable(url: str) -> None:
     """Exit 2 unless the deployment answers at all."""
     import httpx
@@ -423,18 +437,26 @@ def _model(api: str, spec: Path | None) -> Any:
     type=Header(),
     help="'Name: value' sent to the deployment with every request; repeatable. Default: the seeded credential.",
 )
+@click.option(
+    "--login",
+    default=None,
+    envvar="MOCKSERVER_DRIFT_LOGIN",
+    show_envvar=True,
+    help="JSON body for the spec's login operation: the run logs in on the deployment and uses the credential it issues.",
+)
 @click.option("--read-only", is_flag=True, help="Only safe requests: no record is created on the deployment.")
 @SPEC_OPTION
 @click.option("--operation", "operations", multiple=True, help="operationId to probe; repeatable. Default: all.")
 @click.option(
     "--report",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write drift.md, drift.xml (JUnit) and drift.json in.",
+    help="Folder to write drift.md, drift.html, drift.xml (JUnit) and drift.json in.",
 )
 def drift(
     api: str,
     target: str,
     headers: tuple[str, ...],
+    login: str | None,
     read_only: bool,
     spec: Path | None,
     operations: tuple[str, ...],
@@ -465,14 +487,15 @@ def drift(
         refuse_spec(exc)
     if unknown:
         raise click.UsageError(f"no operation {', '.join(sorted(unknown))} in {api}'s spec")
+    login_body = _login_body(login)
     _reachable(target)
     model = _model(api, spec)
     chosen = probes.build(model.spec, operations, read_only=read_only)
-    sent = _headers(headers) if headers else seed_credentials(model)[0]
+    sent = _headers(headers) if headers or login_body is not None else seed_credentials(model)[0]
     try:
         with (
             drifting.mock_in_process(model) as mock,
-            drifting.deployment(model, target, sent) as deployment,
+            drifting.deployment(model, target, sent, login_body) as deployment,
             Reporter(f"drift {api}", len(chosen)) as progress,
         ):
             refused = drifting.refused_credentials(mock, deployment, chosen)
@@ -489,6 +512,9 @@ def drift(
             finally:
                 left = deployment.clean_up()
             run.left = left
+    except drifting.LoginRefused as exc:
+        click.echo(f"{exc} (--login)", err=True)
+        sys.exit(2)
     except httpx.HTTPError as exc:
         click.echo(f"the deployment stopped answering: {exc}", err=True)
         sys.exit(2)
@@ -509,7 +535,7 @@ def drift(
 @click.option(
     "--report",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write proxy.md, proxy.xml (JUnit) and proxy.json in when the proxy stops.",
+    help="Folder to write proxy.md, proxy.html, proxy.xml (JUnit) and proxy.json in when the proxy stops.",
 )
 @click.option("--har", type=click.Path(dir_okay=False, path_type=Path), help="Record every exchange to this HAR file.")
 def proxy(

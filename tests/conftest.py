@@ -7,6 +7,11 @@ with `ServerConfig` options (`locale=`, `fault=`, `delay=`, `admin_token=`,
 `specs_dir=`, ...). `server` and `http` start a real `mockserver serve`
 process, for the tests where the process itself is what is tested.
 `redis_server` is a real redis-server for the shared-state tests.
+
+The behaviour modules (`pytestmark = pytest.mark.both_backends`) run each
+test that uses `mock` twice: on the in-memory store and on Redis. The Redis
+one runs on the session's redis-server, in a database flushed before each
+module's app starts, so its tests share one state as they do in memory.
 """
 
 from __future__ import annotations
@@ -23,11 +28,42 @@ from redis_server import RedisServer
 from starlette.testclient import TestClient
 
 from mockserver.server.process import ServerProcess
+from mockserver.state.backend import is_memory
+
+#: the state backends the behaviour modules run on; the Redis one on this database of `redis_server`
+BACKENDS = ("memory", "redis")
+BEHAVIOUR_DB = 1
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "store" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("store", BACKENDS, indirect=True, scope="module")
+
+
+def _on_backend(request: pytest.FixtureRequest, backend: str, db: int) -> str:
+    """A `--store`: memory, or a freshly flushed database of the session's redis-server."""
+    if backend == "memory":
+        return "memory"
+    redis_server: RedisServer = request.getfixturevalue("redis_server")
+    redis_server.client(db).flushdb()
+    return redis_server.url(db)
 
 
 @pytest.fixture(scope="module")
-def mock() -> Iterator[TestClient]:
-    with in_process() as client:
+def store(request: pytest.FixtureRequest) -> str:
+    """The `--store` of the module's `mock` (memory unless the module runs on both backends)."""
+    return _on_backend(request, getattr(request, "param", "memory"), BEHAVIOUR_DB)
+
+
+@pytest.fixture(scope="module")
+def other_store(request: pytest.FixtureRequest, store: str) -> str:
+    """A state of its own on `mock`'s backend, for a second app (`make_mock(store=other_store)`)."""
+    return _on_backend(request, "memory" if is_memory(store) else "redis", BEHAVIOUR_DB + 1)
+
+
+@pytest.fixture(scope="module")
+def mock(store: str) -> Iterator[TestClient]:
+    with in_process(store=store) as client:
         yield client
 
 
@@ -53,6 +89,18 @@ def server_log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """What the app logs during the test (the `mockserver` logger), as a server's log would show it."""
     caplog.set_level(logging.DEBUG, logger="mockserver")
     return caplog
+
+
+@pytest.fixture(scope="session")
+def facturacion_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A live mock of Facturación alone, shared by the QA commands' process tests (`xdist_group("live-qa")`).
+
+    Each of them creates records of its own and compares counts, never totals, so one server serves all.
+    """
+    from broken_servers import facturacion_alone
+
+    with ServerProcess("--specs", str(facturacion_alone(tmp_path_factory.mktemp("facturacion")))) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,8 @@ from mockserver.server.app import create_app
 from mockserver.server.process import ServerProcess
 from mockserver.spec.openapi import load_spec
 
+pytestmark = pytest.mark.both_backends  # tests/conftest.py: on memory and on Redis
+
 LOGIN = "/api/auth/login"
 
 
@@ -238,8 +240,8 @@ def test_sessions_keep_callers_apart(mock):
     assert mock.get(path, headers=alice).status_code == 404, "a dropped session starts again from the fixtures"
 
 
-def test_idle_sessions_are_dropped(make_mock):
-    client = make_mock(session_idle_seconds=0.5)
+def test_idle_sessions_are_dropped(make_mock, other_store):
+    client = make_mock(session_idle_seconds=0.5, store=other_store)
     headers = {**DAFTRA, "X-Mock-Session": "brief"}
     created = client.post("/api2/clients", headers=headers, json={"Client": {"business_name": "Brief"}})
     time.sleep(1)

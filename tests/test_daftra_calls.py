@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from seed import DAFTRA
+
+pytestmark = pytest.mark.both_backends  # tests/conftest.py: on memory and on Redis
 
 LINE = {"item": "Chair", "product_id": "1", "unit_price": "100.00", "quantity": "2"}
 

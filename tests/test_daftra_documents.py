@@ -3,7 +3,10 @@ checked; dependants block deletes; a document's own items go with it."""
 
 from __future__ import annotations
 
+import pytest
 from seed import DAFTRA, DAFTRA_SEED
+
+pytestmark = pytest.mark.both_backends  # tests/conftest.py: on memory and on Redis
 
 VAT = next(t for t in DAFTRA_SEED["taxes"] if t["id"] == 1)["value"]
 

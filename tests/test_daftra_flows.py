@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from jsonschema import Draft202012Validator
 from seed import DAFTRA, DAFTRA_READ_ONLY, DAFTRA_SEED
 
 from mockserver.config import DEFAULT_SPECS
 from mockserver.spec.openapi import load_spec
+
+pytestmark = pytest.mark.both_backends  # tests/conftest.py: on memory and on Redis
 
 
 def create(mock, **fields):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from seed import DAFTRA
+
+pytestmark = pytest.mark.both_backends  # tests/conftest.py: on memory and on Redis
 
 
 def invoices(mock, **query):

@@ -18,11 +18,11 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
-from broken_servers import FAULTS, Fault, Raw, _operation, changed_in_process, facturacion_alone
+from broken_servers import CLIENT_OPERATIONS, FAULTS, Fault, Raw, _operation, changed_in_process
 from click.testing import CliRunner
 
 from mockserver.cli import main
-from mockserver.harness import drift, probes
+from mockserver.harness import drift, drift_report, probes
 from mockserver.harness.compare import Seen, compare
 from mockserver.harness.target import Target, find_model, seed_credentials
 from mockserver.server.process import ServerProcess
@@ -72,6 +72,10 @@ def test_a_refusal_s_words_are_its_message_and_a_shape_comparison_still_reads_th
         Seen(422, JSON, {"message": "El campo"}),
     )
     assert kinds(mock, deployment, values=False) == [("different message", "/message")]
+    # a refusal with other fields is one finding: another error envelope
+    assert kinds(Seen(401, JSON, {"code": 401, "message": "No"}), Seen(401, JSON, {"error": "No"})) == [
+        ("different envelope", "missing /code, /message; unexpected /error")
+    ]
     listed = Seen(200, JSON, {"data": [{"name": "a", "email": None}]})
     other = Seen(200, JSON, {"data": [{"name": "b", "email": "e@x.pe"}, {"name": "c", "email": None}]})
     assert kinds(listed, other, values=False) == []
@@ -112,35 +116,88 @@ def _hard_delete(raw: Raw) -> None:
     del _operation(raw, "deactivateClient")["x-mock"]["soft"]
 
 
-#: (the fault, the spec change or wrapper that makes it, the probe that meets it, the finding it must give)
-BROKEN = [
-    (FAULTS["duplicate accepted"], "twice", "POST /api/v1/clients", "rule not enforced"),
-    (FAULTS["500 on bad input"], "breaks required", "POST /api/v1/clients", "5xx"),
-    (FAULTS["credentials ignored"], "credentials", "GET /api/v1/clients", "rule not enforced"),
-    (
+#: each broken server (tests/broken_servers.py, and a hard delete): (fault, operations probed, the probe that
+#: meets it, the finding it must give: the operation and its kind)
+BROKEN = {
+    "wrong status code": (
+        FAULTS["wrong status code"],
+        (),
+        "only the required fields",
+        "POST /api/v1/clients",
+        "different status",
+    ),
+    "missing required field": (
+        FAULTS["missing required field"],
+        ("getClient",),
+        "documented example",
+        "GET /api2/clients/{id}",
+        "missing field",
+    ),
+    "wrong type": (
+        FAULTS["wrong type"],
+        ("createClient",),
+        "only the required fields",
+        "POST /api2/clients",
+        "different type",
+    ),
+    "duplicate accepted": (FAULTS["duplicate accepted"], (), "twice", "POST /api/v1/clients", "rule not enforced"),
+    "credentials ignored": (
+        FAULTS["credentials ignored"],
+        (),
+        "credentials",
+        "GET /api/v1/clients",
+        "rule not enforced",
+    ),
+    "wrong error envelope": (
+        FAULTS["wrong error envelope"],
+        ("getClient",),
+        "credentials",
+        "GET /api2/clients/{id}",
+        "different envelope",
+    ),
+    "500 on bad input": (FAULTS["500 on bad input"], (), "breaks required", "POST /api/v1/clients", "5xx"),
+    "deleted record still readable": (
+        FAULTS["deleted record still readable"],
+        CLIENT_OPERATIONS,
+        "read back",
+        "POST /api2/clients",
+        "side effect missing",
+    ),
+    "hard delete": (
         Fault("facturacion", "", "", change_spec=_hard_delete),
+        (),
         "read back",
         "POST /api/v1/clients",
         "side effect missing",
     ),
-]
+}
 
 
-@pytest.mark.parametrize(
-    ("fault", "probe", "operation", "kind"), BROKEN, ids=["duplicate", "500", "credentials", "hard delete"]
-)
-def test_each_broken_server_drifts_where_its_fault_is(fault, probe, operation, kind):
-    model = find_model("facturacion")
+@pytest.mark.parametrize(("fault", "operations", "probe", "operation", "kind"), BROKEN.values(), ids=BROKEN)
+def test_each_broken_server_drifts_where_its_fault_is(fault, operations, probe, operation, kind):
+    model = find_model(fault.api)
     app = changed_in_process(fault.api, fault.change_spec)
     served = fault.wrap(app) if fault.wrap is not None else app
-    chosen = [p for p in probes.build(model.spec, ("createClient", "listClients")) if probe in p.name]
+    chosen = [p for p in probes.build(model.spec, operations or ("createClient", "listClients")) if probe in p.name]
     with (
         drift.mock_in_process(model) as mock,
         TestClient(served, base_url="http://deployment", raise_server_exceptions=False) as client,
     ):
         deployment = Target(model, "http://deployment", seed_credentials(model)[0], http_client=client)
         run = drift.run(mock, deployment, chosen)
-    assert {(f.operation, f.kind) for f in run.findings} == {(operation, kind)}, run.findings
+    assert chosen and {(f.operation, f.kind) for f in run.findings} == {(operation, kind)}, run.findings
+
+
+def test_every_broken_server_is_met():
+    assert set(FAULTS) <= set(BROKEN)
+
+
+def test_the_html_report_shows_an_answer_s_markup_as_text():
+    side = drift.Side(500, "<script>alert(1)</script>", "curl -X POST 'http://staging/x'")
+    finding = drift.DriftFinding("POST /x", "5xx", "answer", "mock 201, deployment 500", side, side)
+    page = drift_report.html(drift.DriftRun("facturacion", "http://staging", 1, 1, [finding], ["POST /x"]))
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<h3>5xx</h3>" in page and "<pre><code" in page
 
 
 # -- the command, against live servers -------------------------------------------------------------
@@ -184,6 +241,9 @@ def test_each_upstream_deviation_is_a_finding_of_its_own_in_every_report(tmp_pat
     markdown = (tmp_path / "drift.md").read_text()
     assert "## `POST /api/v1/clients`" in markdown and "### 5xx" in markdown
     assert "#### numero_documento at its maxLength 20" in markdown and "| status | 201 | 500 |" in markdown
+    page = (tmp_path / "drift.html").read_text()
+    assert page.startswith("<!doctype html>") and "<h2><code>POST /api/v1/clients</code></h2>" in page
+    assert "<td>201</td>\n<td>500</td>" in page and "<table>" in page
     junit = ElementTree.parse(tmp_path / "drift.xml").getroot()
     failed = {case.get("name") for case in junit.iter("testcase") if case.find("failure") is not None}
     assert failed == {"5xx", "rule not enforced", "different status", "missing field"}
@@ -194,15 +254,21 @@ def test_each_upstream_deviation_is_a_finding_of_its_own_in_every_report(tmp_pat
 
 
 @pytest.mark.xdist_group("live-qa")
-def test_the_mock_against_itself_shows_no_drift_and_a_refused_credential_is_a_usage_error(tmp_path):
-    with ServerProcess("--specs", str(facturacion_alone(tmp_path))) as server:
-        result = run_drift("facturacion", server.url)
-        refused = CliRunner().invoke(
-            main, ["drift", "facturacion", "--target", server.url, "--header", "Authorization: Bearer nope"]
-        )
+def test_the_mock_against_itself_shows_no_drift_and_a_refused_credential_is_a_usage_error(facturacion_server):
+    url = facturacion_server.url
+    result = run_drift("facturacion", url)
+    refused = CliRunner().invoke(
+        main, ["drift", "facturacion", "--target", url, "--header", "Authorization: Bearer nope"]
+    )
+    login = json.dumps(seed_credentials(find_model("facturacion"))[1])
+    listing = ["drift", "facturacion", "--target", url, "--operation", "listClients"]
+    logged_in = CliRunner().invoke(main, [*listing, "--login", login])
+    wrong_password = CliRunner().invoke(main, [*listing, "--login", login.replace("secret123", "wrong")])
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "no drift" in result.stdout and "not removed" not in result.stdout
     assert refused.exit_code == 2 and "refuses the credentials" in refused.output
+    assert logged_in.exit_code == 0 and "no drift" in logged_in.output, logged_in.output
+    assert wrong_password.exit_code == 2 and "the login on the deployment issued no credential" in wrong_password.output
 
 
 def test_an_unreachable_deployment_or_an_unknown_operation_is_a_usage_error():
@@ -212,3 +278,5 @@ def test_an_unreachable_deployment_or_an_unknown_operation_is_a_usage_error():
         main, ["drift", "facturacion", "--target", "http://127.0.0.1:9", "--operation", "nope"]
     )
     assert unknown.exit_code == 2 and "no operation nope" in unknown.output
+    not_json = CliRunner().invoke(main, ["drift", "facturacion", "--target", "http://127.0.0.1:9", "--login", "{"])
+    assert not_json.exit_code == 2 and "--login is not JSON" in not_json.output

@@ -12,6 +12,8 @@ import pytest
 from pypdf import PdfReader
 from seed import ADMIN
 
+pytestmark = pytest.mark.both_backends  # tests/conftest.py: on memory and on Redis
+
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
 CLIENT = {"tipo_documento": "6", "numero_documento": "20100070970", "razon_social": "CLIENTE DEMO S.A.C."}

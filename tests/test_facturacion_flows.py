@@ -7,6 +7,8 @@ import itertools
 import pytest
 from seed import ADMIN, FACTURACION_SEED, SOUTH
 
+pytestmark = pytest.mark.both_backends  # tests/conftest.py: on memory and on Redis
+
 _numbers = itertools.count(70000000)
 
 
@@ -166,6 +168,7 @@ def test_login_me_logout(mock):
     assert me.status_code == 200 and me.json()["user"]["email"] == user["email"]
     assert me.json()["user"]["last_login_at"] is not None
     assert mock.post("/api/v1/auth/logout", headers=headers).json() == {"message": "Logout exitoso"}
+    assert mock.get("/api/v1/auth/me", headers=headers).status_code == 401, "the token is revoked"
 
 
 def test_login_does_not_reveal_whether_an_email_exists(mock):

@@ -12,6 +12,8 @@ import json
 import pytest
 from seed import ADMIN
 
+pytestmark = pytest.mark.both_backends  # tests/conftest.py: on memory and on Redis
+
 _codes = itertools.count(100)
 
 

@@ -11,15 +11,18 @@ from seed import ADMIN
 
 from mockserver.spec.profiles import merge_patch
 
+pytestmark = pytest.mark.both_backends  # tests/conftest.py: on memory and on Redis
+
 ROOT = Path(__file__).resolve().parents[1]
 _numbers = itertools.count(81000000)
 
 
 @pytest.fixture(scope="module")
-def upstream():
+def upstream(other_store):
     from inprocess import in_process
 
-    with in_process(profile="upstream") as client:
+    # a state of its own beside `mock`'s, on the same backend
+    with in_process(profile="upstream", store=other_store) as client:
         yield client
 
 

@@ -18,7 +18,7 @@ import warnings
 import httpx
 import pytest
 import yaml
-from broken_servers import changed_in_process, facturacion_alone
+from broken_servers import changed_in_process
 from upstream_server import app as upstream_app
 
 from mockserver.config import DEFAULT_FIXTURES, ServerConfig
@@ -26,7 +26,7 @@ from mockserver.harness import record
 from mockserver.harness.proxy import HEADER_LIMIT, proxy_app
 from mockserver.harness.target import find_model, seed_credentials
 from mockserver.server.app import create_app
-from mockserver.server.process import ServerProcess, free_port
+from mockserver.server.process import free_port
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
@@ -58,7 +58,8 @@ def test_the_upstream_deviations_seen_in_traffic_are_flagged_and_the_answer_pass
         accepted = proxy.post(CLIENTS, json={**NEW, "ubigeo": "abcdef"}, headers=HEADERS)
         server_error = proxy.post(CLIENTS, json={**NEW, "company_id": 2}, headers=HEADERS)
         fine = proxy.get(f"{CLIENTS}/1", headers=HEADERS)
-        journal = proxy.get("/__proxy/journal").json()
+        journal = proxy.get("/__proxy/journal").json()["entries"]
+        flagged = proxy.get("/__proxy/journal", params={"violations": "true", "status": "5xx"}).json()
     assert accepted.status_code == 201 and "ubigeo" in accepted.json()["data"]
     assert "request_refused_by_spec_accepted" in violations(accepted) and "body ubigeo (pattern)" in violations(
         accepted
@@ -70,9 +71,10 @@ def test_the_upstream_deviations_seen_in_traffic_are_flagged_and_the_answer_pass
     assert server_error.status_code == 500 and "Duplicate entry" in server_error.json()["message"]
     assert "not_a_server_error: 500" in violations(server_error)
     assert violations(fine) == "" and fine.json()["data"]["id"] == 1
-    assert [entry["status"] for entry in journal] == [201, 500, 200]
-    assert journal[0]["request_headers"]["authorization"] == "[masked]"
-    assert "Bearer [Filtered]" in journal[0]["curl"] and "sunat_demo" not in json.dumps(journal)
+    assert [entry["status"] for entry in journal] == [200, 500, 201], "newest first"
+    assert [entry["status"] for entry in flagged["entries"]] == [500] and flagged["count"] == 1
+    assert journal[2]["request_headers"]["authorization"] == "[masked]"
+    assert "Bearer [Filtered]" in journal[2]["curl"] and "sunat_demo" not in json.dumps(journal)
 
 
 def test_rules_seen_from_traffic_a_duplicate_or_a_missing_reference_accepted():
@@ -108,25 +110,25 @@ def test_errors_turns_a_violating_answer_into_the_api_envelope_and_keeps_the_hea
 
 
 @pytest.mark.xdist_group("live-qa")
-def test_a_proxy_records_a_har_that_record_turns_into_fixtures_the_mock_serves(tmp_path):
+def test_a_proxy_records_a_har_that_record_turns_into_fixtures_the_mock_serves(tmp_path, facturacion_server):
     har, report, fixtures = tmp_path / "traffic.har", tmp_path / "report", tmp_path / "fixtures"
-    with ServerProcess("--specs", str(facturacion_alone(tmp_path))) as deployment:
-        port = free_port()
-        command = [sys.executable, "-m", "mockserver", "proxy", "facturacion", "--target", deployment.url]
-        command += ["--port", str(port), "--har", str(har), "--report", str(report)]
-        proxy = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait(url)
-            created = httpx.post(url + CLIENTS, json=NEW, headers=HEADERS)
-            listed = httpx.get(url + CLIENTS, headers=HEADERS)
-        finally:
-            proxy.send_signal(signal.SIGINT)
-            out, err = proxy.communicate(timeout=30)
+    port = free_port()
+    command = [sys.executable, "-m", "mockserver", "proxy", "facturacion", "--target", facturacion_server.url]
+    command += ["--port", str(port), "--har", str(har), "--report", str(report)]
+    proxy = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(url, proxy)
+        created = httpx.post(url + CLIENTS, json=NEW, headers=HEADERS)
+        listed = httpx.get(url + CLIENTS, headers=HEADERS)
+    finally:
+        proxy.send_signal(signal.SIGINT)
+        out, err = proxy.communicate(timeout=30)
     assert created.status_code == 201 and listed.status_code == 200 and violations(created) == ""
     assert "2 exchange(s) through the proxy, 0 with violations" in out, out + err
     assert json.loads((report / "proxy.json").read_text())["exchanges"][0]["status"] == 201
     assert "sunat_demo" not in har.read_text() + (report / "proxy.md").read_text()
+    assert "<h1>Traffic to" in (report / "proxy.html").read_text()
     recorded = subprocess.run(
         [
             sys.executable,
@@ -152,9 +154,10 @@ def test_a_proxy_records_a_har_that_record_turns_into_fixtures_the_mock_serves(t
     assert listed_again["meta"]["total"] == listed.json()["meta"]["total"]
 
 
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+def _wait(url: str, proxy: subprocess.Popen[str]) -> None:
+    # a loaded two-core machine has taken 22 s to start it
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proxy.poll() is None:
         try:
             httpx.get(url + "/__proxy/journal", timeout=1)
             return
@@ -200,3 +203,27 @@ def _entry(path, body):
         "request": {"method": "GET", "url": "http://staging" + path},
         "response": {"status": 200, "content": {"text": json.dumps(body)}},
     }
+
+
+def test_record_splits_child_lines_into_their_own_records_pointing_at_their_parent(tmp_path, make_mock):
+    daftra = find_model("daftra")
+    headers = seed_credentials(daftra)[0]
+    answer = make_mock().get("/api2/invoices/1", headers=headers).json()
+    items = answer["data"]["Invoice"]["InvoiceItem"]
+    unnumbered = {**items[0], "item": "Desk", "unit_price": 250, "quantity": 2}
+    del unnumbered["id"], unnumbered["invoice_id"]
+    items.append(unnumbered)
+    har = tmp_path / "traffic.har"
+    har.write_text(json.dumps({"log": {"entries": [_entry("/api2/invoices/1", answer)]}}))
+    out = tmp_path / "fixtures" / "daftra.yaml"
+    recording = record.record(daftra, har)
+    assert record.write(daftra, recording, out, daftra.spec.fixtures_file(DEFAULT_FIXTURES)) == []
+    written = yaml.safe_load(out.read_text())
+    invoice = next(i for i in written["invoices"] if i["id"] == 1)
+    assert "InvoiceItem" not in invoice and "summary_total" not in invoice, "child lists and figures are derived"
+    lines = [line for line in written["invoice_items"] if line["invoice_id"] == 1]
+    assert [line["item"] for line in lines] == [items[0]["item"], "Desk"]
+    assert lines[1]["id"] == max(line["id"] for line in written["invoice_items"]), "numbered after the recorded ones"
+    served = make_mock(fixtures_dir=out.parent).get("/api2/invoices/1", headers=headers).json()["data"]["Invoice"]
+    assert [line["item"] for line in served["InvoiceItem"]] == [items[0]["item"], "Desk"]
+    assert served["summary_subtotal"] == items[0]["subtotal"] + 500

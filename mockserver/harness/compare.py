@@ -4,7 +4,7 @@ The comparison knows nothing of any API: what it must not compare (the
 values of ids, timestamps, tokens) comes from the spec's `x-mock.drift`.
 Each difference is a `Difference` of one kind, named for the QA engineer who
 reads the report: a different status, a 5xx, a rule not enforced, a missing
-field, a different message, a side effect missing.
+field, a different error envelope, a different message, a side effect missing.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ KINDS = (
     "rule not enforced",
     "different status",
     "side effect missing",
+    "different envelope",
     "missing field",
     "unexpected field",
     "different type",
@@ -71,7 +72,14 @@ def compare(
     # a refusal's words are compared even in a shape comparison: they are what its reader sees
     for kind, where in _walk(mock.body, deployment.body, (), volatile, values or refusal, refusal):
         found.setdefault(kind, []).append(where)
+    if refusal and ("missing field" in found or "unexpected field" in found):
+        # a refusal with other fields is another error envelope: one finding, not one per field
+        shape = [f"{word} {', '.join(found.pop(kind))}" for kind, word in _ENVELOPE if kind in found]
+        found["different envelope"] = ["; ".join(shape)]
     return [Difference(kind, ", ".join(found[kind])) for kind in KINDS if kind in found]
+
+
+_ENVELOPE = (("missing field", "missing"), ("unexpected field", "unexpected"), ("different type", "retyped"))
 
 
 def _status_kind(mock: int, deployment: int, side_effect: bool) -> str:

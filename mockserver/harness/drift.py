@@ -159,11 +159,26 @@ def mock_in_process(model: ContractModel, fixtures_dir: Path = DEFAULT_FIXTURES)
         yield target
 
 
+class LoginRefused(Exception):
+    """The deployment's login did not issue a credential for the body given."""
+
+
 @contextlib.contextmanager
-def deployment(model: ContractModel, base_url: str, headers: dict[str, str]) -> Iterator[Target]:
-    """The deployment, with the caller's headers; the caller removes what the run created (`Target.clean_up`)."""
-    target = Target(model, base_url.rstrip("/"), headers)
+def deployment(
+    model: ContractModel, base_url: str, headers: dict[str, str], login_body: dict[str, Any] | None = None
+) -> Iterator[Target]:
+    """The deployment, with the caller's headers; the caller removes what the run created (`Target.clean_up`).
+
+    With a `login_body`, the run logs in first through the spec's login
+    operation and sends the credential it issues, as `mockserver contract --login` does.
+    """
+    target = Target(model, base_url.rstrip("/"), headers, login_body)
     try:
+        if login_body is not None:
+            try:
+                target.headers = target.throwaway_headers()
+            except (LookupError, httpx.HTTPStatusError) as exc:
+                raise LoginRefused(f"the login on the deployment issued no credential: {exc}") from None
         yield target
     finally:
         target.close()

@@ -1,4 +1,4 @@
-"""A drift run written for people (Markdown, and plain text on the console) and for CI (JUnit XML, JSON).
+"""A drift run written for people (Markdown, HTML, and plain text on the console) and for CI (JUnit XML, JSON).
 
 Findings are grouped per operation, then per kind, each with both answers
 side by side and a curl that reproduces it on the deployment.
@@ -16,6 +16,7 @@ from typing import Any
 
 from mockserver.harness.compare import KINDS
 from mockserver.harness.drift import MOCK_URL, DriftFinding, DriftRun
+from mockserver.harness.html_page import page
 
 _CELL = 400
 
@@ -127,11 +128,17 @@ def as_json(run: DriftRun) -> str:
     return json.dumps(asdict(run), indent=2, ensure_ascii=False)
 
 
+def html(run: DriftRun) -> str:
+    """The Markdown report as a page of its own."""
+    return page(f"Drift of {run.target} from the {run.api} mock", markdown(run))
+
+
 def write(run: DriftRun, folder: Path) -> list[Path]:
-    """drift.md, drift.xml (JUnit) and drift.json in `folder`."""
+    """drift.md, drift.html, drift.xml (JUnit) and drift.json in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, render in (("drift.md", markdown), ("drift.xml", junit), ("drift.json", as_json)):
+    renders = (("drift.md", markdown), ("drift.html", html), ("drift.xml", junit), ("drift.json", as_json))
+    for name, render in renders:
         path = folder / name
         path.write_text(render(run) + "\n", encoding="utf-8")
         written.append(path)

@@ -33,7 +33,7 @@ from mockserver.harness.report import curl
 from mockserver.pipeline.api import CompiledOperation
 from mockserver.pipeline.masking import secret_header
 from mockserver.pipeline.routing import Match
-from mockserver.server.journal import MASK, mask_body
+from mockserver.server.journal import MASK, mask_body, status_matches
 from mockserver.spec.openapi import Operation
 from mockserver.spec.pointers import value_at
 
@@ -188,6 +188,18 @@ class Checker:
         return violations
 
 
+def select(exchanges: list[Exchange], filters: Mapping[str, str]) -> list[Exchange]:
+    """Exchanges matching `operation`, `status` (or `4xx`), `violations` (true/false), newest first."""
+    status, flagged = filters.get("status"), filters.get("violations")
+    return [
+        exchange
+        for exchange in reversed(exchanges)
+        if (not filters.get("operation") or exchange.operation == filters["operation"])
+        and (not status or status_matches(exchange.status, status))
+        and (flagged not in ("true", "false") or bool(exchange.violations) == (flagged == "true"))
+    ]
+
+
 def _json(content: bytes) -> Any:
     try:
         return json.loads(content) if content else None
@@ -241,7 +253,13 @@ def proxy_app(
                     on_stop(checker.traffic)
 
     async def journal(request: Request) -> Response:
-        return JSONResponse([asdict(exchange) for exchange in checker.traffic.exchanges])
+        """The proxy's own journal (the deployment's, if it is a mock, stays at its /__mock/journal): newest first."""
+        chosen = select(checker.traffic.exchanges, request.query_params)
+        try:
+            limit = max(int(request.query_params.get("limit", 100)), 0)
+        except ValueError:
+            return JSONResponse({"error": "limit is a whole number"}, status_code=400)
+        return JSONResponse({"count": len(chosen), "entries": [asdict(exchange) for exchange in chosen[:limit]]})
 
     async def forward(request: Request) -> Response:
         body = await request.body()

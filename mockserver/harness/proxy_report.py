@@ -1,4 +1,4 @@
-"""What `mockserver proxy` writes when it stops: a report (Markdown, JUnit XML, JSON) and the recorded HAR.
+"""What `mockserver proxy` writes when it stops: a report (Markdown, HTML, JUnit XML, JSON) and the recorded HAR.
 
 The report groups the violations per operation and per check, each with the
 request that caused it and a curl to reproduce it; the HAR keeps every
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from mockserver.harness.html_page import page
 from mockserver.harness.proxy import Exchange, Traffic
 
 
@@ -67,10 +68,12 @@ def as_json(traffic: Traffic) -> str:
 
 
 def write(traffic: Traffic, target: str, folder: Path) -> list[Path]:
-    """proxy.md, proxy.xml (JUnit) and proxy.json in `folder`."""
+    """proxy.md, proxy.html, proxy.xml (JUnit) and proxy.json in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / name for name in ("proxy.md", "proxy.xml", "proxy.json")]
-    for path, text in zip(paths, (markdown(traffic, target), junit(traffic), as_json(traffic)), strict=True):
+    paths = [folder / name for name in ("proxy.md", "proxy.html", "proxy.xml", "proxy.json")]
+    described = markdown(traffic, target)
+    texts = (described, page(f"Traffic to {target} against the spec", described), junit(traffic), as_json(traffic))
+    for path, text in zip(paths, texts, strict=True):
         path.write_text(text + "\n", encoding="utf-8")
     return paths
 

@@ -3,9 +3,11 @@
 Each successful answer of a read, list, create or update is matched to its
 operation by the mock's router, and its records are taken from where that
 operation's response template puts them: records per resource, by id, the
-latest answer winning. What the engine derives (relations, children,
-computed figures) and every field whose name says it is a secret are
-dropped; each record is then checked against its resource's schema as
+latest answer winning. A record's child lists (an invoice's items, say)
+become records of their own resource, each pointing back at its parent
+through the child list's key, numbered after the recorded ones when the
+answer shows no id. What the engine derives (relations, computed figures)
+and every field whose name says it is a secret are dropped; each record is then checked against its resource's schema as
 `mockserver check` checks fixtures, and one that does not fit is left out
 and reported. Ids are kept as the deployment issued them, so references
 between the recorded records stay as they were; the tables the traffic did
@@ -30,6 +32,7 @@ from mockserver.pipeline.routing import Match
 from mockserver.server.journal import MASK
 from mockserver.spec.check import fixture_problems
 from mockserver.spec.fixtures import load_seed
+from mockserver.spec.model import ResourceMock
 from mockserver.spec.pointers import value_at
 
 _RECORDED = ("read", "list", "create", "update")
@@ -40,6 +43,51 @@ class Recording:
     records: dict[str, dict[Any, dict[str, Any]]] = field(default_factory=dict)
     #: why an answer or a record was left out
     skipped: list[str] = field(default_factory=list)
+
+    #: child records the answer gave no id: (resource, parent key, parent id, position) -> record, numbered at the end
+    unnumbered: dict[tuple[str, str, Any, int], dict[str, Any]] = field(default_factory=dict)
+
+    def keep(self, resources: Mapping[str, ResourceMock], resource: str, row: Mapping[str, Any]) -> None:
+        """A recorded record, and each of its child lists as records of their own resource pointing back at it.
+
+        The latest answer for a record wins, its child lists included: the
+        children an earlier answer showed for it are replaced by these.
+        """
+        config = resources.get(resource)
+        derived = {*config.computed, *config.relations, *config.children} if config is not None else set()
+        kept = {k: v for k, v in row.items() if k not in derived and not secret_field(k) and v != MASK}
+        if "id" not in kept:
+            return
+        self.records.setdefault(resource, {})[kept["id"]] = kept
+        for name, child in (config.children if config is not None else {}).items():
+            items = row.get(name)
+            if not isinstance(items, list):
+                continue  # the answer does not show this list: what was recorded of it stays
+            self._forget_children(child.resource, child.key, kept["id"])
+            for position, item in enumerate(items):
+                if not isinstance(item, Mapping):
+                    continue
+                item = {**item, child.key: kept["id"]}  # the reference to its parent, whatever the answer said
+                if item.get("id") is None:
+                    self.unnumbered[child.resource, child.key, kept["id"], position] = dict(item)
+                else:
+                    self.keep(resources, child.resource, item)
+
+    def _forget_children(self, resource: str, key: str, parent: Any) -> None:
+        by_id = self.records.get(resource, {})
+        for record_id in [i for i, record in by_id.items() if record.get(key) == parent]:
+            del by_id[record_id]
+        for where in [w for w in self.unnumbered if w[:3] == (resource, key, parent)]:
+            del self.unnumbered[where]
+
+    def number_children(self) -> None:
+        """Ids for the child records the deployment did not show one for: after the largest recorded one."""
+        for (resource, _, _, _), item in self.unnumbered.items():
+            by_id = self.records.setdefault(resource, {})
+            numbers = [i for i in by_id if isinstance(i, int) and not isinstance(i, bool)]
+            item["id"] = max(numbers, default=0) + 1
+            by_id[item["id"]] = item
+        self.unnumbered.clear()
 
     def fixtures(self, base: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
         """The base's tables with the recorded resources' records in place of theirs, by id."""
@@ -84,12 +132,9 @@ def record(model: ContractModel, har: Path) -> Recording:
             where = model.record_pointer(operation)
             one = value_at(body, where) if where is not None else None
             rows = [one] if isinstance(one, dict) else []
-        config = resources.get(resource)
-        derived = {*config.computed, *config.relations, *config.children} if config is not None else set()
         for row in rows:
-            kept = {k: v for k, v in row.items() if k not in derived and not secret_field(k) and v != MASK}
-            if "id" in kept:
-                recording.records.setdefault(resource, {})[kept["id"]] = kept
+            recording.keep(resources, resource, row)
+    recording.number_children()
     return recording
 
 

@@ -14,11 +14,12 @@ from typing import Any
 
 import httpx
 
-from mockserver.config import DEFAULT_FIXTURES
+from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS
 from mockserver.errors import SpecError
 from mockserver.harness.model import ContractModel
 from mockserver.harness.settings import Settings, bundled_specs, spec_at, stamp
 from mockserver.server.process import ServerProcess
+from mockserver.spec.loader import discover_specs
 from mockserver.spec.openapi import ApiSpec, Operation
 from mockserver.spec.pointers import parse_pointer, value_at
 
@@ -111,6 +112,10 @@ def find_spec(name: str, source: Path | None = None) -> ApiSpec:
     """The API's bundled spec, or the document at `source` (given with --spec) whatever its name."""
     if source is not None:
         return spec_at(source)
+    for path in discover_specs(DEFAULT_SPECS):
+        # a bundled spec is named as its file: the others need not be loaded (seconds each) to find it
+        if path.stem == name and (spec := spec_at(path)).name == name:
+            return spec
     specs = bundled_specs()
     if name not in specs:
         raise LookupError(f"no spec named {name!r}; known: {', '.join(sorted(specs))}")

@@ -152,7 +152,7 @@ class Journal:
                 continue
             if filters.get("operation") and entry.operation != filters["operation"]:
                 continue
-            if status and not _status_matches(entry.status, status):
+            if status and not status_matches(entry.status, status):
                 continue
             if matched in ("true", "false") and (entry.miss is None) != (matched == "true"):
                 continue
@@ -187,7 +187,7 @@ class SharedJournal(Journal):
         self.shared.clear()
 
 
-def _status_matches(status: int, wanted: str) -> bool:
+def status_matches(status: int, wanted: str) -> bool:
     wanted = wanted.lower()
     if len(wanted) == 3 and wanted.endswith("xx"):
         return str(status)[0] == wanted[0]
