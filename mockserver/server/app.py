@@ -34,16 +34,7 @@ from mockserver.pipeline.limits import Limits
 from mockserver.pipeline.responses import JSONResponse
 from mockserver.pipeline.routing import ALL_METHODS
 from mockserver.server import admin, docs
-from mockserver.server.journal import (
-    Entry,
-    Journal,
-    MaskedAccessLog,
-    SharedJournal,
-    mask_body,
-    mask_headers,
-    mask_query,
-    shorten,
-)
+from mockserver.server.journal import Journal, MaskedAccessLog, RawEntry, SharedJournal
 from mockserver.server.persistence import StateFile
 from mockserver.spec.fixtures import load_seed
 from mockserver.spec.loader import discover_specs
@@ -173,30 +164,33 @@ class MockServer:
         )
 
     async def _write_journal(self, request: Request, api: MockApi | None, outcome: Outcome, started: float) -> None:
-        secret = api.secret_headers if api is not None else GENERIC_SECRETS
         response = outcome.response
+        parsed = outcome.body
+        url = request.url  # built once by the request; the engine read it already
         self.journal.record(
-            Entry(
+            RawEntry(
                 method=request.method,
-                path=request.url.path,
-                query=shorten(mask_query(request.url.query), 4096),
+                path=url.path,
+                query=url.query,
                 status=response.status_code,
                 api=api.name if api is not None else None,
                 operation=outcome.operation,
                 session=request.headers.get(self.config.session_header),
                 duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                request_headers=mask_headers(request.headers.items(), secret),
+                raw_headers=request.headers.raw,
+                secret_headers=api.secret_headers if api is not None else GENERIC_SECRETS,
                 request_body=await self._journal_body(request),
-                response_body=mask_body(getattr(response, "body", b""), outcome.body),
+                response_raw=getattr(response, "body", b""),
+                response_data=None if isinstance(parsed, dict | list) else parsed,
                 miss=outcome.miss,
                 routed_as=outcome.routed_as,
             )
         )
 
-    async def _journal_body(self, request: Request) -> Any:
-        """The request body as the journal keeps it; one over the limit is not read at all."""
+    async def _journal_body(self, request: Request) -> bytes | str | None:
+        """The request body as read (the journal masks it when read); one over the limit is not read at all."""
         try:
-            return mask_body(await self.limits.read_body(request))
+            return await self.limits.read_body(request)
         except TooLarge as exc:
             return f"<more than {exc.limit} bytes, not read>"
         except ClientDisconnect:
