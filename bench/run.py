@@ -154,15 +154,14 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(kind: str, http: str = "h11", extra: list[str] | None = None) -> Iterator[Server]:
+def serve(kind: str, extra: list[str] | None = None) -> Iterator[Server]:
     """A baseline or mock server on a free port, stopped on exit.
 
-    The mock with h11 is `mockserver serve` itself; the httptools rows need a
-    different parser than the command offers, so they go through
-    bench/serve.py, which makes the same uvicorn call with `http` changed.
+    The mock is `mockserver serve` itself; the baseline goes through
+    bench/serve.py, which makes the same uvicorn call (httptools, uvloop).
     """
     port = free_port()
-    if kind == "mock" and http == "h11":
+    if kind == "mock":
         command = [
             str(MOCKSERVER),
             "serve",
@@ -175,10 +174,10 @@ def serve(kind: str, http: str = "h11", extra: list[str] | None = None) -> Itera
             *(extra or []),
         ]
     else:
-        command = [PYTHON, str(BENCH / "serve.py"), kind, "--port", str(port), "--http", http]
+        command = [PYTHON, str(BENCH / "serve.py"), kind, "--port", str(port)]
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    server = Server(f"{kind}/{http}", port, process)
+    server = Server(kind, port, process)
     try:
         probe = ("/api2/clients/1", DAFTRA) if kind == "mock" else ("/health", {})
         wait_until_up(port, *probe, process)
@@ -406,7 +405,7 @@ def profile(workloads: list[Workload]) -> str:
         subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "py-spy"], check=True)
     lines = [
         f"Sampled with py-spy {subprocess.run([str(py_spy), '--version'], capture_output=True, text=True).stdout.split()[-1]}"
-        f" at 250 Hz for {DURATION} s per workload on `mockserver serve` (h11), "
+        f" at 250 Hz for {DURATION} s per workload on `mockserver serve`, "
         f'{datetime.datetime.now().strftime("%Y-%m-%d %H:%M")}. "Own" is time in the function itself, '
         '"with callees" includes what it calls; both are shares of all samples of the server\'s main thread.',
         "",
@@ -505,10 +504,6 @@ def version(package: str) -> str:
         return "not installed"
 
 
-def loop_name() -> str:
-    return "uvloop" if version("uvloop") != "not installed" else "asyncio"
-
-
 def verdict(holds: bool, detail: str) -> str:
     return f"holds ({detail})" if holds else f"**misses** ({detail})"
 
@@ -523,7 +518,6 @@ def fmt_p(runs: list[Run], attr: str) -> str:
 
 def report(
     pairs: dict[str, Pair],
-    httptools: dict[str, Pair],
     peers: dict[str, Pair] | None,
     scaled: Scale,
     loads: list[tuple[float, float, float]],
@@ -549,14 +543,14 @@ def report(
         f"{' '.join(f'{x:.2f}' for x in loads[0])} / {' '.join(f'{x:.2f}' for x in loads[-1])} "
         "(other work may share the machine)",
         f"- Driver: {wrk_version}, {THREADS} thread(s), {CONNECTIONS} connections, Lua scripts in bench/lua/",
-        f"- Server: uvicorn {version('uvicorn')} with http=h11 (h11 {version('h11')}) and loop {loop_name()} "
-        f"({version('uvloop')}), exactly as `mockserver serve` runs it; access log off for both",
+        f"- Server: uvicorn {version('uvicorn')} with httptools {version('httptools')} and uvloop "
+        f"{version('uvloop')}, exactly as `mockserver serve` runs it; access log off for both",
         f"- Python {platform.python_version()}, Starlette {version('starlette')}, orjson {version('orjson')}, "
-        f"jsonschema {version('jsonschema')}, httptools {version('httptools')}",
+        f"jsonschema {version('jsonschema')}",
         "- Baseline: bench/baseline.py, a bare Starlette app that reads and parses the JSON body and answers a fixed "
         "JSON document, driven by the same script right before or after the mock (the order flips every round)",
         "",
-        "## Throughput and latency (h11, as served)",
+        "## Throughput and latency",
         "",
         "| Workload | Mock req/s | p50 ms | p99 ms | Baseline req/s | Ratio | Target | Verdict |",
         "|---|---:|---:|---:|---:|---:|---|---|",
@@ -589,24 +583,6 @@ def report(
         if not problems
         else "Problems: " + "; ".join(problems) + ".",
     ]
-    out += [
-        "",
-        "## httptools instead of h11 (informational)",
-        "",
-        "`mockserver serve` uses h11 on purpose (httptools answers a request target over 64 KiB with a plain-text "
-        "400 of its own, outside the APIs' envelopes). These rows show what that choice costs: both the mock "
-        'and the baseline served through bench/serve.py with `http="httptools"`.',
-        "",
-        "| Workload | Mock req/s | p50 ms | p99 ms | Baseline req/s | Ratio | Mock h11 → httptools |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for name, pair in httptools.items():
-        title = next(w.title for w in WORKLOADS if w.name == name)
-        gain = Pair._rps(pair.mock) / Pair._rps(pairs[name].mock)
-        out.append(
-            f"| {title} | {fmt_rps(pair.mock)} | {fmt_p(pair.mock, 'p50_ms')} | {fmt_p(pair.mock, 'p99_ms')} | "
-            f"{fmt_rps(pair.other)} | {pair.ratio:.2f} | {gain:.2f}× |"
-        )
     out += ["", "## Against Prism", ""]
     if peers:
         pair = peers["facturacion_create"]
@@ -670,10 +646,6 @@ def main() -> None:
     print(f"bench: {ROUNDS} round(s) x {DURATION} s, {CONNECTIONS} connections, load {loads[0]}", flush=True)
     with serve("baseline") as baseline, serve("mock") as mock:
         pairs = measure(mock, baseline, WORKLOADS)
-    print("httptools (informational)", flush=True)
-    informational = [w for w in WORKLOADS if w.name in ("facturacion_create", "show")]
-    with serve("baseline", "httptools") as baseline, serve("mock", "httptools") as mock:
-        httptools = measure(mock, baseline, informational)
     peers = None
     if PEERS:
         with prism() as peer, serve("mock") as mock:
@@ -685,7 +657,7 @@ def main() -> None:
         print("profile", flush=True)
         PROFILE_NOTES.write_text(profile(WORKLOADS))
     loads.append(os.getloadavg())
-    RESULTS.write_text(report(pairs, httptools, peers, scaled, loads, started) + soak_section())
+    RESULTS.write_text(report(pairs, peers, scaled, loads, started) + soak_section())
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
