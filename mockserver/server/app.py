@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
@@ -24,6 +26,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS, ServerConfig
 from mockserver.errors import SpecError, StateError, TooLarge
@@ -284,11 +287,50 @@ class MockServer:
         log.warning("%s reloaded", api.fixtures_path)
 
 
+#: the docs routes' paths (docs.py): `/{api}/docs`, `/{api}/openapi.json`, `/{api}/openapi.yaml`
+_DOCS_PATH = re.compile(r"^/[^/]+/(?:docs|openapi\.json|openapi\.yaml)$")
+_METHODS = frozenset(ALL_METHODS)
+
+
 class MockApp(Starlette):
-    """Starlette, with transport faults outside everything (they need the server's own connection)."""
+    """Starlette, with transport faults outside everything (they need the server's own connection).
+
+    Requests for the APIs, nearly all of them, take a short way: from the
+    ASGI scope straight to `MockServer.dispatch`, without the router (which
+    tried `/__mock` and the docs routes first), the exception and CORS
+    middleware, and their wrappers around `send`. CORS headers are only ever
+    added to a request with an `Origin`, so such a request takes the long
+    way, through `CORSMiddleware`, as do the admin API, the docs and the
+    lifespan. What a caller sees is the same either way.
+    """
+
+    server: MockServer
 
     def build_middleware_stack(self) -> Any:
         return TransportFaults(super().build_middleware_stack())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self._for_an_api(scope):
+            scope["app"] = self
+            await self._direct(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    def _for_an_api(self, scope: Scope) -> bool:
+        path: str = scope["path"]
+        if path.startswith("/__mock") or scope.get("root_path") or scope["method"] not in _METHODS:
+            return False
+        if self.server.config.cors and any(name == b"origin" for name, _ in scope["headers"]):
+            return False
+        return _DOCS_PATH.match(path) is None
+
+    @functools.cached_property
+    def _direct(self) -> ASGIApp:
+        async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+            response = await self.server.dispatch(Request(scope, receive))
+            await response(scope, receive, send)
+
+        return TransportFaults(answer)
 
 
 def create_app(config: ServerConfig | None = None, specs: Iterable[ApiSpec] | None = None, **options: Any) -> MockApp:
@@ -349,6 +391,7 @@ def create_app(config: ServerConfig | None = None, specs: Iterable[ApiSpec] | No
         lifespan=lifespan,
     )
     app.state.server = server
+    app.server = server
     return app
 
 
