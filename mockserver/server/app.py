@@ -85,6 +85,8 @@ class MockServer:
         else:
             self.journal = SharedJournal(SharedList(self.shared, f"{NAMESPACE}:journal", config.journal_size))
             self.controls.shared = SharedDocument(self.shared, f"{NAMESPACE}:controls")
+            # each request refreshes its state and then syncs the controls: one round trip for both
+            self.controls.shared.watch()
         self.limits = Limits(max_body_bytes=config.max_body_bytes)
         loaded: list[tuple[Path, ApiSpec | None]] = (
             [(path, None) for path in discover_specs(Path(config.specs_dir))]
