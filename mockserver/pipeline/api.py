@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,6 +64,23 @@ _FALLBACK_ERRORS = {
         "internal": {"status": 500, "body": {"message": "The mock failed to answer: ${detail}"}},
     }.items()
 }
+
+
+#: format -> (the second, the time formatted for it): formats without `%f` change once a second
+_NOW: dict[str, tuple[int, str]] = {}
+
+
+def formatted_now(fmt: str) -> str:
+    """The current UTC time in `fmt`, formatted once a second rather than on every request."""
+    now = time.time()
+    second = int(now)
+    kept = _NOW.get(fmt)
+    if kept is not None and kept[0] == second:
+        return kept[1]
+    text = datetime.fromtimestamp(now, UTC).strftime(fmt)
+    if "%f" not in fmt:
+        _NOW[fmt] = (second, text)
+    return text
 
 
 #: how often a write is run again after another process committed first (shared state only)
@@ -196,10 +214,13 @@ class MockApi:
             else RedisSessions(shared, self.name, self.fresh_store, config.session_limit, config.session_idle_seconds)
         )
 
-    def fresh_store(self, records: Mapping[str, list[Record]] | None = None) -> Store:
-        """A state holding the fixtures, or the given records."""
+    def fresh_store(self, records: Mapping[str, list[Record]] | None = None, *, owned: bool = False) -> Store:
+        """A state holding the fixtures, or the given records (kept as they are when `owned`: see Store.load)."""
         store = Store(self.resources)
-        store.load(self.seed if records is None else records, self.indexes)
+        if records is None:
+            store.load(self.seed, self.indexes)
+        else:
+            store.load(records, self.indexes, owned=owned)
         return store
 
     def owns(self, path: str) -> bool:
@@ -306,7 +327,7 @@ class MockApi:
         if errors:
             raise Invalid(errors)
 
-        context["now"] = datetime.now(UTC).strftime(self.timestamp_format)
+        context["now"] = formatted_now(self.timestamp_format)
         fields = validator.record(body)
         query_string = list(query.multi_items())
         for attempt in range(COMMIT_ATTEMPTS):
@@ -370,7 +391,7 @@ class MockApi:
             raise Invalid([FieldError("body", exc.rule, {"detail": exc.detail, "limit": exc.limit})]) from None
         if not isinstance(sent.value, list):
             raise Invalid([FieldError("body", "type.array")])
-        context["now"] = datetime.now(UTC).strftime(self.timestamp_format)
+        context["now"] = formatted_now(self.timestamp_format)
         store = self.sessions.get(request.headers.get(self.session_header))  # after the body's await
         answers = []
         for element in sent.value:
