@@ -37,7 +37,7 @@ from mockserver.pipeline.limits import Limits
 from mockserver.pipeline.responses import JSONResponse
 from mockserver.pipeline.routing import ALL_METHODS
 from mockserver.server import admin, docs
-from mockserver.server.journal import Journal, MaskedAccessLog, RawEntry, SharedJournal
+from mockserver.server.journal import Journal, MaskedAccessLog, RawEntry, SharedJournal, kept_size
 from mockserver.server.persistence import StateFile
 from mockserver.spec.fixtures import load_seed
 from mockserver.spec.loader import discover_specs
@@ -184,8 +184,8 @@ class MockServer:
                 duration_ms=round((time.perf_counter() - started) * 1000, 3),
                 raw_headers=request.headers.raw,
                 secret_headers=api.secret_headers if api is not None else GENERIC_SECRETS,
-                request_body=await self._journal_body(request),
-                response_raw=getattr(response, "body", b""),
+                request_body=kept_size(await self._journal_body(request)),
+                response_raw=kept_size(getattr(response, "body", b"")),
                 response_data=None if isinstance(parsed, dict | list) else parsed,
                 miss=outcome.miss,
                 routed_as=outcome.routed_as,
@@ -202,17 +202,24 @@ class MockServer:
             return None
 
     # -- whole state -------------------------------------------------------
-    def snapshot(self, session: str | None = None) -> dict[str, Any]:
-        """The records of every API (of one session), as JSON-ready data."""
+    def snapshot(self, session: str | None = None, *, copy_records: bool = True) -> dict[str, Any]:
+        """The records of every API (of one session), as JSON-ready data.
+
+        `copy_records=False`: the stored records themselves, for a caller that serializes them at once.
+        """
         apis = {}
         for api in self.apis:
             store = api.sessions.peek(session)
             if store is not None:
-                apis[api.name] = store.dump()
+                apis[api.name] = store.dump(copy_records=copy_records)
         return {"apis": apis}
 
-    def restore(self, snapshot: Any, session: str | None = None) -> None:
-        """Replace the state of the APIs a snapshot names; all are checked before any is changed."""
+    def restore(self, snapshot: Any, session: str | None = None, *, owned: bool = False) -> None:
+        """Replace the state of the APIs a snapshot names; all are checked before any is changed.
+
+        `owned`: the snapshot was parsed for this call and nothing else holds it, so its records are kept
+        as they are rather than copied (a restore of 100,000 records held them twice).
+        """
         if not isinstance(snapshot, Mapping) or not isinstance(snapshot.get("apis"), Mapping):
             raise StateError('a snapshot is {"apis": {"<api>": {"<resource>": [records]}}}')
         stores = {}
@@ -222,7 +229,7 @@ class MockServer:
                 raise StateError(f"no API named {name!r}")
             try:
                 check_tables(tables)
-                stores[name] = api.fresh_store(tables)
+                stores[name] = api.fresh_store(tables, owned=owned)
             except (ValueError, TypeError) as exc:  # StateError included
                 raise StateError(f"{name}: {exc}") from None
         for name, store in stores.items():
@@ -258,7 +265,7 @@ class MockServer:
                 old = apis.get(path)
                 if old is not None:
                     for name, store in old.sessions.stores():
-                        fresh.sessions.replace(name, fresh.fresh_store(store.dump()))
+                        fresh.sessions.replace(name, fresh.fresh_store(store.dump(), owned=True))
                 apis[path] = fresh
                 log.warning("%s reloaded", path)
         for api in apis.values():

@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote_plus
 
 import orjson
@@ -33,6 +33,7 @@ from mockserver.state.shared import SharedList, dumps, loads
 log = logging.getLogger("mockserver")
 
 MASK = "[masked]"
+T = TypeVar("T")
 #: bodies are kept up to this size, so a huge request cannot fill the memory
 BODY_LIMIT = 16 * 1024
 
@@ -79,7 +80,8 @@ class RawEntry:
     secret_headers: frozenset[str]
     #: the bytes read, or a note of why none were (too large); None when the caller hung up
     request_body: bytes | str | None
-    response_raw: bytes
+    #: the answer's bytes, or a note of their size when over the limit
+    response_raw: bytes | str
     #: the data the response was rendered from when it is not a container (a container is parsed back from
     #: `response_raw`, since the bytes cannot change after the answer and the data might)
     response_data: Any
@@ -106,7 +108,9 @@ class RawEntry:
                     self.secret_headers,
                 ),
                 request_body=mask_body(body) if isinstance(body, bytes) else body,
-                response_body=mask_body(self.response_raw, self.response_data),
+                response_body=self.response_raw
+                if isinstance(self.response_raw, str)
+                else mask_body(self.response_raw, self.response_data),
                 miss=self.miss,
                 routed_as=self.routed_as,
                 id=self.id,
@@ -115,6 +119,11 @@ class RawEntry:
             # the raw parts are not needed again: only the masked entry stays
             self.raw_headers, self.request_body, self.response_raw = [], None, b""
         return self._masked
+
+
+def kept_size(raw: T) -> T | str:
+    """Bytes over the journal's limit are not kept, not even until the entry is read: a note says how many."""
+    return f"<{len(raw)} bytes, not kept>" if isinstance(raw, bytes) and len(raw) > BODY_LIMIT else raw
 
 
 def mask_body(raw: bytes, parsed: Any = None) -> Any:
