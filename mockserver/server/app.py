@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
+import gc
 import json
 import logging
 import os
@@ -49,6 +50,8 @@ from mockserver.state.store import check_tables
 __all__ = ["DEFAULT_FIXTURES", "DEFAULT_SPECS", "MockServer", "create_app"]
 
 log = logging.getLogger("mockserver")
+#: a restore of at least this many records is frozen out of the garbage collector's sight
+FREEZE_AFTER = 10_000
 GENERIC_SECRETS = secret_headers()
 
 
@@ -234,6 +237,11 @@ class MockServer:
                 raise StateError(f"{name}: {exc}") from None
         for name, store in stores.items():
             self.api(name).sessions.replace(session, store)  # type: ignore[union-attr]
+        if sum(len(table) for store in stores.values() for table in store.tables.values()) >= FREEZE_AFTER:
+            # A large load stays: out of the collector's sight, the next full collection does not walk
+            # every new record (0.47 s for the first list page after 100,000 clients). Records hold no
+            # cycles, so the ones a later restore drops are still freed.
+            gc.freeze()
 
     @property
     def generation(self) -> tuple[tuple[int, int], ...]:
