@@ -189,7 +189,8 @@ def serve(kind: str, extra: list[str] | None = None) -> Iterator[Server]:
     server = Server(kind, port, process)
     try:
         probe = ("/api2/clients/1", DAFTRA) if kind == "mock" else ("/health", {})
-        wait_until_up(port, *probe, process)
+        # worker processes each load every spec: on a busy machine that takes a while
+        wait_until_up(port, *probe, process, limit=180 if "--workers" in (extra or []) else 60)
         yield server
     except RuntimeError:
         log.seek(0)
