@@ -574,7 +574,7 @@ def top_costs(collapsed: str, count: int = 12) -> list[str]:
 def _area(function: str) -> str:
     """The package a function belongs to; the mock's own modules one by one."""
     parts = function.split(".")
-    return ".".join(parts[:2]) if parts[0] == "mockserver" else parts[0]
+    return ".".join(parts[:3]) if parts[0] == "mockserver" else parts[0]
 
 
 def _frame(frame: str) -> str:
