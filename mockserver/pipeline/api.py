@@ -281,7 +281,7 @@ class MockApi:
         query = request.query_params
         preference = read_preference(request.headers.get("prefer"), query) or Preference()
         session = request.headers.get(self.session_header)
-        self.sessions.get(session)  # an unknown or over-limit session is refused before any delay
+        store = self.sessions.get(session)  # an unknown or over-limit session is refused before any delay
         self.controls.sync()
         decision = self.controls.decide(self.name, operation.operation.operation_id, preference.control)
         if decision.delay_seconds:
@@ -292,7 +292,10 @@ class MockApi:
         if decision.fault is not None:
             return operation.injected(decision.fault, context)
 
-        store = self.sessions.get(session)  # after the delay: a reset or restore meanwhile replaced it
+        if decision.delay_seconds:  # after a delay: a reset or restore meanwhile may have replaced it
+            # (without one nothing awaited since the first look: taking it again, one more round trip to a
+            # shared store, would find the same)
+            store = self.sessions.get(session)
         identity = self.auth.authenticate(operation.operation.security, store, request.headers, query, request.cookies)
         seen = store.generation  # the state the caller was identified on
         context["principal"] = identity.principal
