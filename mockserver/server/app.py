@@ -239,7 +239,7 @@ class MockServer:
             self.api(name).sessions.replace(session, store)  # type: ignore[union-attr]
         if sum(len(table) for store in stores.values() for table in store.tables.values()) >= FREEZE_AFTER:
             # A large load stays: out of the collector's sight, the next full collection does not walk
-            # every new record (0.47 s for the first list page after 100,000 clients). Records hold no
+            # every new record (0.47 s for the first list page after loading 100,000 records). Records hold no
             # cycles, so the ones a later restore drops are still freed.
             gc.freeze()
 

@@ -86,7 +86,7 @@ def _share_text(record: Record, shared: dict[str, str]) -> None:
     """Equal short texts of a load's records become one object (a city, a currency, a date repeat a lot).
 
     Each parsed record has its own copy of every text; sharing them took 10% off the traced memory of
-    100,000 loaded Daftra clients (181 -> 163 MB). Strings cannot change, so nothing can tell.
+    100,000 loaded records of 22 fields (181 -> 163 MB). Strings cannot change, so nothing can tell.
     """
     for key, value in record.items():
         if type(value) is str and len(value) <= _SHARED_TEXT:
