@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-SOAK_SECONDS ?= 600
+SOAK_SECONDS ?= 60
 BIN     = $(VENV)/bin
 SPECTRAL = build/node/node_modules/.bin/spectral
 
@@ -79,12 +79,16 @@ image-test: install
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq podman runc debootstrap; }
 	$(BIN)/python -m pytest -m image tests/test_image.py -s $(PYTEST_ARGS)
 
-# The performance benchmark (bench/run.py writes bench/results.md). Not part
-# of `test`: timings are not tests. wrk comes from Debian, like chromium
-# above; PEERS=1 also measures Prism, PROFILE=1 also samples with py-spy.
-# DURATION, ROUNDS, CONNECTIONS and THREADS change the run's settings. Then
-# bench/soak.py runs SOAK_SECONDS of mixed traffic and adds its memory figures.
-bench: install
+# The performance benchmark (bench/run.py writes bench/results.md and the
+# chart bench/results.png, drawn by matplotlib from the `bench` extra). Not
+# part of `test`: timings are not tests. wrk comes from Debian, like chromium
+# above, and the workers' figures need redis-server (`make redis`); PEERS=1
+# also measures Prism, PROFILE=1 also samples with py-spy. DURATION (5 s a
+# run), ROUNDS (2), CONNECTIONS and THREADS change the run's settings (a
+# longer run: `make bench DURATION=10 SOAK_SECONDS=600`). Then bench/soak.py
+# runs SOAK_SECONDS (60) of mixed traffic and adds its memory figures.
+bench: install redis
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test,bench]'
 	@command -v wrk >/dev/null 2>&1 || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }

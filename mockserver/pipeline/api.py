@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,6 +64,23 @@ _FALLBACK_ERRORS = {
         "internal": {"status": 500, "body": {"message": "The mock failed to answer: ${detail}"}},
     }.items()
 }
+
+
+#: format -> (the second, the time formatted for it): formats without `%f` change once a second
+_NOW: dict[str, tuple[int, str]] = {}
+
+
+def formatted_now(fmt: str) -> str:
+    """The current UTC time in `fmt`, formatted once a second rather than on every request."""
+    now = time.time()
+    second = int(now)
+    kept = _NOW.get(fmt)
+    if kept is not None and kept[0] == second:
+        return kept[1]
+    text = datetime.fromtimestamp(now, UTC).strftime(fmt)
+    if "%f" not in fmt:
+        _NOW[fmt] = (second, text)
+    return text
 
 
 #: how often a write is run again after another process committed first (shared state only)
@@ -197,10 +215,13 @@ class MockApi:
             else RedisSessions(shared, self.name, self.fresh_store, config.session_limit, config.session_idle_seconds)
         )
 
-    def fresh_store(self, records: Mapping[str, list[Record]] | None = None) -> Store:
-        """A state holding the fixtures, or the given records."""
+    def fresh_store(self, records: Mapping[str, list[Record]] | None = None, *, owned: bool = False) -> Store:
+        """A state holding the fixtures, or the given records (kept as they are when `owned`: see Store.load)."""
         store = Store(self.resources)
-        store.load(self.seed if records is None else records, self.indexes)
+        if records is None:
+            store.load(self.seed, self.indexes)
+        else:
+            store.load(records, self.indexes, owned=owned)
         return store
 
     def owns(self, path: str) -> bool:
@@ -261,7 +282,7 @@ class MockApi:
         query = request.query_params
         preference = read_preference(request.headers.get("prefer"), query) or Preference()
         session = request.headers.get(self.session_header)
-        self.sessions.get(session)  # an unknown or over-limit session is refused before any delay
+        store = self.sessions.get(session)  # an unknown or over-limit session is refused before any delay
         self.controls.sync()
         decision = self.controls.decide(self.name, operation.operation.operation_id, preference.control)
         if decision.delay_seconds:
@@ -272,7 +293,10 @@ class MockApi:
         if decision.fault is not None:
             return operation.injected(decision.fault, context)
 
-        store = self.sessions.get(session)  # after the delay: a reset or restore meanwhile replaced it
+        if decision.delay_seconds:  # after a delay: a reset or restore meanwhile may have replaced it
+            # (without one nothing awaited since the first look: taking it again, one more round trip to a
+            # shared store, would find the same)
+            store = self.sessions.get(session)
         identity = self.auth.authenticate(operation.operation.security, store, request.headers, query, request.cookies)
         seen = store.generation  # the state the caller was identified on
         context["principal"] = identity.principal
@@ -304,7 +328,7 @@ class MockApi:
         if errors:
             raise Invalid(errors)
 
-        context["now"] = datetime.now(UTC).strftime(self.timestamp_format)
+        context["now"] = formatted_now(self.timestamp_format)
         fields = validator.record(body)
         query_string = list(query.multi_items())
         for attempt in range(COMMIT_ATTEMPTS):

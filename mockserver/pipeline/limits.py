@@ -3,9 +3,10 @@
 A request over a bound is refused in its API's envelope (the spec's
 `x-mock.errors`: `uri_too_long` 414, `headers_too_large` 431,
 `payload_too_large` 413), with `${limit}` in the template context, before
-any of it is parsed. Only a request head larger than `HEAD_BYTES` never
-reaches an API: the HTTP layer refuses it with its own plain 400, so a
-caller cannot make the server buffer an unbounded head.
+any of it is parsed. Only a request head larger than `HEAD_BYTES`, or a
+request target of 64 KiB or more (httptools' own limit), never reaches an
+API: the HTTP layer refuses it with its own plain 400, so a caller cannot
+make the server buffer an unbounded head.
 """
 
 from __future__ import annotations

@@ -42,6 +42,8 @@ class Router(Generic[T]):
         #: a parameter's name need not be a Python identifier (`{thing-id}`, `{a.b}`)
         self.dynamic: list[tuple[re.Pattern[str], int, tuple[str, ...], dict[str, T]]] = []
         self.templates: dict[str, list[str]] = {}  # path template -> methods, for explaining misses
+        #: the dynamic entries by how many slashes their paths have (a parameter matches no slash), in order
+        self._by_slashes: dict[int, list[tuple[re.Pattern[str], int, tuple[str, ...], dict[str, T]]]] | None = None
 
     def add(self, method: str, template: str, target: T) -> None:
         self.templates.setdefault(template, []).append(method)
@@ -59,6 +61,7 @@ class Router(Generic[T]):
         literal_weight = -len(_PARAM.sub("", template))
         self.dynamic.append((pattern, literal_weight, tuple(names), {method: target}))
         self.dynamic.sort(key=lambda entry: entry[1])
+        self._by_slashes = None
 
     def match(self, method: str, path: str) -> Match[T] | Miss:
         for candidate in self._candidates(path):
@@ -102,7 +105,14 @@ class Router(Generic[T]):
         methods = self.static.get(path)
         if methods is not None:
             return methods, {}
-        for pattern, _, names, dynamic_methods in self.dynamic:
+        if self._by_slashes is None:
+            # only templates with as many segments can match: a path tries those, not every template
+            by_slashes: dict[int, list[tuple[re.Pattern[str], int, tuple[str, ...], dict[str, T]]]] = {}
+            for entry in self.dynamic:
+                # each parameter's group, `[^/]+`, holds one slash of its own
+                by_slashes.setdefault(entry[0].pattern.count("/") - len(entry[2]), []).append(entry)
+            self._by_slashes = by_slashes
+        for pattern, _, names, dynamic_methods in self._by_slashes.get(path.count("/"), ()):
             found = pattern.match(path)
             if found:
                 return dynamic_methods, dict(zip(names, found.groups(), strict=True))

@@ -8,6 +8,7 @@ but health, the documents and the console page asks for it, in
 
 from __future__ import annotations
 
+import copy
 import hmac
 import importlib.util
 from collections.abc import Awaitable, Callable
@@ -167,19 +168,22 @@ class Admin:
         if not isinstance(given, dict):
             raise AdminError(400, 'fixtures are {"<resource>": [records]}')
         store = api.sessions.peek(self._session(request))
-        tables = store.dump() if store is not None else {}
-        # the resources given are replaced; the others (credentials, say) stay
+        # the resources given are replaced; the others (credentials, say) stay, copied
+        kept = store.dump(copy_records=False) if store is not None else {}
+        tables = copy.deepcopy({name: records for name, records in kept.items() if name not in given})
         await self._restore({"apis": {api.name: {**tables, **given}}}, request)
         return JSONResponse({"loaded": api.name, "session": self._session(request)})
 
     async def snapshot(self, request: Request) -> Response:
         if request.method == "PUT":
             await self._restore(await _json_body(request), request)
-        return JSONResponse(self.server.snapshot(self._session(request)))
+        # serialized here and now: the records need no copy
+        return JSONResponse(self.server.snapshot(self._session(request), copy_records=False))
 
     async def _restore(self, data: Any, request: Request) -> None:
+        """`data` was parsed from this request's body for this call: the state keeps it without a copy."""
         try:
-            self.server.restore(data, self._session(request))
+            self.server.restore(data, self._session(request), owned=True)
         except StateError as exc:
             raise AdminError(400, str(exc)) from None
 

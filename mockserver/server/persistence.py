@@ -46,7 +46,7 @@ class StateFile:
         if not self.path.exists():
             return
         # the standard library's reader: orjson would read an integer beyond 64 bits as a float
-        self.server.restore(json.loads(self.path.read_bytes()))
+        self.server.restore(json.loads(self.path.read_bytes()), owned=True)
         self.saved_generation = self.server.generation
         log.warning("state loaded from %s", self.path)
 

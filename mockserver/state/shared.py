@@ -63,6 +63,7 @@ end
 _REFRESH = (
     _LUA_HELPERS
     + """
+local function refresh()
 local base, name = ARGV[1], ARGV[2]
 local p = base .. ':' .. hex(name)
 if name ~= '' then
@@ -93,6 +94,11 @@ for _, t in ipairs(redis.call('HKEYS', p .. ':meta')) do
   out[#out + 1] = redis.call('HGETALL', p .. ':t:' .. t)
 end
 return out
+end
+-- the version of a watched document (the controls), read in the same round trip
+local watched = '0'
+if ARGV[8] ~= '' then watched = redis.call('HGET', ARGV[8], 'version') or '0' end
+return {watched, refresh()}
 """
 )
 
@@ -228,6 +234,10 @@ class RedisConnection:
             url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 1)
         )
         self.refresh = self.redis.register_script(_REFRESH)
+        #: a document (`SharedDocument`) whose version every state refresh reads too, saving a round trip
+        #: per request; and that version with when it was read
+        self.watched: str | None = None
+        self.seen_version: tuple[int, float] | None = None
         self.replace = self.redis.register_script(_REPLACE)
         self.commit = self.redis.register_script(_COMMIT)
         self.drop = self.redis.register_script(_DROP)
@@ -295,10 +305,22 @@ class RedisSessions:
     def _current(self, key: str, touch: bool) -> Store | None:
         cached = self.cache.get(key)
         epoch, rev = (cached[0], cached[1]) if cached is not None else ("", -1)
-        with self.connection.guard():
-            answer = self.connection.refresh(
-                args=[self.base, key, epoch, rev, self.clock(), self.idle_seconds, "1" if touch else "0"]
+        connection = self.connection
+        with connection.guard():
+            watched, answer = connection.refresh(
+                args=[
+                    self.base,
+                    key,
+                    epoch,
+                    rev,
+                    self.clock(),
+                    self.idle_seconds,
+                    "1" if touch else "0",
+                    connection.watched or "",
+                ]
             )
+        if connection.watched is not None:
+            connection.seen_version = (int(watched), time.perf_counter())
         if not answer:
             self.cache.pop(key, None)
             return None
@@ -458,6 +480,11 @@ class SharedList:
             self.connection.redis.delete(self.key)
 
 
+#: how old a version piggy-backed on a state refresh may be to stand for a fresh read (the request that
+#: refreshed reads it microseconds later; anything else reads Redis)
+FRESH_VERSION_SECONDS = 0.005
+
+
 class SharedDocument:
     """A JSON document in Redis with a version, so a process rereads it only when it changed."""
 
@@ -465,7 +492,17 @@ class SharedDocument:
         self.connection = connection
         self.key = key
 
+    def watch(self) -> None:
+        """Have every state refresh read this document's version too (in the same round trip)."""
+        self.connection.watched = self.key
+
     def version(self) -> int:
+        seen = self.connection.seen_version
+        if self.connection.watched == self.key and seen is not None:
+            self.connection.seen_version = None  # used once
+            # read by the state refresh of this same request, with no await since; an older reading is not used
+            if time.perf_counter() - seen[1] < FRESH_VERSION_SECONDS:
+                return seen[0]
         with self.connection.guard():
             return int(self.connection.redis.hget(self.key, "version") or 0)
 

