@@ -113,3 +113,30 @@ def test_a_record_others_depend_on_cannot_be_deleted(mock):
     assert mock.delete(f"/api2/products/{product_id}", headers=DAFTRA).status_code == 200, (
         "nothing depends on the product any more"
     )
+
+
+def test_the_client_is_copied_onto_the_invoice_and_the_copy_stays(mock):
+    client = {"business_name": "Delta Traders", "email": "ap@delta.example", "city": "Tanta", "country_code": "EG"}
+    client_id = int(create(mock, "/api2/clients", {"Client": client}))
+    lines = [{"product_id": 1, "unit_price": 185, "quantity": 1}]
+    invoice_id = create(mock, "/api2/invoices", {"Invoice": {"client_id": client_id}, "InvoiceItem": lines})
+    created = invoice(mock, invoice_id)
+    assert (created["client_business_name"], created["client_email"]) == (client["business_name"], client["email"])
+    assert (created["client_city"], created["client_country_code"]) == (client["city"], client["country_code"])
+    sent = {"Invoice": {"client_id": client_id, "client_email": "billing@delta.example"}, "InvoiceItem": lines}
+    assert invoice(mock, create(mock, "/api2/invoices", sent))["client_email"] == "billing@delta.example", (
+        "the body wins"
+    )
+
+    edited = mock.put(f"/api2/clients/{client_id}", headers=DAFTRA, json={"Client": {"business_name": "Renamed"}})
+    assert edited.status_code == 200, edited.text
+    assert invoice(mock, invoice_id)["client_business_name"] == "Delta Traders", "a copy, not a link"
+    listed = mock.get("/api2/invoices", headers=DAFTRA, params={"client_id": client_id}).json()["data"]
+    assert {row["Invoice"]["client_business_name"] for row in listed} == {"Delta Traders"}
+
+
+def test_each_line_nests_its_product(mock):
+    product = mock.get("/api2/products/1", headers=DAFTRA).json()["data"]["Product"]
+    body = {"Invoice": {"client_id": 1}, "InvoiceItem": [{"product_id": 1, "unit_price": 185, "quantity": 1}]}
+    line = invoice(mock, create(mock, "/api2/invoices", body))["InvoiceItem"][0]
+    assert line["Product"] == {key: product[key] for key in ("id", "name", "unit_price", "product_code", "brand")}
