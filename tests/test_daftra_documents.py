@@ -140,3 +140,27 @@ def test_each_line_nests_its_product(mock):
     body = {"Invoice": {"client_id": 1}, "InvoiceItem": [{"product_id": 1, "unit_price": 185, "quantity": 1}]}
     line = invoice(mock, create(mock, "/api2/invoices", body))["InvoiceItem"][0]
     assert line["Product"] == {key: product[key] for key in ("id", "name", "unit_price", "product_code", "brand")}
+
+
+def test_an_invoice_links_its_public_page_and_pdf_which_this_server_serves(mock):
+    body = {
+        "Invoice": {"client_id": 2, "notes": "<b>Thanks</b>"},
+        "InvoiceItem": [{"item": "Standing Desk", "product_id": 2, "unit_price": 4200, "quantity": 1}],
+    }
+    created = invoice(mock, create(mock, "/api2/invoices", body))
+    listed = mock.get("/api2/invoices", headers=DAFTRA, params={"limit": 1}).json()["data"][0]["Invoice"]
+    assert listed["invoice_html_url"] == created["invoice_html_url"], "the newest invoice, listed with its links"
+    page_url, pdf_url = created["invoice_html_url"], created["invoice_pdf_url"]
+    assert page_url.startswith(f"http://mock/invoices/preview/{created['id']}?hash=")
+    assert pdf_url.startswith(f"http://mock/invoices/view/{created['id']}.pdf?hash=")
+
+    page = mock.get(page_url)  # public: the link is for the client, who has no API key
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-disposition"].startswith("inline")
+    assert (
+        "Mona Hassan" in page.text and "Standing Desk" in page.text and f"{created['summary_total']:.2f}" in page.text
+    )
+    assert "&lt;b&gt;Thanks&lt;/b&gt;" in page.text, "the invoice's text is escaped"
+    pdf = mock.get(pdf_url)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert mock.get("/invoices/preview/9999").json()["message"] == "Item not found"

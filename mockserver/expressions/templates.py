@@ -16,6 +16,9 @@ Rules, kept deliberately small:
 * `{$only: <template>, keys: [...]}` renders the template's object with only
   the keys listed: a name, or a placeholder whose object lends its keys
   (`keys: ["${body}", id]`: the fields the request sent, and the id).
+* `{$merge: [<template>, ...]}` renders each template and joins the objects,
+  later keys winning (`["${record}", {url: "${request.origin}/x/${record.id}"}]`:
+  a record with links that need the request).
 
 Templates are compiled once, next to the response schema at the same place.
 Where a record lands on an object schema, the record is *projected* onto that
@@ -126,6 +129,8 @@ def compile_template(template: Any, schema: Mapping[str, Any] | None = None) -> 
             return each
         if "$only" in template:
             return _only(compile_template(template["$only"], schema), template.get("keys") or [])
+        if "$merge" in template:
+            return _merge([compile_template(part, schema) for part in template["$merge"] or ()])
         properties = merged_properties(schema) if isinstance(schema, Mapping) else {}
         parts = [(key, compile_template(value, properties.get(key))) for key, value in template.items()]
         return lambda context: {key: render(context) for key, render in parts}
@@ -150,6 +155,18 @@ def _only(render: Render, keys: list[Any]) -> Render:
         return {key: value for key, value in rendered.items() if key in allowed}
 
     return only
+
+
+def _merge(parts: list[Render]) -> Render:
+    def merge(context: Context) -> Any:
+        merged: dict[str, Any] = {}
+        for render in parts:
+            rendered = render(context)
+            if isinstance(rendered, Mapping):
+                merged.update(rendered)
+        return merged
+
+    return merge
 
 
 def _compile_string(text: str, schema: Mapping[str, Any] | None) -> Render:

@@ -300,8 +300,8 @@ class Create(_Base):
     def draft(self, context: Mapping[str, Any], sent: Mapping[str, Any], table: Table) -> Record:
         """The record to create: the operation's defaults fill what was not sent, before the resource's defaults.
 
-        The defaults see the record being drafted as `record`, its relations resolved, so a document can
-        keep a copy of what it refers to as it is when the document is created (`${record.Client.email}`).
+        The defaults see the record being drafted as `record`, its relations resolved, so a record can
+        keep a copy of what it refers to as it is when it is created (`${record.Owner.name}`).
         """
         record = _draft(self.record_fields, self.config, sent)
         if not self.defaults:

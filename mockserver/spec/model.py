@@ -223,6 +223,8 @@ class FileDecl:
     entries: Mapping[str, str] = field(default_factory=dict)
     page: Template | None = None
     pages: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    #: `attachment` (a download) or `inline` (a page or document a browser shows)
+    disposition: Literal["attachment", "inline"] = "attachment"
 
 
 @dataclass(frozen=True, slots=True)
@@ -564,6 +566,7 @@ def _file(data: Mapping[str, Any] | None) -> FileDecl | None:
         entries=dict(data.get("entries") or {}),
         page=data.get("page"),
         pages={name: (float(size[0]), float(size[1])) for name, size in (data.get("pages") or {}).items()},
+        disposition=data.get("disposition", "attachment"),
     )
 
 
