@@ -164,3 +164,53 @@ def test_an_invoice_links_its_public_page_and_pdf_which_this_server_serves(mock)
     pdf = mock.get(pdf_url)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert mock.get("/invoices/preview/9999").json()["message"] == "Item not found"
+
+
+def payment(mock, fields: dict):
+    return mock.post("/api2/invoice_payments", headers=DAFTRA, json={"InvoicePayment": {"amount": 10, **fields}})
+
+
+def test_a_payment_carries_its_receipt_number_client_and_recorder(mock):
+    first, second = (payment(mock, {"invoice_id": 2, "payment_method": "cash"}) for _ in range(2))
+    assert first.status_code == second.status_code == 202, first.text
+    rows = [
+        mock.get(f"/api2/invoice_payments/{r.json()['id']}", headers=DAFTRA).json()["data"]["InvoicePayment"]
+        for r in (first, second)
+    ]
+    codes = [row["code"] for row in rows]
+    assert all(len(code) == 6 and code.isdigit() for code in codes) and int(codes[1]) == int(codes[0]) + 1
+    client_id = invoice(mock, "2")["client_id"]
+    assert {(row["client_id"], row["added_by"], row["branch_id"]) for row in rows} == {(client_id, 0, 1)}
+
+
+def test_a_payment_names_an_active_method_of_the_site(mock):
+    for method in ("bitcoin", "2checkout"):  # unknown; known but switched off
+        refused = payment(mock, {"invoice_id": 2, "payment_method": method})
+        assert refused.status_code == 400, refused.text
+        assert set(refused.json()["validation_errors"]) == {"payment_method"}
+    inline = {
+        "Invoice": {"client_id": 1},
+        "InvoiceItem": [{"unit_price": 5, "quantity": 1}],
+        "Payment": [{"payment_method": "bitcoin", "amount": 5}],
+    }
+    refused = mock.post("/api2/invoices", headers=DAFTRA, json=inline)
+    assert refused.status_code == 400 and "payment_method" in next(iter(refused.json()["validation_errors"]))
+    assert payment(mock, {"invoice_id": 2, "payment_method": "bank_transfer"}).status_code == 202
+
+
+def test_a_payment_in_the_closed_period_is_refused(mock):
+    refused = payment(mock, {"invoice_id": 2, "payment_method": "cash", "date": "2025-12-20"})
+    assert refused.status_code == 400, refused.text
+    assert refused.json() == {
+        "result": "failed",
+        "code": 400,
+        "message": "You can not add, edit, or delete a transaction in this date 2025-12-20 within a closed period",
+    }
+    created = payment(mock, {"invoice_id": 2, "payment_method": "cash", "date": "2026-01-02"})
+    assert created.status_code == 202, "the day after the period closed is open"
+    moved = mock.put(
+        f"/api2/invoice_payments/{created.json()['id']}",
+        headers=DAFTRA,
+        json={"InvoicePayment": {"date": "2025-06-30"}},
+    )
+    assert moved.status_code == 400 and "this date 2025-06-30 within" in moved.json()["message"]

@@ -512,6 +512,7 @@ class Delete(_Targeted):
     def __call__(self, call: Call) -> Reply:
         record = self.target(call)
         table = self.table(call)
+        call.context["record"] = Row(table, record)  # the rules' answers may name its fields
         self.check_rules(call, record, own_id=record["id"])
         if self.soft:
             self.change(call, record, _evaluate(self.soft, call.context))
