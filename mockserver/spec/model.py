@@ -52,6 +52,9 @@ class ExistsDecl:
     key: str
     where: Mapping[str, Any] = field(default_factory=dict)
     allow: tuple[Any, ...] = ()
+    #: the rule applies only to a record whose fields hold these values (a polymorphic reference:
+    #: `entity_id` names an invoice when `entity_type` is `invoice`)
+    when: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,7 +429,11 @@ def parse_rule(data: Mapping[str, Any]) -> RuleDecl:
         kind=kind,
         unique=tuple(data.get("unique") or ()),
         exists=ExistsDecl(
-            exists["resource"], exists["key"], dict(exists.get("where") or {}), tuple(exists.get("allow") or ())
+            exists["resource"],
+            exists["key"],
+            dict(exists.get("where") or {}),
+            tuple(exists.get("allow") or ()),
+            dict(exists.get("when") or {}),
         )
         if exists is not None
         else None,
