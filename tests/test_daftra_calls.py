@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from seed import DAFTRA
+from seed import DAFTRA, DAFTRA_SEED
 
 LINE = {"item": "Chair", "product_id": "1", "unit_price": "100.00", "quantity": "2"}
 
@@ -154,3 +154,10 @@ def test_clients_and_invoices_are_numbered_zero_padded_as_live(mock):
     )
     number = mock.get(f"/api2/invoices/{invoice.json()['id']}", headers=DAFTRA).json()["data"]["Invoice"]["no"]
     assert len(number) == 6 and number.isdigit(), number
+
+
+def test_an_expired_bearer_token_gets_the_documented_401(mock):
+    expired = next(t for t in DAFTRA_SEED["oauth_tokens"] if t["expires_at"])
+    refused = mock.get("/api2/clients/1", headers={"Authorization": f"Bearer {expired['access_token']}"})
+    assert refused.status_code == 401
+    assert refused.json() == {"result": "failed", "code": 401, "message": "Unauthorized"}

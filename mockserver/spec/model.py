@@ -297,6 +297,8 @@ class SchemeMock:
     issue: Mapping[str, Template] = field(default_factory=dict)
     reject_headers: tuple[str, ...] = ()
     scopes: str = "scopes"
+    #: the credential's field holding when it stops working (a timestamp); past it, it is refused as unknown
+    expires: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -598,6 +600,7 @@ def parse_scheme(data: Mapping[str, Any]) -> SchemeMock:
         issue=dict(data.get("issue") or {}),
         reject_headers=tuple(data.get("reject_headers") or ()),
         scopes=data.get("scopes", "scopes"),
+        expires=data.get("expires"),
     )
 
 
