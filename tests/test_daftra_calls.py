@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from seed import DAFTRA
+from seed import DAFTRA, DAFTRA_SEED
 
 pytestmark = pytest.mark.both_backends  # tests/conftest.py: on memory and on Redis
 
@@ -74,6 +74,24 @@ def test_a_journal_must_balance(mock):
     assert journal["total_debit"] == journal["total_credit"] == 100
 
 
+def test_a_polymorphic_reference_names_a_record_of_its_kind(mock):
+    lines = [{"journal_account_id": 1, "debit": 5, "credit": 0}, {"journal_account_id": 2, "debit": 0, "credit": 5}]
+
+    def journal(entity_type: str, entity_id: str):
+        header = {"description": "Posted for a document", "entity_type": entity_type, "entity_id": entity_id}
+        return mock.post("/api2/journals", headers=DAFTRA, json={"Journal": header, "JournalTransaction": lines})
+
+    refused = journal("invoice", "999999")
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["validation_errors"] == {"entity_id": "entity_id does not refer to an existing invoice"}
+    assert journal("invoice", "2").status_code == 202, "the text id names invoice 2"
+    assert journal("expense", "999999").status_code == 400, "each kind its own resource"
+    assert journal("treasury_transfer", "999999").status_code == 202, "no resource of that kind to name"
+    account = {"name": "Client account", "type": "0", "entity_type": "client", "entity_id": "999999"}
+    refused = mock.post("/api2/journal_accounts", headers=DAFTRA, json={"JournalAccount": account})
+    assert refused.status_code == 400 and "entity_id" in refused.json()["validation_errors"]
+
+
 def test_invoices_and_stock_transactions_move_the_stock_balance(mock):
     def stock(product_id):
         return mock.get(f"/api2/products/{product_id}", headers=DAFTRA).json()["data"]["Product"]["stock_balance"]
@@ -139,3 +157,10 @@ def test_clients_and_invoices_are_numbered_zero_padded_as_live(mock):
     )
     number = mock.get(f"/api2/invoices/{invoice.json()['id']}", headers=DAFTRA).json()["data"]["Invoice"]["no"]
     assert len(number) == 6 and number.isdigit(), number
+
+
+def test_an_expired_bearer_token_gets_the_documented_401(mock):
+    expired = next(t for t in DAFTRA_SEED["oauth_tokens"] if t["expires_at"])
+    refused = mock.get("/api2/clients/1", headers={"Authorization": f"Bearer {expired['access_token']}"})
+    assert refused.status_code == 401
+    assert refused.json() == {"result": "failed", "code": 401, "message": "Unauthorized"}

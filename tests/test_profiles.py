@@ -1,4 +1,5 @@
-"""Realism profiles: each quirk of the Facturación spec under `--profile upstream`, and its absence without it."""
+"""Realism profiles: each quirk of the specs under `--profile upstream` (Facturación's behaviour, Daftra's live-typed
+answers), and its absence without it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from broken_servers import facturacion_alone
-from seed import ADMIN
+from seed import ADMIN, DAFTRA
 
 from mockserver.spec.profiles import merge_patch
 
@@ -121,3 +122,33 @@ def test_a_quirk_of_an_undeclared_profile_is_refused():
         and "'upstream' is not a profile of x-mock.profiles (other)" in p.reason
         for p in refused.value.problems
     )
+
+
+def daftra(client, path: str) -> dict:
+    response = client.get(path, headers=DAFTRA)
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    return data[0] if isinstance(data, list) else data
+
+
+def test_daftra_answers_are_live_typed_upstream_and_documented_by_default(mock, upstream):
+    documented, live = daftra(mock, "/api2/clients/1")["Client"], daftra(upstream, "/api2/clients/1")["Client"]
+    assert (documented["id"], documented["is_offline"], documented["type"]) == (1, False, 3)
+    assert (live["id"], live["is_offline"], live["type"]) == ("1", "0", "3")
+    assert live["address2"] is None, "nulls stay null"
+    assert daftra(upstream, "/api2/clients")["Client"]["id"].isdigit()
+    assert daftra(upstream, "/api2/site_info")["Site"]["id"] == "1"
+    assert daftra(upstream, "/api2/products/1")["Product"]["unit_price"] == "185"
+
+
+def test_daftra_invoices_upstream_carry_text_the_site_date_and_numeric_totals(mock, upstream):
+    documented, live = daftra(mock, "/api2/invoices/2")["Invoice"], daftra(upstream, "/api2/invoices/2")["Invoice"]
+    assert (documented["date"], live["date"]) == ("2026-10-10", "10/10/2026")
+    assert (live["id"], live["client_id"], live["InvoiceItem"][0]["quantity"]) == ("2", "2", "1")
+    assert live["summary_total"] == documented["summary_total"] and live["payment_status"] == 1, "live rows keep these"
+    assert live["InvoiceItem"][0]["subtotal"] == documented["InvoiceItem"][0]["subtotal"]
+    assert live["invoice_html_url"] == documented["invoice_html_url"]
+    assert daftra(upstream, "/api2/invoices")["Invoice"]["date"].count("/") == 2
+    paid = daftra(upstream, "/api2/invoice_payments/1")["InvoicePayment"]
+    assert (paid["amount"], paid["date"]) == ("2000", "2026-10-10 00:00:00")
+    assert daftra(mock, "/api2/invoice_payments/1")["InvoicePayment"]["date"] == "2026-10-10"

@@ -103,6 +103,11 @@ def _digest(*values: Any) -> str:
     return base64.b64encode(hashlib.sha1(_concat(*values).encode()).digest()).decode()  # noqa: S324 - not security
 
 
+def _md5(*values: Any) -> str:
+    """The hex MD5 of the values' text: what a PHP app's md5() link hashes look like (32 hex digits)."""
+    return hashlib.md5(_concat(*values).encode()).hexdigest()  # noqa: S324 - not security
+
+
 def _midnight_utc(value: Any, zone: str) -> str | None:
     """A calendar date as the UTC instant of its midnight in `zone`, in ISO form with microseconds
     (an Eloquent `date` cast serialised by an app whose timezone is `zone`)."""
@@ -135,6 +140,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "compact": _compact,
     "floor": lambda value: math.floor(number(value)),
     "digest": _digest,
+    "md5": _md5,
     "midnight_utc": _midnight_utc,
     "sum": _sum,
     "count": _count,

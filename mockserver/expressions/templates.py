@@ -16,6 +16,12 @@ Rules, kept deliberately small:
 * `{$only: <template>, keys: [...]}` renders the template's object with only
   the keys listed: a name, or a placeholder whose object lends its keys
   (`keys: ["${body}", id]`: the fields the request sent, and the id).
+* `{$text: <template>, keep: [names]}` renders the template with every number
+  and boolean in it as text (`5` -> `"5"`, `100.0` -> `"100"`, `true` -> `"1"`),
+  as a PHP app's database rows come out; fields named in `keep` stay as they are.
+* `{$merge: [<template>, ...]}` renders each template and joins the objects,
+  later keys winning (`["${record}", {url: "${request.origin}/x/${record.id}"}]`:
+  a record with links that need the request).
 
 Templates are compiled once, next to the response schema at the same place.
 Where a record lands on an object schema, the record is *projected* onto that
@@ -134,6 +140,10 @@ def compile_template(template: Any, schema: Mapping[str, Any] | None = None) -> 
             return each
         if "$only" in template:
             return _only(compile_template(template["$only"], schema), template.get("keys") or [])
+        if "$merge" in template:
+            return _merge([compile_template(part, schema) for part in template["$merge"] or ()])
+        if "$text" in template:
+            return _as_text_values(compile_template(template["$text"], schema), frozenset(template.get("keep") or ()))
         properties = merged_properties(schema) if isinstance(schema, Mapping) else {}
         parts = [(key, compile_template(value, properties.get(key))) for key, value in template.items()]
         return lambda context: {key: render(context) for key, render in parts}
@@ -158,6 +168,37 @@ def _only(render: Render, keys: list[Any]) -> Render:
         return {key: value for key, value in rendered.items() if key in allowed}
 
     return only
+
+
+def _merge(parts: list[Render]) -> Render:
+    def merge(context: Context) -> Any:
+        merged: dict[str, Any] = {}
+        for render in parts:
+            rendered = render(context)
+            if isinstance(rendered, Mapping):
+                merged.update(rendered)
+        return merged
+
+    return merge
+
+
+def _as_text_values(render: Render, keep: frozenset[str]) -> Render:
+    return lambda context: _texts(render(context), keep)
+
+
+def _texts(value: Any, keep: frozenset[str]) -> Any:
+    """Numbers and booleans as the text a PHP database row carries them in ("5", "100", "1"); null stays null."""
+    if isinstance(value, Mapping):
+        return {key: item if key in keep else _texts(item, keep) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_texts(item, keep) for item in value]
+    if value is True or value is False:
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
 
 
 def _compile_string(text: str, schema: Mapping[str, Any] | None) -> Render:

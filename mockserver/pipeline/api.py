@@ -230,7 +230,11 @@ class MockApi:
     async def handle(self, request: Request) -> Outcome:
         method = request.method
         path = request.url.path
-        context: dict[str, Any] = {"request": {"method": method, "path": path, "route": path.lstrip("/")}}
+        # origin: the scheme and host the caller addressed, for links back to this server
+        origin = f"{request.url.scheme}://{request.url.netloc}"
+        context: dict[str, Any] = {
+            "request": {"method": method, "path": path, "route": path.lstrip("/"), "origin": origin}
+        }
         outcome = Outcome(Response())
         try:
             self.limits.check_head(request)

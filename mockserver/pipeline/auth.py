@@ -12,6 +12,7 @@ import secrets
 import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from mockserver.errors import AuthFailure
@@ -45,6 +46,8 @@ class Scheme:
     reject_headers: tuple[str, ...]
     #: the credential field that holds the scopes it grants (checked against operations' `security` scopes)
     scopes: str
+    #: the credential field holding when it stops working, if credentials expire
+    expires: str | None = None
 
     @classmethod
     def from_spec(cls, name: str, scheme: Mapping[str, Any], mock: SchemeMock) -> Scheme:
@@ -64,6 +67,7 @@ class Scheme:
             issue={field: compile_template(value) for field, value in mock.issue.items()},
             reject_headers=mock.reject_headers,
             scopes=mock.scopes,
+            expires=mock.expires,
         )
 
     def present(self, value: str) -> dict[str, str]:
@@ -162,7 +166,7 @@ class Authenticator:
             return None
         table = store.table(scheme.table)
         found = next(iter(table.find({scheme.key: value})), None)
-        if found is None:
+        if found is None or (scheme.expires is not None and _expired(found.get(scheme.expires))):
             return None
         credential = Row(table, found)
         if scheme.principal is None:
@@ -171,6 +175,17 @@ class Authenticator:
         if principal is None:
             return None
         return Identity(credential, principal)
+
+
+def _expired(until: Any) -> bool:
+    """Whether a credential's expiry (a timestamp, UTC when it names no zone) has passed; none or unreadable: never."""
+    if until in (None, ""):
+        return False
+    try:
+        moment = datetime.fromisoformat(str(until))
+    except ValueError:
+        return False
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) <= datetime.now(UTC)
 
 
 def secret_headers(names: Iterable[str] = ()) -> frozenset[str]:

@@ -282,8 +282,8 @@ class Create(_Base):
 
     def __call__(self, call: Call) -> Reply:
         self.load_parent(call)
-        record = self.draft(call.context, call.fields)
         table = self.table(call)
+        record = self.draft(call.context, call.fields, table)
         self.check_rules(call, record, own_id=None)
         # only once every rule holds: a refused create takes no number and creates no linked record
         # (behaviours run without an await, so no other request can take a number in between)
@@ -301,12 +301,19 @@ class Create(_Base):
             credential.table.update(credential["id"], _evaluate(self.issue, {**call.context, "credential": credential}))
         return self.answer(call, record=created, credential=credential)
 
-    def draft(self, context: Mapping[str, Any], sent: Mapping[str, Any]) -> Record:
-        """The record to create: the operation's defaults fill what was not sent, before the resource's defaults."""
+    def draft(self, context: Mapping[str, Any], sent: Mapping[str, Any], table: Table) -> Record:
+        """The record to create: the operation's defaults fill what was not sent, before the resource's defaults.
+
+        The defaults see the record being drafted as `record`, its relations resolved, so a record can
+        keep a copy of what it refers to as it is when it is created (`${record.Owner.name}`).
+        """
         record = _draft(self.record_fields, self.config, sent)
+        if not self.defaults:
+            return record
+        drafted = {**context, "record": Row(table, record)}
         for name, render in self.defaults.items():
             if sent.get(name) is None:
-                value = render(context)
+                value = render(drafted)
                 if value is not None:
                     record[name] = value
         return record
@@ -336,7 +343,7 @@ class CreateEach(Create):
         for index, item in enumerate(items):
             sent = item if isinstance(item, dict) else {}
             context = {**call.context, "body": sent}  # each element is created as if it were the body
-            record = self.draft(context, sent)
+            record = self.draft(context, sent, table)
             try:
                 refused = bool(business_rules.check(self.rules, call.store, table, record, None, context))
             except Reply:  # a rule that answers at once refuses just this element
@@ -509,6 +516,7 @@ class Delete(_Targeted):
     def __call__(self, call: Call) -> Reply:
         record = self.target(call)
         table = self.table(call)
+        call.context["record"] = Row(table, record)  # the rules' answers may name its fields
         self.check_rules(call, record, own_id=record["id"])
         if self.soft:
             self.change(call, record, _evaluate(self.soft, call.context))

@@ -133,7 +133,9 @@ class FileRenderer:
         self.declared = declared
         environment = jinja2.sandbox.SandboxedEnvironment(
             loader=jinja2.FileSystemLoader(str(folder)),
-            autoescape=jinja2.select_autoescape(enabled_extensions=("xml", "xml.j2"), default_for_string=False),
+            autoescape=jinja2.select_autoescape(
+                enabled_extensions=("xml", "xml.j2", "html", "html.j2"), default_for_string=False
+            ),
             undefined=jinja2.ChainableUndefined,
             keep_trailing_newline=True,
         )
@@ -154,7 +156,7 @@ class FileRenderer:
         filename = str(self.filename(context))
         headers = {
             "Content-Type": self.declared.content_type,
-            "Content-Disposition": f"attachment; filename={filename}",
+            "Content-Disposition": f"{self.declared.disposition}; filename={filename}",
         }
         return Reply(200, content, headers)
 

@@ -6,6 +6,9 @@
   a value may name the record checked: `company_id: "${record.company_id}"`).
   An absent or null field passes (whether it is required is the schema's
   business), as does a value listed in `allow` (e.g. 0 for "the owner").
+  With `when: {field: value}` it judges only records holding those values: a
+  polymorphic reference (`entity_id` names an invoice when `entity_type` is
+  `invoice`) is one rule per kind. Text of digits names the record of that id.
 * `deny_if: {field: value}`: the record must not match (an inactive account).
 * `deny_when: formula`: the formula must not hold over the record,
   `sent` (the fields the request named) and `principal` (the caller):
@@ -38,7 +41,7 @@ from mockserver.pipeline.responses import ReplyTemplate, reply_template
 from mockserver.spec.model import RuleDecl
 from mockserver.spec.openapi import Operation
 from mockserver.spec.pointers import parse_pointer, value_at
-from mockserver.state.store import Record, Store, Table
+from mockserver.state.store import Record, Store, Table, whole_number
 
 
 def _total(lines: list[Any], name: str) -> float:
@@ -77,7 +80,12 @@ class Rule:
             value = candidate.get(rule.exists.key)
             if value is None or value in rule.exists.allow:
                 return True
-            target = store.table(rule.exists.resource).get(value)
+            if any(candidate.get(name) != wanted for name, wanted in rule.exists.when.items()):
+                return True  # a reference of another kind: another rule's to judge
+            table_of = store.table(rule.exists.resource)
+            target = table_of.get(value)
+            if target is None and isinstance(value, str) and whole_number(value) is not None:
+                target = table_of.get(whole_number(value))  # a reference typed text ("5") names record 5
             # `where` values may name the record being checked (`company_id: "${record.company_id}"`)
             scope = {**context, "record": candidate}
             wanted = {key: render(scope) for key, render in self.where.items()}

@@ -248,6 +248,7 @@ def _rules(
         if rule.exists is not None:
             yield from _resource(api, rule.exists.resource, f"{where}/exists/resource")
             named.append((f"{where}/exists/key", rule.exists.key))
+            named += [(f"{where}/exists/when{pointer(name)}", name) for name in rule.exists.when]
         if rule.empty is not None:
             yield from _resource(api, rule.empty.resource, f"{where}/empty/resource")
         for i, relation in enumerate(rule.not_referenced_by):

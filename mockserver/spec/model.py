@@ -52,6 +52,9 @@ class ExistsDecl:
     key: str
     where: Mapping[str, Any] = field(default_factory=dict)
     allow: tuple[Any, ...] = ()
+    #: the rule applies only to a record whose fields hold these values (a polymorphic reference:
+    #: `entity_id` names an invoice when `entity_type` is `invoice`)
+    when: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +233,8 @@ class FileDecl:
     entries: Mapping[str, str] = field(default_factory=dict)
     page: Template | None = None
     pages: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    #: `attachment` (a download) or `inline` (a page or document a browser shows)
+    disposition: Literal["attachment", "inline"] = "attachment"
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +304,8 @@ class SchemeMock:
     issue: Mapping[str, Template] = field(default_factory=dict)
     reject_headers: tuple[str, ...] = ()
     scopes: str = "scopes"
+    #: the credential's field holding when it stops working (a timestamp); past it, it is refused as unknown
+    expires: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,7 +438,11 @@ def parse_rule(data: Mapping[str, Any]) -> RuleDecl:
         kind=kind,
         unique=tuple(data.get("unique") or ()),
         exists=ExistsDecl(
-            exists["resource"], exists["key"], dict(exists.get("where") or {}), tuple(exists.get("allow") or ())
+            exists["resource"],
+            exists["key"],
+            dict(exists.get("where") or {}),
+            tuple(exists.get("allow") or ()),
+            dict(exists.get("when") or {}),
         )
         if exists is not None
         else None,
@@ -571,6 +582,7 @@ def _file(data: Mapping[str, Any] | None) -> FileDecl | None:
         entries=dict(data.get("entries") or {}),
         page=data.get("page"),
         pages={name: (float(size[0]), float(size[1])) for name, size in (data.get("pages") or {}).items()},
+        disposition=data.get("disposition", "attachment"),
     )
 
 
@@ -595,6 +607,7 @@ def parse_scheme(data: Mapping[str, Any]) -> SchemeMock:
         issue=dict(data.get("issue") or {}),
         reject_headers=tuple(data.get("reject_headers") or ()),
         scopes=data.get("scopes", "scopes"),
+        expires=data.get("expires"),
     )
 
 
