@@ -28,6 +28,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from num2words import num2words
+
 from mockserver.errors import SpecError
 
 Number = int | float
@@ -129,7 +131,18 @@ def _compact(items: Any) -> list[Any]:
     return [item for item in items if item is not None] if isinstance(items, (list, tuple)) else []
 
 
+def _spelled(value: Any, language: str = "es") -> str:
+    """The whole part of a number in words (`spelled(236, 'es')` is "doscientos treinta y seis"):
+    the amount in letters an invoice's legend 1000 carries."""
+    try:
+        return str(num2words(int(number(value)), lang=str(language)))
+    except NotImplementedError:  # a language num2words does not know: the digits, as written
+        return str(int(number(value)))
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "spelled": _spelled,
+    "upper": lambda value: _text(value).upper(),
     "fixed": _fixed,
     "date_format": _date_format,
     "compact": _compact,

@@ -1,0 +1,100 @@
+"""Facturación credit and debit notes, daily summaries and voided documents, in-process."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import pytest
+from seed import ADMIN
+from test_facturacion_documents import CLIENT, created, invoice, line
+
+CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
+CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
+
+
+def note(*lines: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "company_id": 1,
+        "branch_id": 1,
+        "serie": "FC01",
+        "fecha_emision": "2025-09-15",
+        "moneda": "PEN",
+        "tipo_doc_afectado": "01",
+        "num_doc_afectado": "F001-000001",
+        "cod_motivo": "01",
+        "des_motivo": "ANULACION DE LA OPERACION",
+        "client": CLIENT,
+        "detalles": list(lines),
+        **extra,
+    }
+
+
+def test_a_credit_note_on_an_invoice_is_sent_and_its_xml_names_the_invoice(mock):
+    affected = created(mock, "/api/v1/invoices", invoice(line(2, 100)))
+    body = note(line(2, 100), num_doc_afectado=affected["numero_completo"], scenario="dropped")
+    document = created(mock, "/api/v1/credit-notes", body)
+    assert document["numero_completo"].startswith("FC01-") and document["estado_sunat"] == "PENDIENTE"
+    assert (document["valor_venta"], document["mto_igv"], document["mto_imp_venta"]) == ("200.00", "36.00", "236.00")
+    assert document["leyendas"] == [{"code": "1000", "value": "DOSCIENTOS TREINTA Y SEIS CON 00/100 SOLES"}]
+    assert "xml_path" not in document and "scenario" not in document  # database defaults come on show
+    base = f"/api/v1/credit-notes/{document['id']}"
+    sent = mock.post(f"{base}/send-sunat", headers=ADMIN)
+    assert sent.status_code == 200 and sent.json()["message"] == "Nota de crédito enviada correctamente a SUNAT"
+    data = sent.json()["data"]
+    number = document["numero_completo"]
+    assert json.loads(data["respuesta_sunat"])["description"] == f"La Nota de Credito numero {number}, ha sido aceptada"
+    assert data["xml_path"] == f"notas-credito/xml/15092025/{number}.xml"
+    root = ET.fromstring(mock.get(f"{base}/download-xml", headers=ADMIN).content)
+    assert root.tag == "{urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote"
+    reference = root.find(f"{CAC}BillingReference/{CAC}InvoiceDocumentReference")
+    assert reference.findtext(f"{CBC}ID") == affected["numero_completo"]
+    assert root.find(f"{CAC}DiscrepancyResponse").findtext(f"{CBC}ResponseCode") == "01"
+    assert root.find(f".//{CBC}PayableAmount").text == "236.00"
+    again = mock.post(f"{base}/send-sunat", headers=ADMIN)
+    assert again.json() == {"success": False, "message": "La nota de crédito ya fue enviada y aceptada por SUNAT"}
+    cpe = mock.post(f"/api/v1/consulta-cpe/nota-credito/{document['id']}", headers=ADMIN).json()
+    assert cpe["data"]["consulta"]["estadocpe"] == "1"
+
+
+def test_note_totals_are_summed_the_notes_way(mock):
+    # a free line adds its unit value to the gratuitas and its full value to valor_venta; 40 is inafecta
+    lines = (line(10, 650), line(4, 100, "20"), line(5, 50, "30"), line(1, 30, "40"), line(3, 100, "11"))
+    document = created(mock, "/api/v1/credit-notes", note(*lines, leyendas=[{"code": "1000", "value": "MIS LETRAS"}]))
+    figures = ("mto_oper_gravadas", "mto_oper_exoneradas", "mto_oper_inafectas", "mto_oper_gratuitas", "mto_igv")
+    assert tuple(document[name] for name in figures) == ("6500.00", "400.00", "280.00", "100.00", "1170.00")
+    assert (document["valor_venta"], document["mto_imp_venta"]) == ("7480.00", "8650.00")
+    assert document["leyendas"] == [{"code": "1000", "value": "MIS LETRAS"}]  # sent legends are kept
+    debit = created(mock, "/api/v1/debit-notes", note(line(1, 100), serie="FD01", moneda="USD"))
+    assert debit["leyendas"][0]["value"] == "CIENTO DIECIOCHO CON 00/100 DÓLARES AMERICANOS"
+    assert "mto_oper_gratuitas" not in debit  # debit notes have no such column
+
+
+def test_notes_validate_the_reference_and_the_motive_catalog(mock):
+    wrong = mock.post(
+        "/api/v1/debit-notes", json=note(line(1, 1), tipo_doc_afectado="07", cod_motivo="04"), headers=ADMIN
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"]["tipo_doc_afectado"] == [
+        "El tipo de documento afectado debe ser válido (01=Factura, 03=Boleta)."
+    ]
+    assert set(wrong.json()["errors"]) == {"tipo_doc_afectado", "cod_motivo"}
+    empty = mock.post("/api/v1/credit-notes", json={}, headers=ADMIN).json()["errors"]
+    assert {"num_doc_afectado", "cod_motivo", "des_motivo", "tipo_doc_afectado"} <= set(empty)
+    motives = mock.get("/api/v1/credit-notes/catalogs/motivos", headers=ADMIN).json()
+    assert motives["data"][0] == {"code": "01", "name": "Anulación de la operación"} and len(motives["data"]) == 13
+    debit_motives = mock.get("/api/v1/debit-notes/catalogs/motivos", headers=ADMIN).json()["data"]
+    assert [m["code"] for m in debit_motives] == ["01", "02", "03", "10", "11"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [("credit-notes", "Nota de crédito no encontrada"), ("debit-notes", "Nota de débito no encontrada")],
+)
+def test_note_routes_answer_an_unknown_id(mock, kind, message):
+    for method, suffix in [("GET", ""), ("POST", "/send-sunat"), ("GET", "/download-cdr"), ("POST", "/generate-pdf")]:
+        answer = mock.request(method, f"/api/v1/{kind}/999999{suffix}", headers=ADMIN)
+        assert (answer.status_code, answer.json()["message"]) == (404, message), suffix
+    listed = mock.get(f"/api/v1/{kind}?tipo_doc_afectado=01", headers=ADMIN).json()
+    assert listed["data"]["per_page"] == 15 and all(n["tipo_doc_afectado"] == "01" for n in listed["data"]["data"])
