@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from seed import ADMIN
-from test_facturacion_documents import CLIENT, created, invoice, line
+from test_facturacion_documents import CLIENT, boleta, created, invoice, line
 
 CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
@@ -98,3 +98,101 @@ def test_note_routes_answer_an_unknown_id(mock, kind, message):
         assert (answer.status_code, answer.json()["message"]) == (404, message), suffix
     listed = mock.get(f"/api/v1/{kind}?tipo_doc_afectado=01", headers=ADMIN).json()
     assert listed["data"]["per_page"] == 15 and all(n["tipo_doc_afectado"] == "01" for n in listed["data"]["data"])
+
+
+def summary_of(day: str) -> dict[str, Any]:
+    return {"company_id": 1, "branch_id": 1, "fecha_resumen": day}
+
+
+def test_a_daily_summary_gathers_the_days_pending_boletas_and_sunat_accepts_it_by_ticket(mock):
+    day = "2025-06-09"
+    first, second = (created(mock, "/api/v1/boletas", boleta(line(1, 100), fecha_emision=day)) for _ in range(2))
+    other_day = created(mock, "/api/v1/boletas", boleta(line(1, 100), fecha_emision="2025-06-10"))
+    summary = created(mock, "/api/v1/boletas/create-daily-summary", summary_of(day))
+    assert summary["numero_completo"] == "RC-20250609-001" and summary["estado_proceso"] == "GENERADO"
+    assert [line["serie_numero"] for line in summary["detalles"]] == [
+        first["numero_completo"],
+        second["numero_completo"],
+    ]
+    assert summary["detalles"][0]["total"] == "118.00" and summary["detalles"][0]["cliente_numero"] == "44556677"
+    assert [b["id"] for b in summary["boletas"]] == [first["id"], second["id"]]
+    boleta_shown = mock.get(f"/api/v1/boletas/{first['id']}", headers=ADMIN).json()["data"]
+    assert boleta_shown["daily_summary_id"] == summary["id"]
+    assert mock.get(f"/api/v1/boletas/{other_day['id']}", headers=ADMIN).json()["data"]["daily_summary_id"] is None
+    # nothing left to gather for that day
+    again = mock.post("/api/v1/boletas/create-daily-summary", json=summary_of(day), headers=ADMIN)
+    assert again.status_code == 400
+    assert (
+        again.json()["message"] == "Error al crear resumen diario: No hay boletas pendientes para la fecha seleccionada"
+    )
+
+    base = f"/api/v1/daily-summaries/{summary['id']}"
+    unsent = mock.post(f"{base}/check-status", headers=ADMIN)
+    assert unsent.json() == {"success": False, "message": "El resumen no tiene ticket para consultar estado"}
+    sent = mock.post(f"{base}/send-sunat", headers=ADMIN).json()
+    assert sent["ticket"] == sent["data"]["ticket"] and sent["ticket"].isdigit()
+    assert (sent["data"]["estado_proceso"], sent["data"]["estado_sunat"]) == ("ENVIADO", "PROCESANDO")
+    pending = mock.get("/api/v1/daily-summaries/pending?company_id=1", headers=ADMIN).json()
+    assert summary["id"] in [s["id"] for s in pending["data"]]
+    assert mock.get(f"{base}/download-cdr", headers=ADMIN).json()["message"] == "CDR no encontrado"
+    checked = mock.post(f"{base}/check-status", headers=ADMIN)
+    assert checked.status_code == 200 and checked.json()["message"] == "Estado consultado correctamente"
+    data = checked.json()["data"]
+    assert (data["estado_proceso"], data["estado_sunat"]) == ("COMPLETADO", "ACEPTADO")
+    assert json.loads(data["respuesta_sunat"]) == {
+        "code": "0",
+        "description": "El Resumen diario RC-20250609-001, ha sido aceptado",
+    }
+    # the summary's boletas are accepted with it
+    assert {b["estado_sunat"] for b in data["boletas"]} == {"ACEPTADO"}
+    root = ET.fromstring(mock.get(f"{base}/download-xml", headers=ADMIN).content)
+    assert root.tag.endswith("SummaryDocuments") and root.findtext(f"{CBC}ID") == "RC-20250609-001"
+    assert mock.get(f"{base}/download-cdr", headers=ADMIN).headers["content-type"] == "application/zip"
+    assert (
+        mock.post(f"{base}/send-sunat", headers=ADMIN).json()["message"]
+        == "El resumen ya fue enviado y aceptado por SUNAT"
+    )
+
+
+def test_a_rejected_summary_lets_its_boletas_go_to_a_new_one(mock):
+    day = "2025-06-11"
+    created(mock, "/api/v1/boletas", boleta(line(2, 50), fecha_emision=day))
+    summary = created(mock, "/api/v1/boletas/create-daily-summary", summary_of(day))
+    base = f"/api/v1/boletas/summary/{summary['id']}"
+    failed = mock.post(f"{base}/send-sunat", headers={**ADMIN, "Prefer": "sunat=outage"})
+    assert failed.status_code == 400 and failed.json()["data"]["estado_proceso"] == "ERROR"
+    assert mock.post(f"{base}/check-status", headers=ADMIN).status_code == 400  # no ticket yet
+    assert mock.post(f"{base}/send-sunat", headers=ADMIN).status_code == 200
+    rejected = mock.post(f"{base}/check-status", headers={**ADMIN, "Prefer": "sunat=reject:2800"})
+    assert rejected.status_code == 400 and rejected.json()["message"].startswith("Error al consultar estado: El dato")
+    assert (rejected.json()["data"]["estado_sunat"], rejected.json()["data"]["boletas"]) == ("RECHAZADO", [])
+    second = created(mock, "/api/v1/boletas/create-daily-summary", summary_of(day))
+    assert second["numero_completo"] == "RC-20250611-002" and len(second["detalles"]) == 1
+
+
+def test_a_summary_from_the_lines_sent_is_validated_in_the_hand_built_envelope(mock):
+    refused = mock.post("/api/v1/daily-summaries", json={"company_id": 1, "detalles": [{}]}, headers=ADMIN)
+    assert refused.status_code == 422
+    body = refused.json()
+    assert body["success"] is False and body["message"] == "Errores de validación"
+    assert {"branch_id", "fecha_resumen", "detalles.0.serie_numero"} <= set(body["errors"])
+    lines = [
+        {
+            "tipo_documento": "03",
+            "serie_numero": "B001-9",
+            "estado": "3",
+            "cliente_tipo": "1",
+            "cliente_numero": "1",
+            "total": 5,
+        }
+    ]
+    made = created(
+        mock,
+        "/api/v1/daily-summaries",
+        {**summary_of("2025-06-12"), "fecha_generacion": "2025-06-12", "detalles": lines},
+    )
+    assert made["detalles"] == lines and made["estado_sunat"] == "PENDIENTE" and made["boletas"] == []
+    listed = mock.get("/api/v1/daily-summaries?estado_proceso=GENERADO", headers=ADMIN).json()
+    assert listed["message"] == "Resúmenes diarios obtenidos correctamente"
+    assert made["id"] in [s["id"] for s in listed["data"]["data"]]
+    assert mock.get("/api/v1/daily-summaries/999999", headers=ADMIN).json()["message"] == "Resumen diario no encontrado"

@@ -133,7 +133,7 @@ def _compact(items: Any) -> list[Any]:
 
 def _spelled(value: Any, language: str = "es") -> str:
     """The whole part of a number in words (`spelled(236, 'es')` is "doscientos treinta y seis"):
-    the amount in letters an invoice's legend 1000 carries."""
+    the amount in letters a receipt's legend carries."""
     try:
         return str(num2words(int(number(value)), lang=str(language)))
     except NotImplementedError:  # a language num2words does not know: the digits, as written
