@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from seed import ADMIN
@@ -196,3 +198,66 @@ def test_a_summary_from_the_lines_sent_is_validated_in_the_hand_built_envelope(m
     assert listed["message"] == "Resúmenes diarios obtenidos correctamente"
     assert made["id"] in [s["id"] for s in listed["data"]["data"]]
     assert mock.get("/api/v1/daily-summaries/999999", headers=ADMIN).json()["message"] == "Resumen diario no encontrado"
+
+
+def lima_day(days_back: int = 0) -> str:
+    return (datetime.now(ZoneInfo("America/Lima")).date() - timedelta(days=days_back)).isoformat()
+
+
+def voiding(day: str, **extra: Any) -> dict[str, Any]:
+    line = {"tipo_documento": "01", "serie": "F001", "correlativo": "000001", "motivo_especifico": "Error en datos"}
+    return {
+        "company_id": 1,
+        "branch_id": 1,
+        "fecha_referencia": day,
+        "motivo_baja": "ERROR",
+        "detalles": [line],
+        **extra,
+    }
+
+
+def test_a_voided_document_goes_by_ticket_and_leaves_the_voided_invoice_as_it_was(mock):
+    invoice_sent = created(mock, "/api/v1/invoices", invoice(line(1, 10)))
+    mock.post(f"/api/v1/invoices/{invoice_sent['id']}/send-sunat", headers=ADMIN)
+    day = lima_day(1)
+    document = created(mock, "/api/v1/voided-documents", voiding(day))
+    compact = day.replace("-", "")
+    assert document["identificador"] == f"20987654326-RA-{compact}-001" and document["total_documentos"] == 1
+    base = f"/api/v1/voided-documents/{document['id']}"
+    assert (
+        mock.post(f"{base}/check-status", headers=ADMIN).json()["message"] == "No hay ticket para consultar el estado"
+    )
+    sent = mock.post(f"{base}/send-sunat", headers=ADMIN).json()
+    assert sent["data"]["estado_sunat"] == "ENVIADO" and sent["ticket"]
+    processing = mock.post(f"{base}/check-status", headers={**ADMIN, "Prefer": "sunat=processing"})
+    assert processing.status_code == 200 and processing.json()["data"]["estado_sunat"] == "PROCESANDO"
+    accepted = mock.post(f"{base}/check-status", headers=ADMIN).json()["data"]
+    assert accepted["estado_sunat"] == "ACEPTADO"
+    assert "ha sido aceptada" in json.loads(accepted["respuesta_sunat"])["description"]
+    xml = mock.get(f"{base}/download-xml", headers=ADMIN)
+    assert xml.headers["content-disposition"] == f"attachment; filename={document['identificador']}.xml"
+    assert ET.fromstring(xml.content).tag.endswith("VoidedDocuments")
+    again = mock.post(f"{base}/send-sunat", headers=ADMIN)
+    assert again.json() == {"success": False, "message": "La comunicación de baja ya fue aceptada por SUNAT"}
+    # as upstream, the invoice it names keeps its state (there is no ANULADO)
+    assert (
+        mock.get(f"/api/v1/invoices/{invoice_sent['id']}", headers=ADMIN).json()["data"]["estado_sunat"] == "ACEPTADO"
+    )
+
+
+def test_voiding_is_for_the_last_7_days_only(mock):
+    old = mock.post("/api/v1/voided-documents", json=voiding(lima_day(8)), headers=ADMIN)
+    assert old.status_code == 422
+    assert old.json()["errors"] == {"fecha_referencia": ["Solo se pueden anular documentos de los últimos 7 días."]}
+    ahead = mock.post("/api/v1/voided-documents", json=voiding(lima_day(-1)), headers=ADMIN)
+    assert ahead.json()["errors"] == {"fecha_referencia": ["La fecha de referencia no puede ser mayor a hoy."]}
+    empty = mock.post("/api/v1/voided-documents", json=voiding(lima_day(), detalles=[]), headers=ADMIN)
+    assert empty.json()["errors"] == {"detalles": ["Se requiere al menos un documento para anular."]}
+    rejected = created(mock, "/api/v1/voided-documents", voiding(lima_day(7)))
+    base = f"/api/v1/voided-documents/{rejected['id']}"
+    mock.post(f"{base}/send-sunat", headers=ADMIN)
+    answer = mock.post(f"{base}/check-status", headers={**ADMIN, "Prefer": "sunat=reject"}).json()
+    assert answer["data"]["estado_sunat"] == "RECHAZADO"
+    listed = mock.get("/api/v1/voided-documents?estado_sunat=RECHAZADO", headers=ADMIN).json()
+    assert set(listed) == {"success", "data", "pagination"} and [d["id"] for d in listed["data"]] == [rejected["id"]]
+    assert mock.get("/api/v1/voided-documents/999999", headers=ADMIN).status_code == 404

@@ -126,6 +126,17 @@ def _date_format(value: Any, pattern: str) -> str | None:
         return None
 
 
+def _days_ago(value: Any, zone: str) -> int | None:
+    """Whole days from a calendar date (`2025-09-15...`) to today in `zone`: 0 today, 1 yesterday,
+    negative for a date still to come; null for what is not a date (a rule's window of days)."""
+    try:
+        day = datetime.fromisoformat(str(value)[:10]).date()
+        today = datetime.now(ZoneInfo(str(zone))).date()
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
+    return (today - day).days
+
+
 def _compact(items: Any) -> list[Any]:
     """A list without its null entries (conditional items of a list literal)."""
     return [item for item in items if item is not None] if isinstance(items, (list, tuple)) else []
@@ -149,6 +160,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "floor": lambda value: math.floor(number(value)),
     "digest": _digest,
     "midnight_utc": _midnight_utc,
+    "days_ago": _days_ago,
     "sum": _sum,
     "count": _count,
     "round": _round,
