@@ -261,3 +261,47 @@ def test_voiding_is_for_the_last_7_days_only(mock):
     listed = mock.get("/api/v1/voided-documents?estado_sunat=RECHAZADO", headers=ADMIN).json()
     assert set(listed) == {"success", "data", "pagination"} and [d["id"] for d in listed["data"]] == [rejected["id"]]
     assert mock.get("/api/v1/voided-documents/999999", headers=ADMIN).status_code == 404
+
+
+RETENTION_LINE = {
+    "tipo_doc": "01",
+    "num_doc": "F001-000123",
+    "fecha_emision": "2025-09-10",
+    "fecha_retencion": "2025-09-15",
+    "moneda": "PEN",
+    "imp_total": 1000,
+    "imp_pagar": 970,
+    "imp_retenido": 30,
+    "pagos": [{"moneda": "PEN", "fecha": "2025-09-15", "importe": 1000}],
+    "tipo_cambio": {"fecha": "2025-09-15", "factor": 1, "moneda_obj": "PEN", "moneda_ref": "PEN"},
+}
+
+
+def retention(**extra: Any) -> dict[str, Any]:
+    body = {"company_id": 1, "branch_id": 1, "serie": "R001", "correlativo": "77", "fecha_emision": "2025-09-15"}
+    body |= {"moneda": "PEN", "regimen": "01", "tasa": 3, "imp_retenido": 30, "imp_pagado": 970}
+    return {**body, "proveedor": CLIENT, "detalles": [RETENTION_LINE], **extra}
+
+
+def test_a_retention_is_numbered_by_the_branch_and_sunats_verdict_comes_inside_a_200(mock):
+    document = created(mock, "/api/v1/retentions", retention())
+    assert document["numero_completo"].startswith("R001-") and document["correlativo"] != "77"
+    assert (document["tasa"], document["imp_retenido"], document["observacion"]) == ("3.00", "30.00", "")
+    assert document["proveedor"]["numero_documento"] == CLIENT["numero_documento"]
+    base = f"/api/v1/retentions/{document['id']}"
+    rejected = mock.post(f"{base}/send-sunat", headers={**ADMIN, "Prefer": "sunat=reject"})
+    assert rejected.status_code == 200 and rejected.json()["data"]["success"] is False
+    assert rejected.json()["data"]["document"]["estado_sunat"] == "RECHAZADO"
+    sent = mock.post(f"{base}/send-sunat", headers=ADMIN).json()
+    assert sent["message"] == "Comprobante de retención enviado a SUNAT" and sent["data"]["success"] is True
+    assert sent["data"]["document"]["estado_sunat"] == "ACEPTADO" and sent["data"]["document"]["hash_cdr"]
+    root = ET.fromstring(mock.get(f"{base}/download-xml", headers=ADMIN).content)
+    assert root.tag.endswith("Retention") and root.findtext(f"{CBC}ID") == document["numero_completo"]
+    other_branch = mock.post("/api/v1/retentions", json=retention(branch_id=2), headers=ADMIN)
+    assert other_branch.json()["errors"] == {"branch_id": ["La sucursal es requerida."]}
+    listed = mock.get("/api/v1/retentions", headers=ADMIN).json()
+    assert listed["data"]["per_page"] == 10 and "message" not in listed
+    assert (
+        mock.get("/api/v1/retentions/999999", headers=ADMIN).json()["message"]
+        == "Comprobante de retención no encontrado"
+    )
