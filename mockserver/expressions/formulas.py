@@ -97,7 +97,10 @@ def _fixed(value: Any, digits: int = 2) -> str:
         exact = Decimal(repr(number(value)))
     except InvalidOperation:
         exact = Decimal(0)
-    return str(exact.quantize(Decimal(1).scaleb(-int(digits)), rounding=ROUND_HALF_UP))
+    try:
+        return str(exact.quantize(Decimal(1).scaleb(-int(digits)), rounding=ROUND_HALF_UP))
+    except InvalidOperation:  # more digits than Decimal's context holds (1e300): the float's own rounding
+        return f"{number(value):.{int(digits)}f}"
 
 
 def _digest(*values: Any) -> str:
