@@ -152,3 +152,52 @@ def test_daftra_invoices_upstream_carry_text_the_site_date_and_numeric_totals(mo
     paid = daftra(upstream, "/api2/invoice_payments/1")["InvoicePayment"]
     assert (paid["amount"], paid["date"]) == ("2000", "2026-10-10 00:00:00")
     assert daftra(mock, "/api2/invoice_payments/1")["InvoicePayment"]["date"] == "2026-10-10"
+
+
+# Documents (facturacion-documents.md 1.10, 9.6, 10, 11.2, 11.3, 11.5): each upstream failure, only under the profile
+DOCUMENT_LINE = {"codigo": "P", "descripcion": "P", "unidad": "NIU", "cantidad": 1, "mto_valor_unitario": 100}
+BOLETA = {
+    "company_id": 1,
+    "branch_id": 1,
+    "serie": "B001",
+    "fecha_emision": "2025-05-05",
+    "metodo_envio": "resumen_diario",
+    "client": {"tipo_documento": "1", "numero_documento": "44556677", "razon_social": "JUAN PEREZ"},
+    "detalles": [{**DOCUMENT_LINE, "porcentaje_igv": 18, "tip_afe_igv": "10"}],
+}
+
+
+def test_document_routes_fail_upstream_as_the_upstream_does(mock, upstream):
+    for client in (mock, upstream):
+        boleta = client.post("/api/v1/boletas", headers=ADMIN, json=BOLETA).json()["data"]
+        client.post(f"/api/v1/boletas/{boleta['id']}/send-sunat", headers=ADMIN)
+    assert mock.get(f"/api/v1/boletas/{boleta['id']}/download-xml", headers=ADMIN).status_code == 200
+    broken = upstream.get(f"/api/v1/boletas/{boleta['id']}/download-xml", headers=ADMIN)
+    assert broken.status_code == 500 and "fileExists" in broken.json()["message"]
+    assert mock.post("/api/v1/invoices/999999/send-sunat", headers=ADMIN).status_code == 404
+    unknown = upstream.post("/api/v1/invoices/999999/send-sunat", headers=ADMIN)
+    assert unknown.status_code == 500 and unknown.json()["message"] == "Error al procesar el envío a SUNAT"
+    cpe = upstream.post(f"/api/v1/consulta-cpe/boleta/{boleta['id']}", headers=ADMIN)
+    assert cpe.status_code == 422 and cpe.json()["data"]["consulta"] is None
+    assert mock.get("/api/v1/daily-summaries/pending?company_id=1", headers=ADMIN).status_code == 200
+    shadowed = upstream.get("/api/v1/daily-summaries/pending?company_id=1", headers=ADMIN)
+    assert shadowed.status_code == 404 and shadowed.json()["error"].endswith("DailySummary] pending")
+
+
+def test_the_summary_flow_leaves_the_boletas_pending_upstream(mock, upstream):
+    for client, expected in ((mock, "ACEPTADO"), (upstream, "PENDIENTE")):
+        boleta = client.post("/api/v1/boletas", headers=ADMIN, json={**BOLETA, "fecha_emision": "2025-05-06"}).json()
+        day = {"company_id": 1, "branch_id": 1, "fecha_resumen": "2025-05-06"}
+        summary = client.post("/api/v1/boletas/create-daily-summary", headers=ADMIN, json=day).json()["data"]
+        client.post(f"/api/v1/daily-summaries/{summary['id']}/send-sunat", headers=ADMIN)
+        client.post(f"/api/v1/daily-summaries/{summary['id']}/check-status", headers=ADMIN)
+        shown = client.get(f"/api/v1/boletas/{boleta['data']['id']}", headers=ADMIN).json()["data"]
+        assert (shown["estado_sunat"], shown["daily_summary_id"]) == (expected, summary["id"])
+        assert client.post("/api/v1/boletas/create-daily-summary", headers=ADMIN, json=day).status_code == (
+            400 if client is mock else 500
+        )
+    note = {**BOLETA, "serie": "BC01", "moneda": "PEN", "tipo_doc_afectado": "03", "num_doc_afectado": "B001-1"}
+    note |= {"cod_motivo": "01", "des_motivo": "ANULACION", "detalles": [DOCUMENT_LINE]}
+    for client, status in ((mock, 200), (upstream, 500)):
+        made = client.post("/api/v1/credit-notes", headers=ADMIN, json=note).json()["data"]
+        assert client.post(f"/api/v1/credit-notes/{made['id']}/generate-pdf", headers=ADMIN).status_code == status

@@ -356,3 +356,17 @@ def test_fixtures_may_be_tables_and_json_files_beside_them(tmp_path):
     seed.write_text("places: {file: ../elsewhere.json}\n")
     with pytest.raises(SpecError, match="names a .json file beside it"):
         load_seed(seed)
+
+
+def test_document_formulas_spell_amounts_count_days_and_fix_any_size():
+    from datetime import date, timedelta
+
+    from mockserver.expressions.formulas import compile_formula
+
+    def value(text: str, **record: object) -> object:
+        return compile_formula(text, "test")(record)
+
+    assert value("upper(spelled(236.29, 'es'))") == "DOSCIENTOS TREINTA Y SEIS"
+    assert value("fixed(x)", x=9.5e307).endswith(".00") and value("fixed(x)", x=2.675) == "2.68"
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    assert value("days_ago(d, 'UTC')", d=yesterday) == 1 and value("days_ago(d, 'UTC')", d="nope") is None

@@ -288,6 +288,20 @@ MALFORMED = [
         "/paths/~1api~1v1~1clients/get/x-mock/filters/ruc",
         "query parameter 'ruc' is not a parameter of the operation",
     ),
+    (
+        "facturacion",
+        "/paths/~1api~1v1~1boletas~1create-daily-summary/post/x-mock/gather/resource",
+        "bolletas",
+        "/paths/~1api~1v1~1boletas~1create-daily-summary/post/x-mock/gather/resource",
+        "unknown resource 'bolletas'",
+    ),
+    (
+        "facturacion",
+        "/paths/~1api~1v1~1daily-summaries~1{id}~1check-status/post/x-mock/set_children",
+        {"lines": {"estado_sunat": "ACEPTADO"}},
+        "/paths/~1api~1v1~1daily-summaries~1{id}~1check-status/post/x-mock/set_children/lines",
+        "is not a child list of daily_summaries (its children: boletas)",
+    ),
     ("facturacion", CLIENTS, DELETE, "/paths/~1api~1v1~1clients/post", "has no x-mock"),
     # the OpenAPI structure the engine reads
     ("facturacion", "/paths/~1api~1v1~1clients/get", None, "/paths/~1api~1v1~1clients/get", "got null"),

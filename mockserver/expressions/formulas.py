@@ -28,6 +28,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from num2words import num2words
+
 from mockserver.errors import SpecError
 
 Number = int | float
@@ -95,7 +97,10 @@ def _fixed(value: Any, digits: int = 2) -> str:
         exact = Decimal(repr(number(value)))
     except InvalidOperation:
         exact = Decimal(0)
-    return str(exact.quantize(Decimal(1).scaleb(-int(digits)), rounding=ROUND_HALF_UP))
+    try:
+        return str(exact.quantize(Decimal(1).scaleb(-int(digits)), rounding=ROUND_HALF_UP))
+    except InvalidOperation:  # more digits than Decimal's context holds (1e300): the float's own rounding
+        return f"{number(value):.{int(digits)}f}"
 
 
 def _digest(*values: Any) -> str:
@@ -129,12 +134,34 @@ def _date_format(value: Any, pattern: str) -> str | None:
         return None
 
 
+def _days_ago(value: Any, zone: str) -> int | None:
+    """Whole days from a calendar date (`2025-09-15...`) to today in `zone`: 0 today, 1 yesterday,
+    negative for a date still to come; null for what is not a date (a rule's window of days)."""
+    try:
+        day = datetime.fromisoformat(str(value)[:10]).date()
+        today = datetime.now(ZoneInfo(str(zone))).date()
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
+    return (today - day).days
+
+
 def _compact(items: Any) -> list[Any]:
     """A list without its null entries (conditional items of a list literal)."""
     return [item for item in items if item is not None] if isinstance(items, (list, tuple)) else []
 
 
+def _spelled(value: Any, language: str = "es") -> str:
+    """The whole part of a number in words (`spelled(236, 'es')` is "doscientos treinta y seis"):
+    the amount in letters a receipt's legend carries."""
+    try:
+        return str(num2words(int(number(value)), lang=str(language)))
+    except NotImplementedError:  # a language num2words does not know: the digits, as written
+        return str(int(number(value)))
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "spelled": _spelled,
+    "upper": lambda value: _text(value).upper(),
     "fixed": _fixed,
     "date_format": _date_format,
     "compact": _compact,
@@ -142,6 +169,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "digest": _digest,
     "md5": _md5,
     "midnight_utc": _midnight_utc,
+    "days_ago": _days_ago,
     "sum": _sum,
     "count": _count,
     "round": _round,

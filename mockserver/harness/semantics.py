@@ -53,6 +53,8 @@ def refusals(model: ContractModel, operation: Operation) -> set[int]:
             statuses.add(model.validation_status(operation))
     if operation.mock.action == "login" and operation.mock.failure is not None:
         statuses.add(operation.mock.failure.status)
+    if operation.mock.gather is not None:  # a create with nothing to gather
+        statuses.add(operation.mock.gather.none.status)
     return statuses
 
 

@@ -26,7 +26,7 @@ from mockserver.expressions.formulas import compile_formula
 from mockserver.expressions.templates import Render, compile_template
 from mockserver.pipeline import rules as business_rules
 from mockserver.pipeline.auth import Authenticator, Identity
-from mockserver.pipeline.documents import FileRenderer, Numbering, Outcomes, Resolver
+from mockserver.pipeline.documents import ChildUpdates, FileRenderer, Gatherer, Numbering, Outcomes, Resolver
 from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template
 from mockserver.spec.model import FilterDecl, Relation
 from mockserver.spec.openapi import Operation
@@ -279,19 +279,26 @@ class Create(_Base):
         mock = operation.mock
         self.numbering = Numbering(mock.number) if mock.number is not None else None
         self.resolvers = [Resolver(name, declared, operation) for name, declared in mock.resolve.items()]
+        self.gatherer = Gatherer(mock.gather, operation) if mock.gather is not None else None
 
     def __call__(self, call: Call) -> Reply:
         self.load_parent(call)
         table = self.table(call)
         record = self.draft(call.context, call.fields, table)
         self.check_rules(call, record, own_id=None)
+        # nothing to gather refuses the create before it takes a number
+        gathered = self.gatherer.find(call.store, call.context) if self.gatherer is not None else []
         # only once every rule holds: a refused create takes no number and creates no linked record
         # (behaviours run without an await, so no other request can take a number in between)
         for resolver in self.resolvers:
             record[resolver.field] = resolver(call.store, call.context, _insert)
         if self.numbering is not None:
             record.update(self.numbering(call.store, call.context, _insert))
+        if self.gatherer is not None:
+            record[self.gatherer.into] = self.gatherer.items(gathered, call.context)
         _insert(table, record, call.context["now"])
+        if self.gatherer is not None:
+            self.gatherer.link_to(call.store, gathered, record["id"])
         self.children.write(call, record["id"])
         created = Row(table, record)
         if self.scheme is None:
@@ -487,7 +494,8 @@ class Update(_Targeted):
             for name, text in operation.mock.compute.items()
         }
         declared = operation.mock.outcomes
-        self.outcomes = Outcomes(declared, operation) if declared is not None else None
+        self.outcomes = Outcomes(declared, operation, self.config) if declared is not None else None
+        self.set_children = ChildUpdates(operation.mock.set_children, self.config)
 
     def __call__(self, call: Call) -> Reply:
         record = self.target(call)
@@ -501,6 +509,7 @@ class Update(_Targeted):
         changes.update(_evaluate(case.set if case is not None else self.set, call.context))
         changes.update({name: formula(record) for name, formula in self.compute.items()})
         self.change(call, record, changes)
+        (case.children if case is not None else self.set_children)(call.store, record["id"], call.context)
         self.children.write(call, record["id"])
         if case is not None:
             call.context["record"] = Row(self.table(call), record)

@@ -6,6 +6,11 @@
 * `Resolver` (`x-mock.resolve`): a field gets the id of the record of another
   resource that has the same match fields as a part of the body, created from
   that part when none has (a "first or create").
+* `Gatherer` (`x-mock.gather`): a create collects the records of another
+  resource that match, one element of a list field each, and links them to
+  the new record (a day's report of the entries still open).
+* `ChildUpdates` (`x-mock.set_children`): an update also sets fields on the
+  record's children of a list (the lines of an order that ships).
 * `Outcomes` (`x-mock.outcomes`): an update answers one of several declared
   cases when a caller asks for it with `Prefer: <key>=<case>[:<argument>]` or
   an operation's control names it.
@@ -16,6 +21,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import zipfile
 from collections.abc import Callable, Mapping
@@ -30,11 +36,11 @@ from fpdf import FPDF
 from mockserver.errors import BadPreference
 from mockserver.expressions.templates import Render, compile_template, shape
 from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template
-from mockserver.spec.model import FileDecl, NumberDecl, OutcomesDecl, ResolveDecl
+from mockserver.spec.model import FileDecl, GatherDecl, NumberDecl, OutcomesDecl, ResolveDecl
 from mockserver.spec.openapi import Operation
 from mockserver.spec.pointers import parse_pointer, value_at
 from mockserver.spec.schemas import merged_properties
-from mockserver.state.store import Record, Store, Table
+from mockserver.state.store import Record, ResourceConfig, Row, Store, Table
 
 #: how a behaviour stores a new record (sequences, timestamps, a fresh id)
 Insert = Callable[[Table, Record, str], Record]
@@ -81,15 +87,61 @@ class Resolver:
         return insert(table, record, context["now"])["id"]
 
 
+class Gatherer:
+    def __init__(self, declared: GatherDecl, operation: Operation) -> None:
+        self.resource = declared.resource
+        self.where = {name: compile_template(value) for name, value in declared.where.items()}
+        self.link = declared.link
+        self.into = declared.into
+        self.item = compile_template(dict(declared.item))
+        self.none = reply_template(declared.none, operation)
+
+    def find(self, store: Store, context: Mapping[str, Any]) -> list[Row]:
+        """The records to gather, in id order; the `none` answer when there are none."""
+        table = store.table(self.resource)
+        rows = [
+            Row(table, record) for record in table.find({name: render(context) for name, render in self.where.items()})
+        ]
+        if not rows:
+            raise self.none(context)
+        return rows
+
+    def items(self, rows: list[Row], context: Mapping[str, Any]) -> list[Any]:
+        return [self.item({**context, "item": row}) for row in rows]
+
+    def link_to(self, store: Store, rows: list[Row], record_id: Any) -> None:
+        table = store.table(self.resource)
+        for row in rows:
+            table.update(row["id"], {self.link: record_id})
+
+
+class ChildUpdates:
+    """Fields an update sets on the record's children of the lists it names (`set_children`)."""
+
+    def __init__(self, declared: Mapping[str, Mapping[str, Any]], config: ResourceConfig) -> None:
+        self.lists = [
+            (config.declared.children[name], {field: compile_template(value) for field, value in fields.items()})
+            for name, fields in declared.items()
+        ]
+
+    def __call__(self, store: Store, record_id: Any, context: Mapping[str, Any]) -> None:
+        for relation, fields in self.lists:
+            table = store.table(relation.resource)
+            changes = {name: render(context) for name, render in fields.items()}
+            for child in list(table.find({relation.key: record_id})):
+                table.update(child["id"], changes)
+
+
 @dataclass
 class Case:
     response: ReplyTemplate
     set: dict[str, Render]
     delay_seconds: float
+    children: ChildUpdates
 
 
 class Outcomes:
-    def __init__(self, declared: OutcomesDecl, operation: Operation) -> None:
+    def __init__(self, declared: OutcomesDecl, operation: Operation, config: ResourceConfig) -> None:
         self.prefer = declared.prefer
         self.operation = operation.operation_id
         self.declaration = declared
@@ -99,6 +151,7 @@ class Outcomes:
                 reply_template(case.response, operation),
                 {key: compile_template(value) for key, value in case.set.items()},
                 case.delay_ms / 1000,
+                ChildUpdates(case.set_children, config),
             )
             for name, case in declared.cases.items()
         }
@@ -131,14 +184,7 @@ class FileRenderer:
 
     def __init__(self, declared: FileDecl, operation: Operation, folder: Path) -> None:
         self.declared = declared
-        environment = jinja2.sandbox.SandboxedEnvironment(
-            loader=jinja2.FileSystemLoader(str(folder)),
-            autoescape=jinja2.select_autoescape(
-                enabled_extensions=("xml", "xml.j2", "html", "html.j2"), default_for_string=False
-            ),
-            undefined=jinja2.ChainableUndefined,
-            keep_trailing_newline=True,
-        )
+        environment = _environment(str(folder))
         self.template = environment.get_template(declared.template) if declared.template else None
         self.entries = [
             (compile_template(name), environment.get_template(file)) for name, file in declared.entries.items()
@@ -175,6 +221,20 @@ class FileRenderer:
         pages = self.declared.pages
         size_name = str(self.page(context)) if self.page is not None else ""
         return _pdf(text, pages.get(size_name) or next(iter(pages.values())))
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(folder: str) -> jinja2.Environment:
+    """One environment per templates folder, shared by every app of the process: a template is
+    compiled once (its loader still notices an edited file, for hot reload)."""
+    return jinja2.sandbox.SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(folder),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("xml", "xml.j2", "html", "html.j2"), default_for_string=False
+        ),
+        undefined=jinja2.ChainableUndefined,
+        keep_trailing_newline=True,
+    )
 
 
 def _linked(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,8 @@ class ServerProcess:
         *args: str,
         host: str = "127.0.0.1",
         port: int | None = None,
-        startup_timeout: float = 20,
+        # a start on a loaded machine (test processes side by side on two cores) can take 20 s and more
+        startup_timeout: float = 60,
         launcher: tuple[str, ...] = MOCKSERVER,
         env: dict[str, str] | None = None,
         cwd: Path | None = None,

@@ -142,7 +142,14 @@ def _operation(spec: ApiSpec, operation: Operation) -> Problems:
 def _documents(spec: ApiSpec, operation: Operation, at: str) -> Problems:
     """Numbering, resolved records, outcomes and files: what they name exists, where it may be used."""
     api, mock = spec.mock, operation.mock
-    for key, action in (("number", "create"), ("resolve", "create"), ("outcomes", "update"), ("file", "read")):
+    pairs = (
+        ("number", "create"),
+        ("resolve", "create"),
+        ("gather", "create"),
+        ("outcomes", "update"),
+        ("file", "read"),
+    )
+    for key, action in pairs:
         if getattr(mock, key) and mock.action != action:
             yield f"{at}/{key}", f"is for a {action} operation, not a {mock.action}"
     if mock.number is not None:
@@ -151,11 +158,19 @@ def _documents(spec: ApiSpec, operation: Operation, at: str) -> Problems:
         yield from _fields(mock.number.set, context.NUMBERED, f"{at}/number/set")
     for name, resolve in mock.resolve.items():
         yield from _resource(api, resolve.resource, at + pointer("resolve", name, "resource"))
+    if mock.gather is not None:
+        gather = mock.gather
+        yield from _resource(api, gather.resource, f"{at}/gather/resource")
+        yield from _fields(gather.where, context.OPERATION, f"{at}/gather/where")
+        yield from _fields(gather.item, context.OPERATION | {context.EACH_ITEM}, f"{at}/gather/item")
+        yield from _reply(operation, gather.none, f"{at}/gather/none", context.OPERATION)
+    yield from _set_children(spec, operation, mock.set_children, f"{at}/set_children", context.OPERATION)
     if mock.outcomes is not None:
         for name, case in mock.outcomes.cases.items():
             where = at + pointer("outcomes", "cases", name)
             yield from _reply(operation, case.response, f"{where}/response", context.OUTCOME)
             yield from _fields(case.set, context.OUTCOME, f"{where}/set")
+            yield from _set_children(spec, operation, case.set_children, f"{where}/set_children", context.OUTCOME)
     if mock.file is not None:
         declared = mock.file
         folder = Path(spec.source).parent
@@ -170,6 +185,19 @@ def _documents(spec: ApiSpec, operation: Operation, at: str) -> Problems:
             yield f"{at}/file", "a pdf needs pages: {<name>: [width_mm, height_mm]}"
         yield from _template(declared.filename, context.OPERATION, f"{at}/file/filename")
         yield from _reply(operation, declared.missing, f"{at}/file/missing", context.OPERATION)
+
+
+def _set_children(
+    spec: ApiSpec, operation: Operation, declared: Mapping[str, Mapping[str, Any]], at: str, roots: frozenset[str]
+) -> Problems:
+    """`set_children` names child lists the operation's resource declares."""
+    resource = spec.mock.resources.get(operation.mock.resource or "")
+    lists = resource.children if resource is not None else {}
+    for name, fields in declared.items():
+        if name not in lists:
+            listed = ", ".join(lists) or "none"
+            yield at + pointer(name), f"is not a child list of {operation.mock.resource} (its children: {listed})"
+        yield from _fields(fields, roots, at + pointer(name))
 
 
 def _record_fields(spec: ApiSpec, operation: Operation) -> set[str] | None:

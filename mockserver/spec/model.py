@@ -195,11 +195,26 @@ class ResolveDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class GatherDecl:
+    """`gather`: a create collects the records of `resource` matching `where` into its field `into`
+    (one `item` each, which sees the record as `item`) and links them to itself (`link`); none is `none`."""
+
+    resource: str
+    where: Mapping[str, Template]
+    link: str
+    into: str
+    item: Mapping[str, Template]
+    none: ReplyDecl
+
+
+@dataclass(frozen=True, slots=True)
 class OutcomeCase:
     """One alternative answer of an update: its changes, its reply, its wait and its texts."""
 
     response: ReplyDecl
     set: Mapping[str, Template] = field(default_factory=dict)
+    #: child list -> fields set on each of the record's children in it
+    set_children: Mapping[str, Mapping[str, Template]] = field(default_factory=dict)
     delay_ms: int = 0
     argument: str | None = None
     messages: Mapping[str, str] = field(default_factory=dict)
@@ -249,6 +264,8 @@ class OperationMock:
     body: str = ""
     defaults: Mapping[str, Template] = field(default_factory=dict)
     set: Mapping[str, Template] = field(default_factory=dict)
+    #: `update`: child list -> fields set on each of the record's children in it
+    set_children: Mapping[str, Mapping[str, Template]] = field(default_factory=dict)
     soft: Mapping[str, Template] = field(default_factory=dict)
     compute: Mapping[str, str] = field(default_factory=dict)
     each: EachDecl | None = None
@@ -277,6 +294,7 @@ class OperationMock:
     # documents: numbering, records a body names, alternative answers and files
     number: NumberDecl | None = None
     resolve: Mapping[str, ResolveDecl] = field(default_factory=dict)
+    gather: GatherDecl | None = None
     outcomes: OutcomesDecl | None = None
     file: FileDecl | None = None
 
@@ -492,6 +510,7 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
         body=data.get("body") or "",
         defaults=dict(data.get("defaults") or {}),
         set=dict(data.get("set") or {}),
+        set_children=_set_children(data.get("set_children")),
         soft=dict(data.get("soft") or {}),
         compute=dict(data.get("compute") or {}),
         each=EachDecl(each["from"], each["failure"]) if each is not None else None,
@@ -541,6 +560,7 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
             name: ResolveDecl(value["resource"], value["from"], tuple(value["match"]))
             for name, value in (data.get("resolve") or {}).items()
         },
+        gather=_gather(data.get("gather")),
         outcomes=_outcomes(data.get("outcomes")),
         file=_file(data.get("file")),
     )
@@ -553,6 +573,18 @@ def _number(data: Mapping[str, Any] | None) -> NumberDecl | None:
     return NumberDecl(CounterDecl(counter["resource"], dict(counter["match"]), counter["field"]), dict(data["set"]))
 
 
+def _set_children(data: Mapping[str, Any] | None) -> dict[str, Mapping[str, Template]]:
+    return {name: dict(fields) for name, fields in (data or {}).items()}
+
+
+def _gather(data: Mapping[str, Any] | None) -> GatherDecl | None:
+    if data is None:
+        return None
+    return GatherDecl(
+        data["resource"], dict(data["where"]), data["link"], data["into"], dict(data["item"]), parse_reply(data["none"])
+    )
+
+
 def _outcomes(data: Mapping[str, Any] | None) -> OutcomesDecl | None:
     if data is None:
         return None
@@ -560,6 +592,7 @@ def _outcomes(data: Mapping[str, Any] | None) -> OutcomesDecl | None:
         name: OutcomeCase(
             response=parse_reply(case["response"], default_status=200),
             set=dict(case.get("set") or {}),
+            set_children=_set_children(case.get("set_children")),
             delay_ms=int(case.get("delay", 0)),
             argument=case.get("argument"),
             messages=dict(case.get("messages") or {}),

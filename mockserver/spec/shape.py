@@ -37,9 +37,25 @@ def shape_problems(data: Any, part: str, at: str) -> Iterator[tuple[str, str]]:
 
     The parts are `api` (the document's `x-mock`), `operation`, `scheme` and `certification`.
     """
-    for error in sorted(_validator(part).iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        for path, reason in _describe(error):
-            yield at + pointer(*path), reason
+    try:
+        text = json.dumps(data)
+    except (TypeError, ValueError):  # not JSON (a YAML date, a key that is not text): checked as it is
+        found = _problems(data, part)
+    else:
+        found = _known_problems(text, part)
+    for path, reason in found:
+        yield at + pointer(*path), reason
+
+
+@functools.lru_cache(maxsize=4096)
+def _known_problems(text: str, part: str) -> tuple[tuple[tuple[Any, ...], str], ...]:
+    """The problems of a declaration by its JSON text: every app of a process checks the same specs."""
+    return _problems(json.loads(text), part)
+
+
+def _problems(data: Any, part: str) -> tuple[tuple[tuple[Any, ...], str], ...]:
+    errors = sorted(_validator(part).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    return tuple((tuple(path), reason) for error in errors for path, reason in _describe(error))
 
 
 def _describe(error: ValidationError) -> Iterator[tuple[list[Any], str]]:
