@@ -434,3 +434,41 @@ def test_only_the_ready_super_admin_creates_users(mock):
     user = {"name": "Nuevo", "email": "nuevo@demo.pe", "password": "secreto12", "role_name": "read_only"}
     assert mock.post("/api/v1/auth/create-user", headers=SOUTH, json={**user, "user_type": "user"}).status_code == 403
     assert mock.post("/api/v1/auth/create-user", headers=ADMIN, json={**user, "user_type": "user"}).status_code == 200
+
+
+def test_system_info_and_setup_status_count_the_state(mock):
+    """The HEAD collection's 1.1 to 1.4 (facturacion-documents.md 3.1 to 3.4)."""
+    info = mock.get("/api/system/info", headers={"Accept": "application/json"}).json()
+    users = mock.get("/__mock/apis/facturacion/resources/users").json()
+    assert info["system_initialized"] is True and info["user_count"] == users["count"] >= 1
+    assert info["roles_count"] == 5 and info["app_name"] == "API Facturación SUNAT - BETA"
+    status = mock.get("/api/setup/status").json()["system_status"]
+    assert status["seeders_executed"] is True and status["migrations_pending"] is False
+    assert status["company_environment"] == "beta", "company 1, the first, is in beta"
+    assert status["setup_progress"] == {
+        "step_1_migrations": True,
+        "step_2_seeders": True,
+        "step_3_company": True,
+        "step_4_ready": True,
+    }
+    assert status["ready_for_use"] is True and status["companies_count"] >= 3
+    migrated = mock.post("/api/setup/migrate", headers={"Accept": "application/json"})
+    assert migrated.status_code == 200 and migrated.json()["message"] == "Migraciones ejecutadas exitosamente"
+    seeded = mock.post("/api/setup/seed", headers={"Accept": "application/json"}).json()
+    assert seeded["seeder_class"] == "DatabaseSeeder"
+    assert seeded["message"] == "Seeder 'DatabaseSeeder' ejecutado exitosamente"
+    named = mock.post("/api/setup/seed?class=UbiRegionesSeeder").json()
+    assert named["seeder_class"] == "UbiRegionesSeeder", "the query string is input too"
+    refused = mock.post("/api/setup/seed", json={"class": 5})
+    assert refused.status_code == 422 and list(refused.json()["errors"]) == ["class"]
+
+
+def test_system_info_on_an_empty_state(mock):
+    session = {"X-Mock-Session": "empty-system"}
+    emptied = mock.put("/__mock/apis/facturacion/fixtures?session=empty-system", json={"users": [], "companies": []})
+    assert emptied.status_code == 200
+    info = mock.get("/api/system/info", headers=session).json()
+    assert (info["system_initialized"], info["user_count"]) == (False, 0)
+    status = mock.get("/api/setup/status", headers=session).json()["system_status"]
+    assert status["company_environment"] is None and status["ready_for_use"] is False
+    assert status["setup_progress"]["step_3_company"] is False

@@ -88,6 +88,11 @@ def _has(mapping: Any, key: Any) -> bool:
     return isinstance(mapping, Mapping) and key in mapping
 
 
+def _get(mapping: Any, key: Any) -> Any:
+    """A mapping's value for a key that is no name a formula can write (`class`), null when absent."""
+    return mapping.get(key) if isinstance(mapping, Mapping) else None
+
+
 def _fixed(value: Any, digits: int = 2) -> str:
     """The number as text with exactly `digits` decimals, halves rounded away from zero (PHP's
     number_format and Laravel's `decimal:N` cast), from the shortest text of the float, so 2.675 gives 2.68."""
@@ -147,6 +152,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "concat": _concat,
     "len": _length,
     "has": _has,
+    "get": _get,
 }
 
 

@@ -9,6 +9,8 @@ a `Call`. The same handful of behaviours serves every resource of every API:
 * `update`: merge the body (and fixed `set` values) into a record.
 * `delete`: remove a record, or with `soft` just set fields (deactivate).
 * `login` / `logout`: issue or revoke a credential of a security scheme.
+* `answer`: the response alone, changing nothing: figures counted in the
+  state and formulas over them (a system's status).
 """
 
 from __future__ import annotations
@@ -245,6 +247,7 @@ class _Targeted(_Base):
         self.match = _compile_mapping(mock.match)
         if self.match:
             self.lookups.append(tuple(self.match))
+        self.upsert = mock.upsert
 
     def target(self, call: Call) -> Record:
         self.load_parent(call)
@@ -255,6 +258,9 @@ class _Targeted(_Base):
         else:
             record_id = None
             record = next(iter(table.find(_evaluate(self.match, call.context))), None)
+        if record is None and self.upsert:  # create or replace: the record the match names, created empty
+            criteria = _evaluate(self.match, call.context)
+            return _insert(table, {**self.config.declared.defaults, **criteria}, call.context["now"])
         if record is None:
             raise self.missing(call.context, record_id)
         return record
@@ -549,6 +555,45 @@ class Logout(_Base):
         return self.answer(call)
 
 
+class Answer(_Base):
+    """The response alone: nothing in the state changes.
+
+    `counts` are counted as for any action; with a `resource`, its first
+    record in `order` (among those matching `where`) is `record`, null when
+    there is none; `compute` formulas over the counts, `record`, `parent` and
+    the request (`body`, `query`, `principal`) are bound as `values`.
+    """
+
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        super().__init__(operation, env)
+        mock = operation.mock
+        self.where = _compile_mapping(mock.where)
+        self.order = [(name.removeprefix("-"), name.startswith("-")) for name in mock.order]
+        self.formulas = {
+            name: compile_formula(text, f"{operation.pointer}/compute/{name}") for name, text in mock.compute.items()
+        }
+
+    def __call__(self, call: Call) -> Reply:
+        self.load_parent(call)
+        first = self._first(call) if self.resource else None
+        call.context["record"] = first
+        if self.counts:
+            call.context["counts"] = self.count(call, ())
+        names = {
+            **call.context.get("counts", {}),
+            **{key: call.context.get(key) for key in ("record", "parent", "body", "query", "principal")},
+        }
+        call.context["values"] = {name: formula(names) for name, formula in self.formulas.items()}
+        return self.response(call.context)
+
+    def _first(self, call: Call) -> Row | None:
+        table = self.table(call)
+        rows = list(table.find(_evaluate(self.where, call.context)))
+        for name, descending in reversed(self.order):
+            rows.sort(key=_field_key(table, name), reverse=descending)
+        return Row(table, rows[0]) if rows else None
+
+
 class Bulk(_Base):
     """A list of bodies, each answered by another operation (`bulk_of`); the API runs the loop (pipeline/api.py)."""
 
@@ -565,6 +610,7 @@ BEHAVIOURS: dict[str, type[_Base]] = {
     "login": Login,
     "logout": Logout,
     "bulk": Bulk,
+    "answer": Answer,
 }
 
 

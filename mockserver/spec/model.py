@@ -239,6 +239,8 @@ class OperationMock:
     set: Mapping[str, Template] = field(default_factory=dict)
     soft: Mapping[str, Template] = field(default_factory=dict)
     compute: Mapping[str, str] = field(default_factory=dict)
+    #: `update` by `match`: a record with the match's values is created when none matches
+    upsert: bool = False
     each: EachDecl | None = None
     rules: tuple[RuleDecl, ...] = ()
     quirks: tuple[QuirkDecl, ...] = ()
@@ -476,6 +478,7 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
         set=dict(data.get("set") or {}),
         soft=dict(data.get("soft") or {}),
         compute=dict(data.get("compute") or {}),
+        upsert=bool(data.get("upsert")),
         each=EachDecl(each["from"], each["failure"]) if each is not None else None,
         rules=parse_rules(data.get("rules")),
         quirks=tuple(
