@@ -472,3 +472,148 @@ def test_system_info_on_an_empty_state(mock):
     status = mock.get("/api/setup/status", headers=session).json()["system_status"]
     assert status["company_environment"] is None and status["ready_for_use"] is False
     assert status["setup_progress"]["step_3_company"] is False
+
+
+def test_toggle_production_reports_both_modes(mock):
+    path = "/api/v1/companies/2/toggle-production"
+    to_beta = mock.post(path, headers=ADMIN, data={"modo_produccion": "0"})  # a form: "0" is false
+    assert to_beta.status_code == 200, to_beta.text
+    assert to_beta.json() == {
+        "success": True,
+        "message": "Modo de producción actualizado exitosamente",
+        "data": {"company_id": 2, "modo_anterior": "produccion", "modo_actual": "beta"},
+    }
+    back = mock.post(path, headers=ADMIN, json={"modo_produccion": 1}).json()["data"]
+    assert (back["modo_anterior"], back["modo_actual"]) == ("beta", "produccion")
+    missing = mock.post(path, headers=ADMIN, json={})
+    assert missing.status_code == 422 and missing.json()["message"] == "Errores de validación"
+    assert (
+        mock.post("/api/v1/companies/999/toggle-production", headers=ADMIN, json={"modo_produccion": 1}).status_code
+        == 404
+    )
+
+
+CONFIG = "/api/v1/companies/1/config"
+
+
+def test_a_section_put_replaces_what_the_reads_show(mock):
+    """The 44a725f collection 2's tax_settings requests, then the whole configuration."""
+    assert mock.post(f"{CONFIG}/reset", headers=ADMIN).status_code == 200
+    empty = mock.get(f"{CONFIG}/invoice_settings", headers=ADMIN).json()
+    assert empty == {
+        "success": True,
+        "data": {"section": "invoice_settings", "config": []},
+        "message": "Configuración de invoice_settings obtenida correctamente",
+    }
+    standard = {"igv_porcentaje": 18, "icbper_monto": 0.5, "decimales_precio_unitario": 2, "redondeo_automatico": True}
+    put = mock.put(f"{CONFIG}/tax_settings", headers=ADMIN, json={**standard, "otra_cosa": 1})
+    assert put.status_code == 200, put.text
+    assert put.json()["data"] == {"section": "tax_settings", "config": standard}, "only the section's keys are kept"
+    assert put.json()["message"] == "Configuración de tax_settings actualizada correctamente"
+    testing = {"igv_porcentaje": 10, "icbper_monto": 0.3, "validar_ruc_cliente": False}
+    mock.put(f"{CONFIG}/tax_settings", headers=ADMIN, json=testing)
+    assert mock.get(f"{CONFIG}/tax_settings", headers=ADMIN).json()["data"]["config"] == testing, "replaced, not merged"
+    whole = mock.get(CONFIG, headers=ADMIN).json()["data"]
+    assert whole["tax_settings"] == testing and whole["gre_settings"] == []
+    assert whole["company_info"] == {
+        "id": 1,
+        "ruc": "20987654326",
+        "razon_social": "MI EMPRESA S.A.C.",
+        "nombre_comercial": "Mi Empresa",
+        "modo_produccion": False,
+        "activo": True,
+    }
+    reset = mock.post(f"{CONFIG}/reset", headers=ADMIN, json={"section": "tax_settings"}).json()
+    assert reset["message"] == "Sección tax_settings reseteada a valores por defecto"
+    assert reset["data"] == {"section": "tax_settings", "reset_all": False}
+    defaults = mock.get(CONFIG, headers=ADMIN).json()["data"]["tax_settings"]
+    assert defaults == {
+        "igv_porcentaje": 18.0,
+        "icbper_monto": 0.5,
+        "ivap_porcentaje": 4.0,
+        "redondeo_automatico": True,
+    }
+
+
+def test_section_refusals_in_their_order(mock):
+    unknown_section = mock.put("/api/v1/companies/999/config/validate", headers=ADMIN, json={"igv_porcentaje": 99})
+    assert unknown_section.status_code == 400, "the section is checked before the company"
+    assert unknown_section.json()["message"] == "Sección no válida"
+    assert len(unknown_section.json()["available_sections"]) == 4
+    unknown_company = mock.put("/api/v1/companies/999/config/tax_settings", headers=ADMIN, json={"igv_porcentaje": 9})
+    assert unknown_company.status_code == 404
+    refused = mock.put(f"{CONFIG}/tax_settings", headers=ADMIN, json={"igv_porcentaje": 60, "decimales_cantidad": 1})
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "success": False,
+        "message": "Error al actualizar configuración: The igv_porcentaje must not be greater than 50. (and 1 more error)",
+    }
+
+
+def test_services_validation_and_summary(mock):
+    checked = mock.get(f"{CONFIG}/validate/services", headers=ADMIN).json()["data"]
+    assert set(checked["validations"]) == {"facturacion", "guias_remision", "resumenes_diarios", "comunicaciones_baja"}
+    assert checked["validations"]["facturacion"]["valid"] is True
+    assert checked["status"]["recommendations"] == [
+        "Configuración lista para modo BETA. Validar en producción antes del go-live"
+    ]
+    assert set(checked["company"]) == {"id", "ruc", "razon_social", "modo_produccion"}
+    summary = mock.get("/api/v1/config/summary?company_ids[]=2&company_ids[]=3", headers=ADMIN).json()
+    assert [item["company"]["id"] for item in summary["data"]] == [2, 3] and summary["total"] == 2
+    everyone = mock.get("/api/v1/config/summary", headers=ADMIN, params={"company_id": 1}).json()
+    assert everyone["total"] >= 3, "company_id is not a filter: every company, inactive ones too"
+    defaults = mock.get("/api/v1/config/defaults", headers=ADMIN).json()
+    assert defaults["data"]["facturacion"]["igv_porcentaje"] == 18.0
+    assert (
+        mock.delete(f"{CONFIG}/cache", headers=ADMIN).json()["message"]
+        == "Cache de configuración limpiado correctamente"
+    )
+
+
+def test_gre_credentials(mock):
+    """The 44a725f collection 1's 10.1 and 10.2, and the other GRE routes (facturacion-documents.md 11.1)."""
+    base = "/api/v1/companies/2/gre-credentials"
+    sent = {
+        "environment": "produccion",
+        "client_id": "prod-client-1234",
+        "client_secret": "prod-secret-9876",
+        "ruc_proveedor": "20123456786",
+        "usuario_sol": "MODDATOS",
+        "clave_sol": "MODDATOS",
+    }
+    stored = mock.put(base, headers=ADMIN, json=sent)
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["message"] == "Credenciales GRE para produccion actualizadas correctamente"
+    assert stored.json()["data"] == {"company_id": 2, "environment": "produccion", "credenciales_configuradas": True}
+    shown = mock.get(base, headers=ADMIN).json()["data"]
+    assert shown["modo_actual"] == "produccion" and shown["credenciales_configuradas"] is True
+    assert shown["credenciales"]["produccion"] == {
+        "client_id": "***1234",
+        "client_secret": "***9876",
+        "ruc_proveedor": "20123456786",
+        "usuario_sol": "MODDATOS",
+        "clave_sol": "***OS",
+    }
+    tested = mock.post(f"{base}/test-connection", headers=ADMIN).json()
+    assert tested["message"] == "Conexión con SUNAT (produccion) validada correctamente"
+    assert tested["data"]["client_id"] == "***1234"
+    no_source = mock.post(
+        f"{base}/copy", headers=ADMIN, json={"from_environment": "beta", "to_environment": "produccion"}
+    )
+    assert no_source.status_code == 400
+    assert no_source.json()["message"] == "No hay credenciales configuradas en el ambiente beta"
+    copied = mock.post(f"{base}/copy", headers=ADMIN, json={"from_environment": "produccion", "to_environment": "beta"})
+    assert copied.json()["message"] == "Credenciales copiadas de produccion a beta"
+    cleared = mock.request("DELETE", f"{base}/clear", headers=ADMIN, data={"environment": "produccion"})
+    assert cleared.status_code == 200 and cleared.json()["data"]["credenciales_configuradas"] is False
+    refused = mock.post(f"{base}/test-connection", headers=ADMIN)
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "success": False,
+        "message": "Las credenciales GRE no están configuradas para esta empresa",
+    }
+    bad_ruc = mock.put(base, headers=ADMIN, json={**sent, "ruc_proveedor": "2012345678X"})
+    assert bad_ruc.status_code == 422 and list(bad_ruc.json()["errors"]) == ["ruc_proveedor"]
+    beta = mock.get("/api/v1/gre-credentials/defaults/beta", headers=ADMIN).json()["data"]
+    assert beta["credentials_default"]["ruc_proveedor"] == "20161515648"
+    assert mock.get("/api/v1/gre-credentials/defaults/demo", headers=ADMIN).status_code == 404

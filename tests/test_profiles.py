@@ -118,3 +118,39 @@ def test_a_quirk_of_an_undeclared_profile_is_refused():
         and "'upstream' is not a profile of x-mock.profiles (other)" in p.reason
         for p in refused.value.problems
     )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "message"),
+    [
+        (
+            "POST",
+            "/api/v1/companies/1/config/reset",
+            "Error al resetear configuración: Call to undefined method App\\Models\\Company::getDefaultConfigurations()",
+        ),
+        (
+            "POST",
+            "/api/v1/companies/1/config/migrate",
+            "Error al migrar empresa: Call to undefined method App\\Models\\Company::migrateToNewConfigStructure()",
+        ),
+        (
+            "GET",
+            "/api/v1/config/defaults",
+            "Error al obtener configuraciones por defecto: "
+            "Call to undefined method App\\Models\\Company::getDefaultConfigurations()",
+        ),
+    ],
+)
+def test_the_configuration_routes_that_always_fail_upstream(mock, upstream, method, path, message):
+    assert mock.request(method, path, headers=ADMIN).status_code == 200
+    failed = upstream.request(method, path, headers=ADMIN)
+    assert failed.status_code == 500
+    assert failed.json() == {"success": False, "message": message}
+
+
+def test_gre_body_refusals_are_500_upstream(mock, upstream):
+    path = "/api/v1/companies/1/gre-credentials/clear"
+    assert mock.request("DELETE", path, headers=ADMIN, json={"environment": "x"}).status_code == 422
+    caught = upstream.request("DELETE", path, headers=ADMIN, json={"environment": "x"})
+    assert caught.status_code == 500
+    assert caught.json()["message"].startswith("Error al limpiar credenciales: ")

@@ -61,6 +61,10 @@ class Environment:
     templates: Path = Path()
 
 
+#: what `values` formulas see besides the counts
+_VALUE_NAMES = ("record", "records", "parent", "body", "query", "principal", "path")
+
+
 def _compile_mapping(data: Mapping[str, Any]) -> dict[str, Render]:
     return {key: compile_template(value) for key, value in data.items()}
 
@@ -165,6 +169,9 @@ class _Base:
         self.invalid_path = reply_template(mock.invalid_path, operation) if mock.invalid_path is not None else None
         self.counts = {name: (count.resource, _compile_mapping(count.where)) for name, count in mock.counts.items()}
         self.distinct = {name: count.distinct for name, count in mock.counts.items() if count.distinct is not None}
+        self.values = {
+            name: compile_formula(text, f"{operation.pointer}/values/{name}") for name, text in mock.values.items()
+        }
         self.record_fields = list(merged_properties(operation.record_schema()))
         self.children = ChildLists(operation, self.config)
         parent = mock.parent
@@ -208,6 +215,9 @@ class _Base:
         call.context.update(values)
         if self.counts:
             call.context["counts"] = self.count(call, listed)
+        if self.values:
+            names = {**call.context.get("counts", {}), **{key: call.context.get(key) for key in _VALUE_NAMES}}
+            call.context["values"] = {name: formula(names) for name, formula in self.values.items()}
         return self.response(call.context)
 
     def count(self, call: Call, listed: Iterable[Record]) -> dict[str, int]:
@@ -483,18 +493,21 @@ class Update(_Targeted):
         }
         declared = operation.mock.outcomes
         self.outcomes = Outcomes(declared, operation) if declared is not None else None
+        self.merge_body = operation.mock.merge_body
 
     def __call__(self, call: Call) -> Reply:
         record = self.target(call)
         # the record as it stands, so `set` and the rules' answers can name its fields
         call.context["record"] = Row(self.table(call), record)
-        changes = {k: v for k, v in call.fields.items() if k in self.record_fields}
+        changes = {k: v for k, v in call.fields.items() if k in self.record_fields} if self.merge_body else {}
         # the rules judge the record with the body's changes, before the fixed ones: a rule such as
         # "an accepted document cannot be sent again" looks at the state the request finds
         self.check_rules(call, {**record, **changes}, own_id=record["id"])
         case = self.outcomes.pick(call.outcome, call.context) if self.outcomes is not None else None
         changes.update(_evaluate(case.set if case is not None else self.set, call.context))
-        changes.update({name: formula(record) for name, formula in self.compute.items()})
+        # the formulas see the record as it was and, as `sent`, the body (a write the body steers)
+        scope = {**record, "sent": call.context.get("body") or {}}
+        changes.update({name: formula(scope) for name, formula in self.compute.items()})
         self.change(call, record, changes)
         self.children.write(call, record["id"])
         if case is not None:
@@ -507,8 +520,11 @@ class Delete(_Targeted):
     def __init__(self, operation: Operation, env: Environment) -> None:
         super().__init__(operation, env)
         self.soft = _compile_mapping(operation.mock.soft)
+        self.every = operation.mock.every
 
     def __call__(self, call: Call) -> Reply:
+        if self.every:
+            return self._every(call)
         record = self.target(call)
         table = self.table(call)
         self.check_rules(call, record, own_id=record["id"])
@@ -517,6 +533,16 @@ class Delete(_Targeted):
         else:
             table.delete(record["id"])
         return self.answer(call, record=Row(table, record))
+
+    def _every(self, call: Call) -> Reply:
+        """Every record the match names goes (none is no 404); a match value that renders null matches any."""
+        self.load_parent(call)
+        table = self.table(call)
+        criteria = {k: v for k, v in _evaluate(self.match, call.context).items() if v is not None}
+        gone = list(table.find(criteria))
+        for record in gone:
+            table.delete(record["id"])
+        return self.answer(call, records=[Row(table, record) for record in gone])
 
 
 class Login(_Base):
@@ -560,8 +586,9 @@ class Answer(_Base):
 
     `counts` are counted as for any action; with a `resource`, its first
     record in `order` (among those matching `where`) is `record`, null when
-    there is none; `compute` formulas over the counts, `record`, `parent` and
-    the request (`body`, `query`, `principal`) are bound as `values`.
+    there is none; its `rules` judge that record (else the `parent`). Like
+    every action it may declare `values` (formulas over the counts and the
+    context, bound as `values`).
     """
 
     def __init__(self, operation: Operation, env: Environment) -> None:
@@ -569,22 +596,13 @@ class Answer(_Base):
         mock = operation.mock
         self.where = _compile_mapping(mock.where)
         self.order = [(name.removeprefix("-"), name.startswith("-")) for name in mock.order]
-        self.formulas = {
-            name: compile_formula(text, f"{operation.pointer}/compute/{name}") for name, text in mock.compute.items()
-        }
 
     def __call__(self, call: Call) -> Reply:
         self.load_parent(call)
         first = self._first(call) if self.resource else None
-        call.context["record"] = first
-        if self.counts:
-            call.context["counts"] = self.count(call, ())
-        names = {
-            **call.context.get("counts", {}),
-            **{key: call.context.get(key) for key in ("record", "parent", "body", "query", "principal")},
-        }
-        call.context["values"] = {name: formula(names) for name, formula in self.formulas.items()}
-        return self.response(call.context)
+        subject = first if first is not None else call.context.get("parent")
+        self.check_rules(call, dict(subject) if subject is not None else {}, own_id=None)
+        return self.answer(call, record=first)
 
     def _first(self, call: Call) -> Row | None:
         table = self.table(call)

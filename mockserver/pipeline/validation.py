@@ -260,10 +260,16 @@ class RequestValidator:
         self.header_params: list[tuple[str, bool]] = []
         #: a query parameter's own wording (`x-messages` on its schema)
         self.query_messages: dict[str, Mapping[str, Any]] = {}
+        #: query parameters documented as lists: every repetition of the name is one element
+        self.query_lists: set[str] = set()
         for param in operation.parameters:
             schema = param.get("schema", {})
             required = bool(param.get("required"))
             read = scalar_coercer(schema, rules, text=True) or _keep
+            if param["in"] == "query" and schema.get("type") == "array":
+                self.query_lists.add(param["name"])
+                item = scalar_coercer(schema.get("items") or {}, rules, text=True) or _keep
+                read = _each(item)
             if param["in"] == "path":
                 full = Draft202012Validator(schema, format_checker=FORMATS)
                 quick = _quick_check(schema)
@@ -307,7 +313,7 @@ class RequestValidator:
                 if required:
                     errors.append(FieldError(name, "required", {}, self.query_messages.get(name)))
                 continue
-            value = read(params[name])
+            value = read(_all(params, name) if name in self.query_lists else params[name])
             failures = [] if quick(value) else list(validator.iter_errors(value))
             if failures:
                 errors.extend(self._field_errors(failures[:1], name_prefix=[name]))
@@ -392,3 +398,16 @@ class RequestValidator:
         if keyword == "format":
             return [(path, f"format.{failure.validator_value}", {})]
         return [(path, str(keyword), {"limit": failure.validator_value})]
+
+
+def _all(params: Mapping[str, str], name: str) -> list[str]:
+    """Every value the query string gives a name (`ids[]=1&ids[]=2`), in order."""
+    getlist = getattr(params, "getlist", None)
+    return list(getlist(name)) if getlist is not None else [params[name]]
+
+
+def _each(read: Coercer) -> Coercer:
+    def each(values: Any) -> Any:
+        return [read(value) for value in values] if isinstance(values, list) else values
+
+    return each

@@ -239,8 +239,14 @@ class OperationMock:
     set: Mapping[str, Template] = field(default_factory=dict)
     soft: Mapping[str, Template] = field(default_factory=dict)
     compute: Mapping[str, str] = field(default_factory=dict)
+    #: formulas over the counts and the context, bound as `values` in the response
+    values: Mapping[str, str] = field(default_factory=dict)
     #: `update` by `match`: a record with the match's values is created when none matches
     upsert: bool = False
+    #: `update`: the body's fields are written onto the record (else only `set` and `compute` change it)
+    merge_body: bool = True
+    #: `delete`: every record `match` names goes, none is no 404 (a null match value matches any)
+    every: bool = False
     each: EachDecl | None = None
     rules: tuple[RuleDecl, ...] = ()
     quirks: tuple[QuirkDecl, ...] = ()
@@ -478,7 +484,10 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
         set=dict(data.get("set") or {}),
         soft=dict(data.get("soft") or {}),
         compute=dict(data.get("compute") or {}),
+        values=dict(data.get("values") or {}),
         upsert=bool(data.get("upsert")),
+        merge_body=bool(data.get("merge_body", True)),
+        every=bool(data.get("every")),
         each=EachDecl(each["from"], each["failure"]) if each is not None else None,
         rules=parse_rules(data.get("rules")),
         quirks=tuple(
