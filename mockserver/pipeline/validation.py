@@ -283,7 +283,7 @@ class RequestValidator:
                     self.query_messages[param["name"]] = wording
             elif param["in"] == "header":
                 self.header_params.append((param["name"], required))
-        self.body_schema = operation.body_schema()
+        self.body_schema = with_files(operation.body_schema())
         self.body_required = bool(operation.request_body and operation.request_body.get("required"))
         self.body_validator = (
             Draft202012Validator(self.body_schema, format_checker=FORMATS) if self.body_schema is not None else None
@@ -379,6 +379,14 @@ class RequestValidator:
     def _describe(self, failure: ValidationError, in_body: bool) -> list[tuple[list[Any], str, dict[str, Any]]]:
         path = list(failure.absolute_path)
         keyword = failure.validator
+        schema = failure.schema if isinstance(failure.schema, Mapping) else {}
+        part = schema.get(_FILE_PART)
+        if part is not None:  # the type or size of an uploaded file: reported on the file's field
+            limit = schema.get("maximum", 0) // 1024 if part == "file.max" else None
+            types = ", ".join(schema.get(_FILE_TYPES, ())) if part == "file.mimes" else None
+            return [(path[:-1], part, {"limit": limit, "allowed": types})]
+        if "x-file" in schema and keyword in ("type", "required"):
+            return [(path, "file", {})]
         if keyword == "required":
             instance = failure.instance if isinstance(failure.instance, dict) else {}
             names: list[str] = failure.validator_value  # type: ignore[assignment]
@@ -389,7 +397,6 @@ class RequestValidator:
                 return [(path, "required", {})]
             if not path and in_body:
                 return [(path, "body.not_object", {})]
-            schema = failure.schema if isinstance(failure.schema, Mapping) else {}
             wanted = [t for t in _types(schema) if t != "null"] or ["null"]
             return [(path, f"type.{wanted[0]}", {})]
         if keyword in ("enum", "const"):
@@ -398,6 +405,48 @@ class RequestValidator:
         if keyword == "format":
             return [(path, f"format.{failure.validator_value}", {})]
         return [(path, str(keyword), {"limit": failure.validator_value})]
+
+
+#: marks the parts of an expanded file schema, and the types a file may have
+_FILE_PART = "x-file-part"
+_FILE_TYPES = "x-file-types"
+
+
+def with_files(schema: Any, depth: int = 0) -> Any:
+    """The schema with every `x-file` field made the check of an uploaded file part.
+
+    `x-file: {mimes: [...], max_kb: N}` on a property: besides what the
+    property's own schema allows (null, in a JSON body), a multipart file
+    part, read as `{filename, content_type, size, extension}`, whose content
+    suggests one of `mimes` (`jpg` and `jpeg` are one, as Laravel's rule
+    has it) and that holds at most `max_kb` kilobytes. Anything else is
+    refused as "not a file" (rule `file`), a file of another type
+    (`file.mimes`) or too large (`file.max`).
+    """
+    if not isinstance(schema, Mapping) or depth > 32:
+        return schema
+    declared = schema.get("x-file")
+    if isinstance(declared, Mapping):
+        mimes = [str(m) for m in declared.get("mimes") or ()]
+        if {"jpg", "jpeg"} & set(mimes):
+            mimes = list(dict.fromkeys([*mimes, "jpg", "jpeg"]))
+        properties: dict[str, Any] = {}
+        if mimes:
+            properties["extension"] = {"enum": mimes, _FILE_PART: "file.mimes", _FILE_TYPES: declared.get("mimes")}
+        if declared.get("max_kb") is not None:
+            properties["size"] = {"maximum": int(declared["max_kb"]) * 1024, _FILE_PART: "file.max"}
+        allowed = {t for t in _types(schema) if t != "object"} | {"object"}
+        return {**schema, "type": sorted(allowed), "required": ["size"], "properties": properties}
+    expanded = dict(schema)
+    for key in ("properties", "$defs"):
+        if isinstance(schema.get(key), Mapping):
+            expanded[key] = {name: with_files(sub, depth + 1) for name, sub in schema[key].items()}
+    for key in ("allOf", "anyOf", "oneOf"):
+        if isinstance(schema.get(key), list):
+            expanded[key] = [with_files(sub, depth + 1) for sub in schema[key]]
+    if isinstance(schema.get("items"), Mapping):
+        expanded["items"] = with_files(schema["items"], depth + 1)
+    return expanded
 
 
 def _all(params: Mapping[str, str], name: str) -> list[str]:
