@@ -534,8 +534,8 @@ def test_section_refusals_in_their_order(mock):
     assert unknown_section.status_code == 400, "the section is checked before the company"
     assert unknown_section.json()["message"] == "Sección no válida"
     assert len(unknown_section.json()["available_sections"]) == 4
-    unknown_company = mock.put("/api/v1/companies/999/config/tax_settings", headers=ADMIN, json={"igv_porcentaje": 9})
-    assert unknown_company.status_code == 404
+    unknown_company = mock.put("/api/v1/companies/999/config/tax_settings", headers=ADMIN, json={"igv_porcentaje": 99})
+    assert unknown_company.status_code == 404, "the company before the body"
     refused = mock.put(f"{CONFIG}/tax_settings", headers=ADMIN, json={"igv_porcentaje": 60, "decimales_cantidad": 1})
     assert refused.status_code == 400
     assert refused.json() == {
@@ -674,3 +674,22 @@ def test_file_fields_are_checked_as_laravel_reads_them(mock):
     assert jpeg.status_code == 200 and jpeg.json()["data"]["logo_path"] == "logos/x"
     cleared = mock.put("/api/v1/companies/2", headers=headers, json={"logo_path": None})
     assert cleared.status_code == 200 and cleared.json()["data"]["logo_path"] is None
+
+
+def test_path_records_are_bound_before_the_body_is_validated(mock):
+    """Laravel's order (facturacion-documents.md 2.2): route, auth, binding (404), then validation (422)."""
+    invalid = {"ubigeo": "1"}
+    assert mock.put("/api/v1/branches/999", headers=ADMIN, json=invalid).status_code == 404
+    assert mock.put("/api/v1/branches/1", headers=ADMIN, json=invalid).status_code == 422
+    assert mock.post("/api/v1/branches/999/correlatives", headers=ADMIN, json={"serie": "f"}).status_code == 404
+    branch = new_branch_id(mock)
+    mine = mock.post(
+        f"/api/v1/branches/{branch}/correlatives", headers=ADMIN, json={"tipo_documento": "01", "serie": "F009"}
+    ).json()["data"]["id"]
+    # a correlative of another branch: refused before its body is read (CorrelativeController@update, 7.4)
+    foreign = mock.put(f"/api/v1/branches/1/correlatives/{mine}", headers=ADMIN, json={"serie": "lower"})
+    assert foreign.status_code == 404
+    assert foreign.json() == {"success": False, "message": "El correlativo no pertenece a esta sucursal"}
+    assert mock.put("/api/v1/clients/999", headers=ADMIN, json={"email": "no"}).status_code == 404
+    refused = mock.post("/api/v1/companies/999/toggle-production", headers=ADMIN, json={})
+    assert refused.status_code == 404, "the company before the missing modo_produccion"

@@ -153,6 +153,7 @@ class MockApi:
         self.prefix = f"/{stripped}" if stripped else ""
         self.also_owns = mock.also_owns
         self.timestamp_format = mock.timestamp_format
+        self.bind_first = mock.bind_before_validation
         self.messages = Messages(mock, config.locale)
         self.controls = controls
         self.session_header = config.session_header
@@ -291,6 +292,8 @@ class MockApi:
         context["path"] = path_values
         query_values, errors = validator.query(query)
         context["query"] = query_values
+        if self.bind_first:  # route-model binding: an unknown path record is its 404 before any validation error
+            operation.behaviour.bind(behaviours.Call(store=store, identity=identity, context={**context, "body": {}}))
         errors += validator.headers(request.headers)
         body: Any = None
         if validator.body_schema is not None:

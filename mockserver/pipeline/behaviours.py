@@ -30,6 +30,7 @@ from mockserver.pipeline import rules as business_rules
 from mockserver.pipeline.auth import Authenticator, Identity
 from mockserver.pipeline.documents import FileRenderer, Numbering, Outcomes, Resolver
 from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template
+from mockserver.spec.context import expression_root, placeholders
 from mockserver.spec.model import FilterDecl, Relation
 from mockserver.spec.openapi import Operation
 from mockserver.spec.pointers import parse_pointer, value_at
@@ -61,6 +62,8 @@ class Environment:
     templates: Path = Path()
 
 
+#: what a record lookup may name to run before validation: the path and what it binds
+_BINDING_ROOTS = frozenset({"path", "parent", "principal", "credential"})
 #: what `values` formulas see besides the counts
 _VALUE_NAMES = ("record", "records", "parent", "body", "query", "principal", "path")
 
@@ -194,6 +197,11 @@ class _Base:
             return Reply(404, None)
         return template({**context, "id": record_id})
 
+    def bind(self, call: Call) -> None:
+        """The records the path names, looked up before the request is validated (Laravel's route-model
+        binding): the parent, and for an action on one record that record; their 404 when missing."""
+        self.load_parent(call)
+
     def load_parent(self, call: Call) -> None:
         """Bind `parent` to the record the operation sits under (`x-mock.parent`); its 404 when it does not exist."""
         if self.parent is None:
@@ -258,6 +266,17 @@ class _Targeted(_Base):
         if self.match:
             self.lookups.append(tuple(self.match))
         self.upsert = mock.upsert
+        # found from the path alone (not the body): a lookup that may run before validation
+        named = [mock.id, dict(mock.match)]
+        self.path_bound = not mock.upsert and all(
+            expression_root(expression)[0] in _BINDING_ROOTS for _, expression, _ in placeholders(named)
+        )
+
+    def bind(self, call: Call) -> None:
+        if self.path_bound:
+            self.target(call)
+        else:
+            self.load_parent(call)
 
     def target(self, call: Call) -> Record:
         self.load_parent(call)

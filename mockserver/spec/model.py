@@ -393,6 +393,8 @@ class ApiMock:
     drift: DriftDecl = field(default_factory=DriftDecl)
     #: realism profile name -> what it reproduces
     profiles: Mapping[str, str] = field(default_factory=dict)
+    #: the records the path names are looked up before validation (Laravel's route-model binding)
+    bind_before_validation: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -653,6 +655,7 @@ def parse_api(data: Mapping[str, Any], default_name: str) -> ApiMock:
             tuple((data.get("drift") or {}).get("volatile") or ()), (data.get("drift") or {}).get("reason", "")
         ),
         profiles={name: value["description"] for name, value in (data.get("profiles") or {}).items()},
+        bind_before_validation=bool(data.get("bind_before_validation")),
     )
 
 
