@@ -80,7 +80,9 @@ class CompiledOperation:
     def __init__(self, operation: Operation, api: MockApi) -> None:
         self.operation = operation
         declared = api.spec.mock.input
-        self.validator = RequestValidator(operation, coercion=declared.coerce)
+        self.validator = RequestValidator(
+            operation, coercion=declared.coerce, blank_query_is_null=declared.empty_strings_to_null
+        )
         self.behaviour = behaviours.build(operation, api.environment)
         overrides = operation.mock.errors
         self.errors = {**api.errors, **{name: reply_template(t, operation) for name, t in overrides.items()}}

@@ -138,6 +138,9 @@ def scalar_coercer(schema: Mapping[str, Any], rules: CoercionDecl, *, text: bool
     to_number = numeric and "string" not in types and (text or rules.numeric_strings)
     integer_only = "number" not in types
     forms = _boolean_forms(rules) if "boolean" in types else {}
+    if "boolean" in types:  # a field's own forms (Laravel's `in:true,false,1,0` takes "true" and "false")
+        forms.update({(type(form), form): True for form in schema.get("x-true-values") or ()})
+        forms.update({(type(form), form): False for form in schema.get("x-false-values") or ()})
     if text and "boolean" in types:
         forms.update({(str, "true"): True, (str, "false"): False})
     to_text = rules.numbers_as_strings and not text and "string" in types and not numeric
@@ -251,6 +254,7 @@ class RequestValidator:
         operation: Operation,
         *,
         coercion: CoercionDecl | None = None,
+        blank_query_is_null: bool = False,
     ) -> None:
         rules = coercion or CoercionDecl()
         # name -> (how its text is read, its check)
@@ -270,6 +274,10 @@ class RequestValidator:
                 self.query_lists.add(param["name"])
                 item = scalar_coercer(schema.get("items") or {}, rules, text=True) or _keep
                 read = _each(item)
+            elif param["in"] == "query" and blank_query_is_null and "null" in _all_types(schema):
+                # `?region_id=` is null to a service whose middleware turns "" into null, and the
+                # parameter allows null: it filters on null rather than being refused
+                read = _blank_as_null(read)
             if param["in"] == "path":
                 full = Draft202012Validator(schema, format_checker=FORMATS)
                 quick = _quick_check(schema)
@@ -453,6 +461,13 @@ def _all(params: Mapping[str, str], name: str) -> list[str]:
     """Every value the query string gives a name (`ids[]=1&ids[]=2`), in order."""
     getlist = getattr(params, "getlist", None)
     return list(getlist(name)) if getlist is not None else [params[name]]
+
+
+def _blank_as_null(read: Coercer) -> Coercer:
+    def blank_or_read(value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else read(value)
+
+    return blank_or_read
 
 
 def _each(read: Coercer) -> Coercer:
