@@ -693,3 +693,78 @@ def test_path_records_are_bound_before_the_body_is_validated(mock):
     assert mock.put("/api/v1/clients/999", headers=ADMIN, json={"email": "no"}).status_code == 404
     refused = mock.post("/api/v1/companies/999/toggle-production", headers=ADMIN, json={})
     assert refused.status_code == 404, "the company before the missing modo_produccion"
+
+
+def as_parts(fields):
+    return {name: (None, value) for name, value in fields.items()}
+
+
+def test_forms_and_multipart_on_the_platform_routes_get_no_false_error(mock):
+    """Every value a string, as a browser form or PHP client sends it; bracket keys for lists."""
+    headers = {**ADMIN, "Accept": "application/json"}
+    branch = new_branch_id(mock)
+    base = f"/api/v1/branches/{branch}/correlatives"
+    single = mock.post(
+        base, headers=headers, data={"tipo_documento": "01", "serie": "F777", "correlativo_inicial": "5"}
+    )
+    assert single.status_code == 201 and single.json()["data"]["correlativo_actual"] == 5
+    batch = mock.post(
+        f"{base}/batch",
+        headers=headers,
+        files=as_parts(
+            {
+                "correlativos[0][tipo_documento]": "03",
+                "correlativos[0][serie]": "B777",
+                "correlativos[0][correlativo_inicial]": "0",
+                "correlativos[1][tipo_documento]": "07",
+                "correlativos[1][serie]": "FC77",
+            }
+        ),
+    )
+    assert batch.status_code == 200 and batch.json()["meta"]["created_count"] == 2
+    spoofed = mock.post(
+        f"/api/v1/branches/{branch}", headers=headers, files=as_parts({"_method": "PATCH", "activo": "0"})
+    )
+    assert spoofed.status_code == 200 and spoofed.json()["data"]["activo"] is False
+    tax = mock.put(
+        f"{CONFIG}/tax_settings",
+        headers=headers,
+        data={"igv_porcentaje": "18", "redondeo_automatico": "1", "decimales_cantidad": "2", "icbper_monto": "0.50"},
+    )
+    assert tax.json()["data"]["config"] == {
+        "igv_porcentaje": 18,
+        "redondeo_automatico": True,
+        "decimales_cantidad": 2,
+        "icbper_monto": 0.5,
+    }
+    gre = mock.post(
+        f"{CONFIG}/gre_settings",
+        headers=headers,
+        data={"_method": "PUT", "peso_default_kg": "5.0", "bultos_default": "2"},
+    )
+    assert gre.status_code == 200 and gre.json()["data"]["config"] == {"peso_default_kg": 5.0, "bultos_default": 2}
+    by_query = mock.post("/api/v1/companies/3/toggle-production?modo_produccion=1", headers=headers)
+    assert by_query.status_code == 200, "the query string is the input when there is no body"
+    company = {
+        "ruc": "20600000027",
+        "razon_social": "FORMULARIO S.A.C.",
+        "direccion": "Av. Lima 1",
+        "ubigeo": "150101",
+        "distrito": "Lima",
+        "provincia": "Lima",
+        "departamento": "Lima",
+        "email": "form@empresa.pe",
+        "usuario_sol": "MODDATOS",
+        "clave_sol": "moddatos",
+        "modo_produccion": "true",
+    }
+    created = mock.post("/api/v1/companies", headers=headers, data=company)
+    assert created.status_code == 201, created.text
+    assert created.json()["data"]["modo_produccion"] is True, "in:true,false,1,0 takes the word"
+    assert data(mock, "distritos", region_id="") == [], "an empty filter is null: it matches nothing, as upstream"
+    cleared = mock.post(
+        "/api/v1/companies/1/gre-credentials/clear",
+        headers=headers,
+        data={"_method": "DELETE", "environment": "produccion"},
+    )
+    assert cleared.status_code == 200
