@@ -768,3 +768,148 @@ def test_forms_and_multipart_on_the_platform_routes_get_no_false_error(mock):
         data={"_method": "DELETE", "environment": "produccion"},
     )
     assert cleared.status_code == 200
+
+
+# The 44a725f collection "2. API SUNAT - CONFIGURACION AVANZADA (Opcional)": every section update, verbatim.
+ADVANCED_COLLECTION = [
+    (
+        "tax_settings",
+        {
+            "igv_porcentaje": 18,
+            "icbper_monto": 0.5,
+            "isc_porcentaje": 0,
+            "ivap_porcentaje": 4,
+            "decimales_cantidad": 10,
+            "decimales_precio_unitario": 2,
+            "redondeo_automatico": True,
+            "validar_ruc_cliente": True,
+            "permitir_precio_cero": False,
+            "incluir_leyenda_monto": True,
+        },
+    ),
+    (
+        "tax_settings",
+        {
+            "igv_porcentaje": 10,
+            "icbper_monto": 0.3,
+            "decimales_precio_unitario": 4,
+            "decimales_cantidad": 6,
+            "validar_ruc_cliente": False,
+            "permitir_precio_cero": True,
+        },
+    ),
+    (
+        "invoice_settings",
+        {
+            "ubl_version": "2.1",
+            "formato_numero": "F001-########",
+            "moneda_default": "PEN",
+            "tipo_operacion_default": "0101",
+            "incluir_leyendas_automaticas": True,
+            "envio_automatico": False,
+        },
+    ),
+    (
+        "gre_settings",
+        {
+            "peso_default_kg": 5.0,
+            "bultos_default": 2,
+            "modalidad_transporte_default": "01",
+            "motivo_traslado_default": "01",
+            "verificacion_automatica": True,
+        },
+    ),
+    (
+        "gre_settings",
+        {
+            "peso_default_kg": 25.0,
+            "bultos_default": 10,
+            "modalidad_transporte_default": "02",
+            "motivo_traslado_default": "03",
+            "verificacion_automatica": True,
+        },
+    ),
+    (
+        "document_settings",
+        {
+            "generar_xml_automatico": True,
+            "generar_pdf_automatico": True,
+            "enviar_sunat_automatico": False,
+            "formato_pdf_default": "a4",
+            "orientacion_pdf_default": "portrait",
+            "incluir_qr_pdf": True,
+            "incluir_hash_pdf": True,
+            "logo_en_pdf": True,
+        },
+    ),
+    (
+        "document_settings",
+        {"generar_xml_automatico": True, "generar_pdf_automatico": False, "enviar_sunat_automatico": True},
+    ),
+]
+
+
+def test_the_advanced_configuration_collection_runs_as_published(mock):
+    headers = {**ADMIN, "Accept": "application/json"}
+    company = "/api/v1/companies/2/config"
+    for section, body in ADVANCED_COLLECTION:
+        stored = mock.put(f"{company}/{section}", headers={**headers, "Content-Type": "application/json"}, json=body)
+        assert stored.status_code == 200, (section, stored.text)
+        assert mock.get(f"{company}/{section}", headers=headers).json()["data"]["config"] == body
+    whole = mock.get(company, headers=headers).json()["data"]
+    assert whole["document_settings"] == ADVANCED_COLLECTION[-1][1] and whole["gre_settings"]["bultos_default"] == 10
+    assert mock.post(f"{company}/reset", headers=headers, json={"section": "tax_settings"}).status_code == 200
+    assert mock.post(f"{company}/reset", headers=headers, json={}).json()["data"]["reset_all"] is True
+    assert mock.delete(f"{company}/cache", headers=headers).status_code == 200
+    # "Validar Servicios SUNAT" posts to .../config/validate: no such POST route (the GET is validate/services)
+    wrong = mock.post(f"{company}/validate", headers=headers)
+    assert wrong.status_code == 405 and "GET" in wrong.headers["Allow"]
+
+
+def test_the_head_collections_branch_and_correlative_phase(mock):
+    """HEAD collection FASE 3 3.2 and FASE 4 (5.1 to 5.5), bodies as published, on a new company."""
+    headers = {**ADMIN, "Accept": "application/json"}
+    company = {
+        "ruc": "20123456789",
+        "razon_social": "EMPRESA DEMO SUNAT SAC",
+        "nombre_comercial": "Empresa Demo",
+        "direccion": "Av. República de Argentina 123",
+        "ubigeo": "150101",
+        "distrito": "Lima",
+        "provincia": "Lima",
+        "departamento": "Lima",
+        "telefono": "01-1234567",
+        "email": "contacto@empresademo.com",
+        "usuario_sol": "MODDATOS",
+        "clave_sol": "MODDATOS",
+        "modo_produccion": 0,
+    }
+    created = mock.post("/api/v1/companies", headers=headers, json=company)
+    assert created.status_code == 201, created.text
+    company_id = created.json()["data"]["id"]
+    branch = {
+        "company_id": company_id,
+        "codigo": "0001",
+        "nombre": "Sucursal Principal",
+        "direccion": "Av. República de Argentina 123",
+        "ubigeo": "150101",
+        "distrito": "Lima",
+        "provincia": "Lima",
+        "departamento": "Lima",
+        "telefono": "01-1234567",
+        "email": "principal@empresademo.com",
+    }
+    made = mock.post("/api/v1/branches", headers=headers, json=branch)
+    assert made.status_code == 201, made.text
+    branch_id = made.json()["data"]["id"]
+    assert mock.get(f"/api/v1/companies/{company_id}/branches", headers=headers).json()["meta"]["total_branches"] == 1
+    series = [("01", "F001"), ("03", "B001"), ("07", "FC01"), ("08", "FD01"), ("09", "T001")]
+    batch = {
+        "correlativos": [{"tipo_documento": t, "serie": s, "correlativo_actual": 1, "activo": True} for t, s in series]
+    }
+    answered = mock.post(f"/api/v1/branches/{branch_id}/correlatives/batch", headers=headers, json=batch)
+    assert answered.status_code == 200 and answered.json()["meta"]["created_count"] == 5
+    listed = mock.get(f"/api/v1/branches/{branch_id}/correlatives", headers=headers).json()["data"]["correlatives"]
+    # correlativo_actual is not a rule of the batch: every counter starts at 0 (facturacion-documents.md 15.3)
+    assert {c["correlativo_actual"] for c in listed} == {0}
+    assert mock.post(f"/api/v1/branches/{branch_id}/activate", headers=headers).status_code == 200

@@ -85,11 +85,13 @@ def _stamp(config: ResourceConfig, record: Record, now: str, *, created: bool) -
 
 
 def _draft(field_names: Iterable[str], config: ResourceConfig, sent: Mapping[str, Any]) -> Record:
-    """A new record: every declared field, the resource's defaults, then what the request sent for those fields."""
+    """A new record: every declared field, the resource's defaults, then what the request sent for its declared
+    fields (a field it does not declare is dropped, as a validated request drops it, even one the record has)."""
     linked = set(config.declared.relations) | set(config.declared.children)
-    record: Record = {name: None for name in field_names if name not in linked}
+    declared = [name for name in field_names if name not in linked]
+    record: Record = dict.fromkeys(declared)
     record.update(config.declared.defaults)
-    record.update({k: v for k, v in sent.items() if k in record})
+    record.update({k: v for k, v in sent.items() if k in record and k in declared})
     return record
 
 
@@ -355,6 +357,9 @@ class CreateEach(Create):
         each = operation.mock.each
         assert each is not None  # the schema pairs `each` with this action
         self.source = parse_pointer(each.source)
+        # each element is a record: its fields are the list items' own
+        item_schema = operation.body_schema_at(self.source).get("items") or {}
+        self.record_fields = list(merged_properties(item_schema)) or self.record_fields
         self.failure = compile_template(each.failure)
 
     def __call__(self, call: Call) -> Reply:
