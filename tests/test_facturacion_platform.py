@@ -913,3 +913,33 @@ def test_the_head_collections_branch_and_correlative_phase(mock):
     # correlativo_actual is not a rule of the batch: every counter starts at 0 (facturacion-documents.md 15.3)
     assert {c["correlativo_actual"] for c in listed} == {0}
     assert mock.post(f"/api/v1/branches/{branch_id}/activate", headers=headers).status_code == 200
+
+
+def test_configure_sunat_as_the_upstream_guide_sends_it(mock):
+    """Configuracion_api.md (upstream, 711159e^) 4.1: form-data company_id, environment, certificate_file, password."""
+    from seed import SOUTH
+
+    headers = {**ADMIN, "Accept": "application/json"}
+    form = {"company_id": "2", "environment": "beta", "certificate_password": "password_del_certificado"}
+    done = mock.post(
+        "/api/v1/setup/configure-sunat",
+        headers=headers,
+        data=form,
+        files={"certificate_file": ("certificado.pem", PEM)},
+    )
+    assert done.status_code == 200, done.text
+    assert done.json() == {
+        "message": "Configuración SUNAT actualizada exitosamente",
+        "company": {"id": 2, "ruc": "20123456786", "environment": "beta", "has_certificate": True},
+    }
+    unknown = mock.post(
+        "/api/v1/setup/configure-sunat", headers=headers, json={"company_id": 99, "environment": "beta"}
+    )
+    assert unknown.status_code == 422 and list(unknown.json()["errors"]) == ["company_id"]
+    other = mock.post(
+        "/api/v1/setup/configure-sunat",
+        headers={**SOUTH, "Accept": "application/json"},
+        json={"company_id": 1, "environment": "beta"},
+    )
+    assert other.status_code == 403
+    assert other.json() == {"message": "No tienes permisos para configurar esta empresa", "status": "error"}

@@ -30,7 +30,8 @@ class ServerProcess:
         *args: str,
         host: str = "127.0.0.1",
         port: int | None = None,
-        startup_timeout: float = 20,
+        # loading the specs takes seconds of CPU; on a loaded machine (tests beside other work) many more
+        startup_timeout: float = 60,
         launcher: tuple[str, ...] = MOCKSERVER,
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
