@@ -53,6 +53,8 @@ def refusals(model: ContractModel, operation: Operation) -> set[int]:
             statuses.add(model.validation_status(operation))
     if operation.mock.action == "login" and operation.mock.failure is not None:
         statuses.add(operation.mock.failure.status)
+    if operation.mock.not_found is not None:  # a record the body names may not exist (an `exists` rule's 422)
+        statuses.add(operation.mock.not_found.status)
     return statuses
 
 
