@@ -536,6 +536,8 @@ def test_section_refusals_in_their_order(mock):
     assert len(unknown_section.json()["available_sections"]) == 4
     unknown_company = mock.put("/api/v1/companies/999/config/tax_settings", headers=ADMIN, json={"igv_porcentaje": 99})
     assert unknown_company.status_code == 404, "the company before the body"
+    not_an_id = mock.get("/api/v1/companies/None/config/invoice_settings", headers=ADMIN)
+    assert not_an_id.status_code == 404, "a company id that names nothing is the company's 404, not a bad section"
     refused = mock.put(f"{CONFIG}/tax_settings", headers=ADMIN, json={"igv_porcentaje": 60, "decimales_cantidad": 1})
     assert refused.status_code == 400
     assert refused.json() == {

@@ -290,7 +290,7 @@ class MockApi:
         validator = operation.validator
         path_values, failed = validator.path(found.params)
         if failed is not None:  # a path parameter that cannot name anything
-            return operation.behaviour.missing_from_path(context, found.params[failed])
+            return operation.behaviour.missing_from_path(context, found.params[failed], failed)
         context["path"] = path_values
         query_values, errors = validator.query(query)
         context["query"] = query_values

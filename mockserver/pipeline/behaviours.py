@@ -181,6 +181,12 @@ class _Base:
         self.children = ChildLists(operation, self.config)
         parent = mock.parent
         self.parent = (parent.resource, compile_template(parent.id)) if parent is not None else None
+        #: the path parameters the parent's id names
+        self.parent_params = {
+            expression.split("|")[0].strip().removeprefix("path.")
+            for _, expression, _ in placeholders(parent.id if parent is not None else None)
+            if expression_root(expression)[0] == "path"
+        }
         #: field tuples this behaviour looks records up by, for the store to index
         self.lookups: list[tuple[str, ...]] = business_rules.unique_keys(self.rules)
 
@@ -215,8 +221,14 @@ class _Base:
             raise self.missing(call.context, record_id, resource)
         call.context["parent"] = parent
 
-    def missing_from_path(self, context: Mapping[str, Any], record_id: Any) -> Reply:
-        """The answer to a path parameter that cannot name any record: `invalid_path`, else the (parent's) 404."""
+    def missing_from_path(self, context: Mapping[str, Any], record_id: Any, name: str | None = None) -> Reply:
+        """The answer to a path parameter that cannot name any record: `invalid_path`, else the (parent's) 404.
+
+        A parameter that names the parent (`parent.id: "${path.company_id}"`) is the parent's 404 whatever
+        the operation's `invalid_path` says: that answer is about the operation's own parameters.
+        """
+        if name is not None and self.parent is not None and name in self.parent_params:
+            return self.missing(context, record_id, self.parent[0])
         if self.invalid_path is not None:
             return self.invalid_path({**context, "id": record_id})
         return self.missing(context, record_id, self.parent[0] if self.parent else None)
