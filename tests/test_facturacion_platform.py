@@ -436,3 +436,514 @@ def test_only_the_ready_super_admin_creates_users(mock):
     user = {"name": "Nuevo", "email": "nuevo@demo.pe", "password": "secreto12", "role_name": "read_only"}
     assert mock.post("/api/v1/auth/create-user", headers=SOUTH, json={**user, "user_type": "user"}).status_code == 403
     assert mock.post("/api/v1/auth/create-user", headers=ADMIN, json={**user, "user_type": "user"}).status_code == 200
+
+
+def test_system_info_and_setup_status_count_the_state(mock):
+    """The HEAD collection's 1.1 to 1.4 (facturacion-documents.md 3.1 to 3.4)."""
+    info = mock.get("/api/system/info", headers={"Accept": "application/json"}).json()
+    users = mock.get("/__mock/apis/facturacion/resources/users").json()
+    assert info["system_initialized"] is True and info["user_count"] == users["count"] >= 1
+    assert info["roles_count"] == 5 and info["app_name"] == "API Facturación SUNAT - BETA"
+    status = mock.get("/api/setup/status").json()["system_status"]
+    assert status["seeders_executed"] is True and status["migrations_pending"] is False
+    assert status["company_environment"] == "beta", "company 1, the first, is in beta"
+    assert status["setup_progress"] == {
+        "step_1_migrations": True,
+        "step_2_seeders": True,
+        "step_3_company": True,
+        "step_4_ready": True,
+    }
+    assert status["ready_for_use"] is True and status["companies_count"] >= 3
+    migrated = mock.post("/api/setup/migrate", headers={"Accept": "application/json"})
+    assert migrated.status_code == 200 and migrated.json()["message"] == "Migraciones ejecutadas exitosamente"
+    seeded = mock.post("/api/setup/seed", headers={"Accept": "application/json"}).json()
+    assert seeded["seeder_class"] == "DatabaseSeeder"
+    assert seeded["message"] == "Seeder 'DatabaseSeeder' ejecutado exitosamente"
+    named = mock.post("/api/setup/seed?class=UbiRegionesSeeder").json()
+    assert named["seeder_class"] == "UbiRegionesSeeder", "the query string is input too"
+    refused = mock.post("/api/setup/seed", json={"class": 5})
+    assert refused.status_code == 422 and list(refused.json()["errors"]) == ["class"]
+
+
+def test_system_info_on_an_empty_state(mock):
+    session = {"X-Mock-Session": "empty-system"}
+    emptied = mock.put("/__mock/apis/facturacion/fixtures?session=empty-system", json={"users": [], "companies": []})
+    assert emptied.status_code == 200
+    info = mock.get("/api/system/info", headers=session).json()
+    assert (info["system_initialized"], info["user_count"]) == (False, 0)
+    status = mock.get("/api/setup/status", headers=session).json()["system_status"]
+    assert status["company_environment"] is None and status["ready_for_use"] is False
+    assert status["setup_progress"]["step_3_company"] is False
+
+
+def test_toggle_production_reports_both_modes(mock):
+    path = "/api/v1/companies/2/toggle-production"
+    to_beta = mock.post(path, headers=ADMIN, data={"modo_produccion": "0"})  # a form: "0" is false
+    assert to_beta.status_code == 200, to_beta.text
+    assert to_beta.json() == {
+        "success": True,
+        "message": "Modo de producción actualizado exitosamente",
+        "data": {"company_id": 2, "modo_anterior": "produccion", "modo_actual": "beta"},
+    }
+    back = mock.post(path, headers=ADMIN, json={"modo_produccion": 1}).json()["data"]
+    assert (back["modo_anterior"], back["modo_actual"]) == ("beta", "produccion")
+    missing = mock.post(path, headers=ADMIN, json={})
+    assert missing.status_code == 422 and missing.json()["message"] == "Errores de validación"
+    assert (
+        mock.post("/api/v1/companies/999/toggle-production", headers=ADMIN, json={"modo_produccion": 1}).status_code
+        == 404
+    )
+
+
+CONFIG = "/api/v1/companies/1/config"
+
+
+def test_a_section_put_replaces_what_the_reads_show(mock):
+    """The 44a725f collection 2's tax_settings requests, then the whole configuration."""
+    assert mock.post(f"{CONFIG}/reset", headers=ADMIN).status_code == 200
+    empty = mock.get(f"{CONFIG}/invoice_settings", headers=ADMIN).json()
+    assert empty == {
+        "success": True,
+        "data": {"section": "invoice_settings", "config": []},
+        "message": "Configuración de invoice_settings obtenida correctamente",
+    }
+    standard = {"igv_porcentaje": 18, "icbper_monto": 0.5, "decimales_precio_unitario": 2, "redondeo_automatico": True}
+    put = mock.put(f"{CONFIG}/tax_settings", headers=ADMIN, json={**standard, "otra_cosa": 1})
+    assert put.status_code == 200, put.text
+    assert put.json()["data"] == {"section": "tax_settings", "config": standard}, "only the section's keys are kept"
+    assert put.json()["message"] == "Configuración de tax_settings actualizada correctamente"
+    testing = {"igv_porcentaje": 10, "icbper_monto": 0.3, "validar_ruc_cliente": False}
+    mock.put(f"{CONFIG}/tax_settings", headers=ADMIN, json=testing)
+    assert mock.get(f"{CONFIG}/tax_settings", headers=ADMIN).json()["data"]["config"] == testing, "replaced, not merged"
+    whole = mock.get(CONFIG, headers=ADMIN).json()["data"]
+    assert whole["tax_settings"] == testing and whole["gre_settings"] == []
+    assert set(whole["company_info"]) == {"id", "ruc", "razon_social", "nombre_comercial", "modo_produccion", "activo"}
+    assert (whole["company_info"]["id"], whole["company_info"]["modo_produccion"]) == (1, False)
+    reset = mock.post(f"{CONFIG}/reset", headers=ADMIN, json={"section": "tax_settings"}).json()
+    assert reset["message"] == "Sección tax_settings reseteada a valores por defecto"
+    assert reset["data"] == {"section": "tax_settings", "reset_all": False}
+    defaults = mock.get(CONFIG, headers=ADMIN).json()["data"]["tax_settings"]
+    assert defaults == {
+        "igv_porcentaje": 18.0,
+        "icbper_monto": 0.5,
+        "ivap_porcentaje": 4.0,
+        "redondeo_automatico": True,
+    }
+
+
+def test_section_refusals_in_their_order(mock):
+    unknown_section = mock.put("/api/v1/companies/999/config/validate", headers=ADMIN, json={"igv_porcentaje": 99})
+    assert unknown_section.status_code == 400, "the section is checked before the company"
+    assert unknown_section.json()["message"] == "Sección no válida"
+    assert len(unknown_section.json()["available_sections"]) == 4
+    unknown_company = mock.put("/api/v1/companies/999/config/tax_settings", headers=ADMIN, json={"igv_porcentaje": 99})
+    assert unknown_company.status_code == 404, "the company before the body"
+    not_an_id = mock.get("/api/v1/companies/None/config/invoice_settings", headers=ADMIN)
+    assert not_an_id.status_code == 404, "a company id that names nothing is the company's 404, not a bad section"
+    refused = mock.put(f"{CONFIG}/tax_settings", headers=ADMIN, json={"igv_porcentaje": 60, "decimales_cantidad": 1})
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "success": False,
+        "message": "Error al actualizar configuración: The igv_porcentaje must not be greater than 50. (and 1 more error)",
+    }
+
+
+def test_services_validation_and_summary(mock):
+    checked = mock.get(f"{CONFIG}/validate/services", headers=ADMIN).json()["data"]
+    assert set(checked["validations"]) == {"facturacion", "guias_remision", "resumenes_diarios", "comunicaciones_baja"}
+    assert checked["validations"]["facturacion"]["valid"] is True
+    assert checked["status"]["recommendations"] == [
+        "Configuración lista para modo BETA. Validar en producción antes del go-live"
+    ]
+    assert set(checked["company"]) == {"id", "ruc", "razon_social", "modo_produccion"}
+    summary = mock.get("/api/v1/config/summary?company_ids[]=2&company_ids[]=3", headers=ADMIN).json()
+    assert [item["company"]["id"] for item in summary["data"]] == [2, 3] and summary["total"] == 2
+    everyone = mock.get("/api/v1/config/summary", headers=ADMIN, params={"company_id": 1}).json()
+    assert everyone["total"] >= 3, "company_id is not a filter: every company, inactive ones too"
+    defaults = mock.get("/api/v1/config/defaults", headers=ADMIN).json()
+    assert defaults["data"]["facturacion"]["igv_porcentaje"] == 18.0
+    assert (
+        mock.delete(f"{CONFIG}/cache", headers=ADMIN).json()["message"]
+        == "Cache de configuración limpiado correctamente"
+    )
+
+
+def test_gre_credentials(mock):
+    """The 44a725f collection 1's 10.1 and 10.2, and the other GRE routes (facturacion-documents.md 11.1)."""
+    base = "/api/v1/companies/2/gre-credentials"
+    sent = {
+        "environment": "produccion",
+        "client_id": "prod-client-1234",
+        "client_secret": "prod-secret-9876",
+        "ruc_proveedor": "20123456786",
+        "usuario_sol": "MODDATOS",
+        "clave_sol": "MODDATOS",
+    }
+    stored = mock.put(base, headers=ADMIN, json=sent)
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["message"] == "Credenciales GRE para produccion actualizadas correctamente"
+    assert stored.json()["data"] == {"company_id": 2, "environment": "produccion", "credenciales_configuradas": True}
+    shown = mock.get(base, headers=ADMIN).json()["data"]
+    assert shown["modo_actual"] == "produccion" and shown["credenciales_configuradas"] is True
+    assert shown["credenciales"]["produccion"] == {
+        "client_id": "***1234",
+        "client_secret": "***9876",
+        "ruc_proveedor": "20123456786",
+        "usuario_sol": "MODDATOS",
+        "clave_sol": "***OS",
+    }
+    tested = mock.post(f"{base}/test-connection", headers=ADMIN).json()
+    assert tested["message"] == "Conexión con SUNAT (produccion) validada correctamente"
+    assert tested["data"]["client_id"] == "***1234"
+    no_source = mock.post(
+        f"{base}/copy", headers=ADMIN, json={"from_environment": "beta", "to_environment": "produccion"}
+    )
+    assert no_source.status_code == 400
+    assert no_source.json()["message"] == "No hay credenciales configuradas en el ambiente beta"
+    copied = mock.post(f"{base}/copy", headers=ADMIN, json={"from_environment": "produccion", "to_environment": "beta"})
+    assert copied.json()["message"] == "Credenciales copiadas de produccion a beta"
+    cleared = mock.request("DELETE", f"{base}/clear", headers=ADMIN, data={"environment": "produccion"})
+    assert cleared.status_code == 200 and cleared.json()["data"]["credenciales_configuradas"] is False
+    refused = mock.post(f"{base}/test-connection", headers=ADMIN)
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "success": False,
+        "message": "Las credenciales GRE no están configuradas para esta empresa",
+    }
+    bad_ruc = mock.put(base, headers=ADMIN, json={**sent, "ruc_proveedor": "2012345678X"})
+    assert bad_ruc.status_code == 422 and list(bad_ruc.json()["errors"]) == ["ruc_proveedor"]
+    beta = mock.get("/api/v1/gre-credentials/defaults/beta", headers=ADMIN).json()["data"]
+    assert beta["credentials_default"]["ruc_proveedor"] == "20161515648"
+    assert mock.get("/api/v1/gre-credentials/defaults/demo", headers=ADMIN).status_code == 404
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+PEM = b"-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n"
+
+
+def test_the_head_collections_multipart_company_update_with_its_files(mock):
+    """HEAD collection 3.4 - Actualizar Empresa Completa (Form Data): a multipart POST with _method=PUT."""
+    form = {
+        "ruc": "20987654326",
+        "razon_social": "EMPRESA DEMO SUNAT ACTUALIZADA SAC",
+        "nombre_comercial": "Empresa Demo Actualizada",
+        "usuario_sol": "MODDATOS",
+        "clave_sol": "MODDATOS",
+        "certificado_password": "123456",
+        "direccion": "Via Libertadores",
+        "ubigeo": "150100",
+        "distrito": "Lima",
+        "provincia": "Lima",
+        "departamento": "San Isidro",
+        "email": "empresademo@gmail.com",
+        "modo_produccion": "0",
+        "_method": "PUT",
+    }
+    files = {
+        "certificado_pem": ("certificado.pem", PEM, "application/octet-stream"),
+        "logo_path": ("logo.png", PNG, "image/png"),
+    }
+    updated = mock.post("/api/v1/companies/1", headers={**ADMIN, "Accept": "application/json"}, data=form, files=files)
+    assert updated.status_code == 200, updated.text
+    company = updated.json()["data"]
+    assert company["razon_social"] == "EMPRESA DEMO SUNAT ACTUALIZADA SAC" and company["modo_produccion"] is False
+    assert company["logo_path"] == "logos/logo.png"
+    assert "certificado_pem" not in company and "certificado_password" not in company, "hidden, as upstream"
+    status = mock.get("/api/setup/status").json()["system_status"]
+    assert status["certificate_exists"] is True and status["logo_exists"] is True
+
+
+def test_file_fields_are_checked_as_laravel_reads_them(mock):
+    headers = {**ADMIN, "Accept": "application/json"}
+    swapped = mock.post(
+        "/api/v1/companies/2",
+        headers=headers,
+        data={"_method": "PUT"},
+        # the type comes from the content, not the name or the declared type
+        files={"certificado_pem": ("c.pem", PNG, "application/x-pem-file"), "logo_path": ("l.png", PEM, "image/png")},
+    )
+    assert swapped.status_code == 422
+    assert swapped.json()["errors"] == {
+        "certificado_pem": ["El certificado debe ser un archivo válido (.pem, .crt, .cer, .txt)"],
+        "logo_path": ["El logo debe estar en formato PNG o JPG"],
+    }
+    text = mock.post("/api/v1/companies/2", headers=headers, data={"_method": "PUT", "logo_path": "logo.png"})
+    assert text.status_code == 422 and text.json()["errors"] == {"logo_path": ["The logo_path must be a file."]}
+    jpeg = mock.post(
+        "/api/v1/companies/2",
+        headers=headers,
+        data={"_method": "PUT"},
+        files={"logo_path": ("x", b"\xff\xd8\xff\xe0" + bytes(8))},
+    )
+    assert jpeg.status_code == 200 and jpeg.json()["data"]["logo_path"] == "logos/x"
+    cleared = mock.put("/api/v1/companies/2", headers=headers, json={"logo_path": None})
+    assert cleared.status_code == 200 and cleared.json()["data"]["logo_path"] is None
+
+
+def test_path_records_are_bound_before_the_body_is_validated(mock):
+    """Laravel's order (facturacion-documents.md 2.2): route, auth, binding (404), then validation (422)."""
+    invalid = {"ubigeo": "1"}
+    assert mock.put("/api/v1/branches/999", headers=ADMIN, json=invalid).status_code == 404
+    assert mock.put("/api/v1/branches/1", headers=ADMIN, json=invalid).status_code == 422
+    assert mock.post("/api/v1/branches/999/correlatives", headers=ADMIN, json={"serie": "f"}).status_code == 404
+    branch = new_branch_id(mock)
+    mine = mock.post(
+        f"/api/v1/branches/{branch}/correlatives", headers=ADMIN, json={"tipo_documento": "01", "serie": "F009"}
+    ).json()["data"]["id"]
+    # a correlative of another branch: refused before its body is read (CorrelativeController@update, 7.4)
+    foreign = mock.put(f"/api/v1/branches/1/correlatives/{mine}", headers=ADMIN, json={"serie": "lower"})
+    assert foreign.status_code == 404
+    assert foreign.json() == {"success": False, "message": "El correlativo no pertenece a esta sucursal"}
+    assert mock.put("/api/v1/clients/999", headers=ADMIN, json={"email": "no"}).status_code == 404
+    refused = mock.post("/api/v1/companies/999/toggle-production", headers=ADMIN, json={})
+    assert refused.status_code == 404, "the company before the missing modo_produccion"
+
+
+def as_parts(fields):
+    return {name: (None, value) for name, value in fields.items()}
+
+
+def test_forms_and_multipart_on_the_platform_routes_get_no_false_error(mock):
+    """Every value a string, as a browser form or PHP client sends it; bracket keys for lists."""
+    headers = {**ADMIN, "Accept": "application/json"}
+    branch = new_branch_id(mock)
+    base = f"/api/v1/branches/{branch}/correlatives"
+    single = mock.post(
+        base, headers=headers, data={"tipo_documento": "01", "serie": "F777", "correlativo_inicial": "5"}
+    )
+    assert single.status_code == 201 and single.json()["data"]["correlativo_actual"] == 5
+    batch = mock.post(
+        f"{base}/batch",
+        headers=headers,
+        files=as_parts(
+            {
+                "correlativos[0][tipo_documento]": "03",
+                "correlativos[0][serie]": "B777",
+                "correlativos[0][correlativo_inicial]": "0",
+                "correlativos[1][tipo_documento]": "07",
+                "correlativos[1][serie]": "FC77",
+            }
+        ),
+    )
+    assert batch.status_code == 200 and batch.json()["meta"]["created_count"] == 2
+    spoofed = mock.post(
+        f"/api/v1/branches/{branch}", headers=headers, files=as_parts({"_method": "PATCH", "activo": "0"})
+    )
+    assert spoofed.status_code == 200 and spoofed.json()["data"]["activo"] is False
+    tax = mock.put(
+        f"{CONFIG}/tax_settings",
+        headers=headers,
+        data={"igv_porcentaje": "18", "redondeo_automatico": "1", "decimales_cantidad": "2", "icbper_monto": "0.50"},
+    )
+    assert tax.json()["data"]["config"] == {
+        "igv_porcentaje": 18,
+        "redondeo_automatico": True,
+        "decimales_cantidad": 2,
+        "icbper_monto": 0.5,
+    }
+    gre = mock.post(
+        f"{CONFIG}/gre_settings",
+        headers=headers,
+        data={"_method": "PUT", "peso_default_kg": "5.0", "bultos_default": "2"},
+    )
+    assert gre.status_code == 200 and gre.json()["data"]["config"] == {"peso_default_kg": 5.0, "bultos_default": 2}
+    by_query = mock.post("/api/v1/companies/3/toggle-production?modo_produccion=1", headers=headers)
+    assert by_query.status_code == 200, "the query string is the input when there is no body"
+    company = {
+        "ruc": "20600000027",
+        "razon_social": "FORMULARIO S.A.C.",
+        "direccion": "Av. Lima 1",
+        "ubigeo": "150101",
+        "distrito": "Lima",
+        "provincia": "Lima",
+        "departamento": "Lima",
+        "email": "form@empresa.pe",
+        "usuario_sol": "MODDATOS",
+        "clave_sol": "moddatos",
+        "modo_produccion": "true",
+    }
+    created = mock.post("/api/v1/companies", headers=headers, data=company)
+    assert created.status_code == 201, created.text
+    assert created.json()["data"]["modo_produccion"] is True, "in:true,false,1,0 takes the word"
+    assert data(mock, "distritos", region_id="") == [], "an empty filter is null: it matches nothing, as upstream"
+    cleared = mock.post(
+        "/api/v1/companies/1/gre-credentials/clear",
+        headers=headers,
+        data={"_method": "DELETE", "environment": "produccion"},
+    )
+    assert cleared.status_code == 200
+
+
+# The 44a725f collection "2. API SUNAT - CONFIGURACION AVANZADA (Opcional)": every section update, verbatim.
+ADVANCED_COLLECTION = [
+    (
+        "tax_settings",
+        {
+            "igv_porcentaje": 18,
+            "icbper_monto": 0.5,
+            "isc_porcentaje": 0,
+            "ivap_porcentaje": 4,
+            "decimales_cantidad": 10,
+            "decimales_precio_unitario": 2,
+            "redondeo_automatico": True,
+            "validar_ruc_cliente": True,
+            "permitir_precio_cero": False,
+            "incluir_leyenda_monto": True,
+        },
+    ),
+    (
+        "tax_settings",
+        {
+            "igv_porcentaje": 10,
+            "icbper_monto": 0.3,
+            "decimales_precio_unitario": 4,
+            "decimales_cantidad": 6,
+            "validar_ruc_cliente": False,
+            "permitir_precio_cero": True,
+        },
+    ),
+    (
+        "invoice_settings",
+        {
+            "ubl_version": "2.1",
+            "formato_numero": "F001-########",
+            "moneda_default": "PEN",
+            "tipo_operacion_default": "0101",
+            "incluir_leyendas_automaticas": True,
+            "envio_automatico": False,
+        },
+    ),
+    (
+        "gre_settings",
+        {
+            "peso_default_kg": 5.0,
+            "bultos_default": 2,
+            "modalidad_transporte_default": "01",
+            "motivo_traslado_default": "01",
+            "verificacion_automatica": True,
+        },
+    ),
+    (
+        "gre_settings",
+        {
+            "peso_default_kg": 25.0,
+            "bultos_default": 10,
+            "modalidad_transporte_default": "02",
+            "motivo_traslado_default": "03",
+            "verificacion_automatica": True,
+        },
+    ),
+    (
+        "document_settings",
+        {
+            "generar_xml_automatico": True,
+            "generar_pdf_automatico": True,
+            "enviar_sunat_automatico": False,
+            "formato_pdf_default": "a4",
+            "orientacion_pdf_default": "portrait",
+            "incluir_qr_pdf": True,
+            "incluir_hash_pdf": True,
+            "logo_en_pdf": True,
+        },
+    ),
+    (
+        "document_settings",
+        {"generar_xml_automatico": True, "generar_pdf_automatico": False, "enviar_sunat_automatico": True},
+    ),
+]
+
+
+def test_the_advanced_configuration_collection_runs_as_published(mock):
+    headers = {**ADMIN, "Accept": "application/json"}
+    company = "/api/v1/companies/2/config"
+    for section, body in ADVANCED_COLLECTION:
+        stored = mock.put(f"{company}/{section}", headers={**headers, "Content-Type": "application/json"}, json=body)
+        assert stored.status_code == 200, (section, stored.text)
+        assert mock.get(f"{company}/{section}", headers=headers).json()["data"]["config"] == body
+    whole = mock.get(company, headers=headers).json()["data"]
+    assert whole["document_settings"] == ADVANCED_COLLECTION[-1][1] and whole["gre_settings"]["bultos_default"] == 10
+    assert mock.post(f"{company}/reset", headers=headers, json={"section": "tax_settings"}).status_code == 200
+    assert mock.post(f"{company}/reset", headers=headers, json={}).json()["data"]["reset_all"] is True
+    assert mock.delete(f"{company}/cache", headers=headers).status_code == 200
+    # "Validar Servicios SUNAT" posts to .../config/validate: no such POST route (the GET is validate/services)
+    wrong = mock.post(f"{company}/validate", headers=headers)
+    assert wrong.status_code == 405 and "GET" in wrong.headers["Allow"]
+
+
+def test_the_head_collections_branch_and_correlative_phase(mock):
+    """HEAD collection FASE 3 3.2 and FASE 4 (5.1 to 5.5), bodies as published, on a new company."""
+    headers = {**ADMIN, "Accept": "application/json"}
+    company = {
+        "ruc": "20123456789",
+        "razon_social": "EMPRESA DEMO SUNAT SAC",
+        "nombre_comercial": "Empresa Demo",
+        "direccion": "Av. República de Argentina 123",
+        "ubigeo": "150101",
+        "distrito": "Lima",
+        "provincia": "Lima",
+        "departamento": "Lima",
+        "telefono": "01-1234567",
+        "email": "contacto@empresademo.com",
+        "usuario_sol": "MODDATOS",
+        "clave_sol": "MODDATOS",
+        "modo_produccion": 0,
+    }
+    created = mock.post("/api/v1/companies", headers=headers, json=company)
+    assert created.status_code == 201, created.text
+    company_id = created.json()["data"]["id"]
+    branch = {
+        "company_id": company_id,
+        "codigo": "0001",
+        "nombre": "Sucursal Principal",
+        "direccion": "Av. República de Argentina 123",
+        "ubigeo": "150101",
+        "distrito": "Lima",
+        "provincia": "Lima",
+        "departamento": "Lima",
+        "telefono": "01-1234567",
+        "email": "principal@empresademo.com",
+    }
+    made = mock.post("/api/v1/branches", headers=headers, json=branch)
+    assert made.status_code == 201, made.text
+    branch_id = made.json()["data"]["id"]
+    assert mock.get(f"/api/v1/companies/{company_id}/branches", headers=headers).json()["meta"]["total_branches"] == 1
+    series = [("01", "F001"), ("03", "B001"), ("07", "FC01"), ("08", "FD01"), ("09", "T001")]
+    batch = {
+        "correlativos": [{"tipo_documento": t, "serie": s, "correlativo_actual": 1, "activo": True} for t, s in series]
+    }
+    answered = mock.post(f"/api/v1/branches/{branch_id}/correlatives/batch", headers=headers, json=batch)
+    assert answered.status_code == 200 and answered.json()["meta"]["created_count"] == 5
+    listed = mock.get(f"/api/v1/branches/{branch_id}/correlatives", headers=headers).json()["data"]["correlatives"]
+    # correlativo_actual is not a rule of the batch: every counter starts at 0 (facturacion-documents.md 15.3)
+    assert {c["correlativo_actual"] for c in listed} == {0}
+    assert mock.post(f"/api/v1/branches/{branch_id}/activate", headers=headers).status_code == 200
+
+
+def test_configure_sunat_as_the_upstream_guide_sends_it(mock):
+    """Configuracion_api.md (upstream, 711159e^) 4.1: form-data company_id, environment, certificate_file, password."""
+    from seed import SOUTH
+
+    headers = {**ADMIN, "Accept": "application/json"}
+    form = {"company_id": "2", "environment": "beta", "certificate_password": "password_del_certificado"}
+    done = mock.post(
+        "/api/v1/setup/configure-sunat",
+        headers=headers,
+        data=form,
+        files={"certificate_file": ("certificado.pem", PEM)},
+    )
+    assert done.status_code == 200, done.text
+    assert done.json() == {
+        "message": "Configuración SUNAT actualizada exitosamente",
+        "company": {"id": 2, "ruc": "20123456786", "environment": "beta", "has_certificate": True},
+    }
+    unknown = mock.post(
+        "/api/v1/setup/configure-sunat", headers=headers, json={"company_id": 99, "environment": "beta"}
+    )
+    assert unknown.status_code == 422 and list(unknown.json()["errors"]) == ["company_id"]
+    other = mock.post(
+        "/api/v1/setup/configure-sunat",
+        headers={**SOUTH, "Accept": "application/json"},
+        json={"company_id": 1, "environment": "beta"},
+    )
+    assert other.status_code == 403
+    assert other.json() == {"message": "No tienes permisos para configurar esta empresa", "status": "error"}

@@ -177,7 +177,7 @@ def test_the_override_header_routes_a_json_post_and_the_journal_keeps_the_real_m
 
 def test_a_company_update_comes_as_multipart_with_method_put(app: InProcess) -> None:
     form = {"_method": "PUT", "razon_social": "EMPRESA FORMULARIO S.A.C.", "modo_produccion": "0"}
-    logo = {"logo_path": ("logo.png", b"\x89PNG\r\n", "image/png")}
+    logo = {"logo_path": ("logo.png", b"\x89PNG\r\n\x1a\n" + bytes(16), "image/png")}
     updated = app.post("/api/v1/companies/1", headers=ADMIN, data=form, files=logo)
     assert updated.status_code == 200, updated.text
     company = updated.json()["data"]

@@ -201,3 +201,39 @@ def test_the_summary_flow_leaves_the_boletas_pending_upstream(mock, upstream):
     for client, status in ((mock, 200), (upstream, 500)):
         made = client.post("/api/v1/credit-notes", headers=ADMIN, json=note).json()["data"]
         assert client.post(f"/api/v1/credit-notes/{made['id']}/generate-pdf", headers=ADMIN).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "message"),
+    [
+        (
+            "POST",
+            "/api/v1/companies/1/config/reset",
+            "Error al resetear configuración: Call to undefined method App\\Models\\Company::getDefaultConfigurations()",
+        ),
+        (
+            "POST",
+            "/api/v1/companies/1/config/migrate",
+            "Error al migrar empresa: Call to undefined method App\\Models\\Company::migrateToNewConfigStructure()",
+        ),
+        (
+            "GET",
+            "/api/v1/config/defaults",
+            "Error al obtener configuraciones por defecto: "
+            "Call to undefined method App\\Models\\Company::getDefaultConfigurations()",
+        ),
+    ],
+)
+def test_the_configuration_routes_that_always_fail_upstream(mock, upstream, method, path, message):
+    assert mock.request(method, path, headers=ADMIN).status_code == 200
+    failed = upstream.request(method, path, headers=ADMIN)
+    assert failed.status_code == 500
+    assert failed.json() == {"success": False, "message": message}
+
+
+def test_gre_body_refusals_are_500_upstream(mock, upstream):
+    path = "/api/v1/companies/1/gre-credentials/clear"
+    assert mock.request("DELETE", path, headers=ADMIN, json={"environment": "x"}).status_code == 422
+    caught = upstream.request("DELETE", path, headers=ADMIN, json={"environment": "x"})
+    assert caught.status_code == 500
+    assert caught.json()["message"].startswith("Error al limpiar credenciales: ")

@@ -90,6 +90,27 @@ def _has(mapping: Any, key: Any) -> bool:
     return isinstance(mapping, Mapping) and key in mapping
 
 
+def _get(mapping: Any, key: Any) -> Any:
+    """A mapping's value for a key that is no name a formula can write (`class`), null when absent."""
+    return mapping.get(key) if isinstance(mapping, Mapping) else None
+
+
+def _tail(value: Any, width: Any) -> str:
+    """The last `width` characters of a text (a masked secret's `"***" + tail(secret, 4)`)."""
+    text, count = _text(value), int(number(width))
+    return text[-count:] if count > 0 else ""
+
+
+def _first(items: Any, criteria: Any) -> Any:
+    """The first element of a list whose fields equal every value of `criteria` (a dict), null when none."""
+    if not isinstance(items, Iterable) or isinstance(items, (str, Mapping)) or not isinstance(criteria, Mapping):
+        return None
+    for item in items:
+        if isinstance(item, Mapping) and all(item.get(key) == value for key, value in criteria.items()):
+            return item
+    return None
+
+
 def _fixed(value: Any, digits: int = 2) -> str:
     """The number as text with exactly `digits` decimals, halves rounded away from zero (PHP's
     number_format and Laravel's `decimal:N` cast), from the shortest text of the float, so 2.675 gives 2.68."""
@@ -181,6 +202,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "concat": _concat,
     "len": _length,
     "has": _has,
+    "get": _get,
+    "tail": _tail,
+    "first": _first,
 }
 
 

@@ -55,6 +55,8 @@ def refusals(model: ContractModel, operation: Operation) -> set[int]:
         statuses.add(operation.mock.failure.status)
     if operation.mock.gather is not None:  # a create with nothing to gather
         statuses.add(operation.mock.gather.none.status)
+    if operation.mock.not_found is not None:  # a record the body names may not exist (an `exists` rule's 422)
+        statuses.add(operation.mock.not_found.status)
     return statuses
 
 

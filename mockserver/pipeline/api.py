@@ -98,7 +98,9 @@ class CompiledOperation:
     def __init__(self, operation: Operation, api: MockApi) -> None:
         self.operation = operation
         declared = api.spec.mock.input
-        self.validator = RequestValidator(operation, coercion=declared.coerce)
+        self.validator = RequestValidator(
+            operation, coercion=declared.coerce, blank_query_is_null=declared.empty_strings_to_null
+        )
         self.behaviour = behaviours.build(operation, api.environment)
         overrides = operation.mock.errors
         self.errors = {**api.errors, **{name: reply_template(t, operation) for name, t in overrides.items()}}
@@ -171,6 +173,7 @@ class MockApi:
         self.prefix = f"/{stripped}" if stripped else ""
         self.also_owns = mock.also_owns
         self.timestamp_format = mock.timestamp_format
+        self.bind_first = mock.bind_before_validation
         self.messages = Messages(mock, config.locale)
         self.controls = controls
         self.session_header = config.session_header
@@ -313,10 +316,12 @@ class MockApi:
         validator = operation.validator
         path_values, failed = validator.path(found.params)
         if failed is not None:  # a path parameter that cannot name anything
-            return operation.behaviour.missing_from_path(context, found.params[failed])
+            return operation.behaviour.missing_from_path(context, found.params[failed], failed)
         context["path"] = path_values
         query_values, errors = validator.query(query)
         context["query"] = query_values
+        if self.bind_first:  # route-model binding: an unknown path record is its 404 before any validation error
+            operation.behaviour.bind(behaviours.Call(store=store, identity=identity, context={**context, "body": {}}))
         errors += validator.headers(request.headers)
         body: Any = None
         if validator.body_schema is not None:

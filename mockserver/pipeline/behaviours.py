@@ -9,6 +9,8 @@ a `Call`. The same handful of behaviours serves every resource of every API:
 * `update`: merge the body (and fixed `set` values) into a record.
 * `delete`: remove a record, or with `soft` just set fields (deactivate).
 * `login` / `logout`: issue or revoke a credential of a security scheme.
+* `answer`: the response alone, changing nothing: figures counted in the
+  state and formulas over them (a system's status).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from mockserver.pipeline import rules as business_rules
 from mockserver.pipeline.auth import Authenticator, Identity
 from mockserver.pipeline.documents import ChildUpdates, FileRenderer, Gatherer, Numbering, Outcomes, Resolver
 from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template
+from mockserver.spec.context import expression_root, placeholders
 from mockserver.spec.model import FilterDecl, Relation
 from mockserver.spec.openapi import Operation
 from mockserver.spec.pointers import parse_pointer, value_at
@@ -63,6 +66,12 @@ class Environment:
     answer_as: Callable[[str, Call, Any], Reply] | None = None
 
 
+#: what a record lookup may name to run before validation: the path and what it binds
+_BINDING_ROOTS = frozenset({"path", "parent", "principal", "credential"})
+#: what `values` formulas see besides the counts
+_VALUE_NAMES = ("record", "records", "parent", "body", "query", "principal", "path")
+
+
 def _compile_mapping(data: Mapping[str, Any]) -> dict[str, Render]:
     return {key: compile_template(value) for key, value in data.items()}
 
@@ -80,11 +89,13 @@ def _stamp(config: ResourceConfig, record: Record, now: str, *, created: bool) -
 
 
 def _draft(field_names: Iterable[str], config: ResourceConfig, sent: Mapping[str, Any]) -> Record:
-    """A new record: every declared field, the resource's defaults, then what the request sent for those fields."""
+    """A new record: every declared field, the resource's defaults, then what the request sent for its declared
+    fields (a field it does not declare is dropped, as a validated request drops it, even one the record has)."""
     linked = set(config.declared.relations) | set(config.declared.children)
-    record: Record = {name: None for name in field_names if name not in linked}
+    declared = [name for name in field_names if name not in linked]
+    record: Record = dict.fromkeys(declared)
     record.update(config.declared.defaults)
-    record.update({k: v for k, v in sent.items() if k in record})
+    record.update({k: v for k, v in sent.items() if k in record and k in declared})
     return record
 
 
@@ -167,10 +178,19 @@ class _Base:
         self.invalid_path = reply_template(mock.invalid_path, operation) if mock.invalid_path is not None else None
         self.counts = {name: (count.resource, _compile_mapping(count.where)) for name, count in mock.counts.items()}
         self.distinct = {name: count.distinct for name, count in mock.counts.items() if count.distinct is not None}
+        self.values = {
+            name: compile_formula(text, f"{operation.pointer}/values/{name}") for name, text in mock.values.items()
+        }
         self.record_fields = list(merged_properties(operation.record_schema()))
         self.children = ChildLists(operation, self.config)
         parent = mock.parent
         self.parent = (parent.resource, compile_template(parent.id)) if parent is not None else None
+        #: the path parameters the parent's id names
+        self.parent_params = {
+            expression.split("|")[0].strip().removeprefix("path.")
+            for _, expression, _ in placeholders(parent.id if parent is not None else None)
+            if expression_root(expression)[0] == "path"
+        }
         #: field tuples this behaviour looks records up by, for the store to index
         self.lookups: list[tuple[str, ...]] = business_rules.unique_keys(self.rules)
 
@@ -189,6 +209,11 @@ class _Base:
             return Reply(404, None)
         return template({**context, "id": record_id})
 
+    def bind(self, call: Call) -> None:
+        """The records the path names, looked up before the request is validated (Laravel's route-model
+        binding): the parent, and for an action on one record that record; their 404 when missing."""
+        self.load_parent(call)
+
     def load_parent(self, call: Call) -> None:
         """Bind `parent` to the record the operation sits under (`x-mock.parent`); its 404 when it does not exist."""
         if self.parent is None:
@@ -200,8 +225,14 @@ class _Base:
             raise self.missing(call.context, record_id, resource)
         call.context["parent"] = parent
 
-    def missing_from_path(self, context: Mapping[str, Any], record_id: Any) -> Reply:
-        """The answer to a path parameter that cannot name any record: `invalid_path`, else the (parent's) 404."""
+    def missing_from_path(self, context: Mapping[str, Any], record_id: Any, name: str | None = None) -> Reply:
+        """The answer to a path parameter that cannot name any record: `invalid_path`, else the (parent's) 404.
+
+        A parameter that names the parent (`parent.id: "${path.company_id}"`) is the parent's 404 whatever
+        the operation's `invalid_path` says: that answer is about the operation's own parameters.
+        """
+        if name is not None and self.parent is not None and name in self.parent_params:
+            return self.missing(context, record_id, self.parent[0])
         if self.invalid_path is not None:
             return self.invalid_path({**context, "id": record_id})
         return self.missing(context, record_id, self.parent[0] if self.parent else None)
@@ -210,6 +241,9 @@ class _Base:
         call.context.update(values)
         if self.counts:
             call.context["counts"] = self.count(call, listed)
+        if self.values:
+            names = {**call.context.get("counts", {}), **{key: call.context.get(key) for key in _VALUE_NAMES}}
+            call.context["values"] = {name: formula(names) for name, formula in self.values.items()}
         return self.response(call.context)
 
     def count(self, call: Call, listed: Iterable[Record]) -> dict[str, int]:
@@ -249,6 +283,18 @@ class _Targeted(_Base):
         self.match = _compile_mapping(mock.match)
         if self.match:
             self.lookups.append(tuple(self.match))
+        self.upsert = mock.upsert
+        # found from the path alone (not the body): a lookup that may run before validation
+        named = [mock.id, dict(mock.match)]
+        self.path_bound = not mock.upsert and all(
+            expression_root(expression)[0] in _BINDING_ROOTS for _, expression, _ in placeholders(named)
+        )
+
+    def bind(self, call: Call) -> None:
+        if self.path_bound:
+            self.target(call)
+        else:
+            self.load_parent(call)
 
     def target(self, call: Call) -> Record:
         self.load_parent(call)
@@ -259,6 +305,9 @@ class _Targeted(_Base):
         else:
             record_id = None
             record = next(iter(table.find(_evaluate(self.match, call.context))), None)
+        if record is None and self.upsert:  # create or replace: the record the match names, created empty
+            criteria = _evaluate(self.match, call.context)
+            return _insert(table, {**self.config.declared.defaults, **criteria}, call.context["now"])
         if record is None:
             raise self.missing(call.context, record_id)
         return record
@@ -338,6 +387,9 @@ class CreateEach(Create):
         each = operation.mock.each
         assert each is not None  # the schema pairs `each` with this action
         self.source = parse_pointer(each.source)
+        # each element is a record: its fields are the list items' own
+        item_schema = operation.body_schema_at(self.source).get("items") or {}
+        self.record_fields = list(merged_properties(item_schema)) or self.record_fields
         self.failure = compile_template(each.failure)
 
     def __call__(self, call: Call) -> Reply:
@@ -496,18 +548,21 @@ class Update(_Targeted):
         declared = operation.mock.outcomes
         self.outcomes = Outcomes(declared, operation, self.config) if declared is not None else None
         self.set_children = ChildUpdates(operation.mock.set_children, self.config)
+        self.merge_body = operation.mock.merge_body
 
     def __call__(self, call: Call) -> Reply:
         record = self.target(call)
         # the record as it stands, so `set` and the rules' answers can name its fields
         call.context["record"] = Row(self.table(call), record)
-        changes = {k: v for k, v in call.fields.items() if k in self.record_fields}
+        changes = {k: v for k, v in call.fields.items() if k in self.record_fields} if self.merge_body else {}
         # the rules judge the record with the body's changes, before the fixed ones: a rule such as
         # "an accepted document cannot be sent again" looks at the state the request finds
         self.check_rules(call, {**record, **changes}, own_id=record["id"])
         case = self.outcomes.pick(call.outcome, call.context) if self.outcomes is not None else None
         changes.update(_evaluate(case.set if case is not None else self.set, call.context))
-        changes.update({name: formula(record) for name, formula in self.compute.items()})
+        # the formulas see the record as it was and, as `sent`, the body (a write the body steers)
+        scope = {**record, "sent": call.context.get("body") or {}}
+        changes.update({name: formula(scope) for name, formula in self.compute.items()})
         self.change(call, record, changes)
         (case.children if case is not None else self.set_children)(call.store, record["id"], call.context)
         self.children.write(call, record["id"])
@@ -521,8 +576,11 @@ class Delete(_Targeted):
     def __init__(self, operation: Operation, env: Environment) -> None:
         super().__init__(operation, env)
         self.soft = _compile_mapping(operation.mock.soft)
+        self.every = operation.mock.every
 
     def __call__(self, call: Call) -> Reply:
+        if self.every:
+            return self._every(call)
         record = self.target(call)
         table = self.table(call)
         call.context["record"] = Row(table, record)  # the rules' answers may name its fields
@@ -532,6 +590,16 @@ class Delete(_Targeted):
         else:
             table.delete(record["id"])
         return self.answer(call, record=Row(table, record))
+
+    def _every(self, call: Call) -> Reply:
+        """Every record the match names goes (none is no 404); a match value that renders null matches any."""
+        self.load_parent(call)
+        table = self.table(call)
+        criteria = {k: v for k, v in _evaluate(self.match, call.context).items() if v is not None}
+        gone = list(table.find(criteria))
+        for record in gone:
+            table.delete(record["id"])
+        return self.answer(call, records=[Row(table, record) for record in gone])
 
 
 class Login(_Base):
@@ -570,6 +638,37 @@ class Logout(_Base):
         return self.answer(call)
 
 
+class Answer(_Base):
+    """The response alone: nothing in the state changes.
+
+    `counts` are counted as for any action; with a `resource`, its first
+    record in `order` (among those matching `where`) is `record`, null when
+    there is none; its `rules` judge that record (else the `parent`). Like
+    every action it may declare `values` (formulas over the counts and the
+    context, bound as `values`).
+    """
+
+    def __init__(self, operation: Operation, env: Environment) -> None:
+        super().__init__(operation, env)
+        mock = operation.mock
+        self.where = _compile_mapping(mock.where)
+        self.order = [(name.removeprefix("-"), name.startswith("-")) for name in mock.order]
+
+    def __call__(self, call: Call) -> Reply:
+        self.load_parent(call)
+        first = self._first(call) if self.resource else None
+        subject = first if first is not None else call.context.get("parent")
+        self.check_rules(call, dict(subject) if subject is not None else {}, own_id=None)
+        return self.answer(call, record=first)
+
+    def _first(self, call: Call) -> Row | None:
+        table = self.table(call)
+        rows = list(table.find(_evaluate(self.where, call.context)))
+        for name, descending in reversed(self.order):
+            rows.sort(key=_field_key(table, name), reverse=descending)
+        return Row(table, rows[0]) if rows else None
+
+
 class Bulk(_Base):
     """A list of bodies, each answered in turn as the `bulk_of` operation answers it sent alone; not atomic.
 
@@ -596,6 +695,7 @@ BEHAVIOURS: dict[str, type[_Base]] = {
     "login": Login,
     "logout": Logout,
     "bulk": Bulk,
+    "answer": Answer,
 }
 
 

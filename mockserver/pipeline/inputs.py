@@ -100,7 +100,9 @@ class InputReader:
         if declared.trim_strings or declared.empty_strings_to_null:
             trim = declared.trim_characters if declared.trim_strings else ""
             value = normalise(value, trim=trim, empty_to_null=declared.empty_strings_to_null)
-        return Input(value, sent=bool(raw.strip()), method=method)
+        # a merged query string is input as much as a body is (`POST ...?modo_produccion=0`)
+        sent = bool(raw.strip()) or (self.declared.merge_query and bool(request.query_params))
+        return Input(value, sent=sent, method=method)
 
     async def _decode(self, raw: bytes, headers: Headers) -> Any:
         content_type = headers.get("content-type")
@@ -240,7 +242,47 @@ async def _multipart_pairs(raw: bytes, headers: Headers, limits: InputLimitsDecl
 
 
 def _file(upload: UploadFile) -> dict[str, Any]:
-    return {"filename": upload.filename, "content_type": upload.content_type, "size": upload.size}
+    """What a file part is: its name and declared type as sent, its size, and the extension its content suggests."""
+    upload.file.seek(0)
+    head = upload.file.read(_SNIFFED)
+    return {
+        "filename": upload.filename,
+        "content_type": upload.content_type,
+        "size": upload.size,
+        "extension": guess_extension(head),
+    }
+
+
+#: how much of a file its type is guessed from
+_SNIFFED = 4096
+#: leading bytes of the binary formats a service tells apart (as libmagic does, for the few that matter here)
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"%PDF-", "pdf"),
+    (b"PK\x03\x04", "zip"),
+)
+
+
+def guess_extension(head: bytes) -> str | None:
+    """The extension a file's content suggests, as PHP's `guessExtension()` reads it (from the content, not
+    the name): a known binary signature, else `txt` for text (a PEM certificate is text), `bin` otherwise;
+    None for an empty file."""
+    if not head:
+        return None
+    for signature, extension in _SIGNATURES:
+        if head.startswith(signature):
+            return extension
+    if b"\x00" in head:
+        return "bin"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut at the end of the sample
+            return "bin"
+    return "txt"
 
 
 def nest(pairs: Iterable[tuple[str, Any]], max_depth: int = _ENGINE.form_depth) -> dict[str, Any]:

@@ -138,6 +138,9 @@ def scalar_coercer(schema: Mapping[str, Any], rules: CoercionDecl, *, text: bool
     to_number = numeric and "string" not in types and (text or rules.numeric_strings)
     integer_only = "number" not in types
     forms = _boolean_forms(rules) if "boolean" in types else {}
+    if "boolean" in types:  # a field's own forms (Laravel's `in:true,false,1,0` takes "true" and "false")
+        forms.update({(type(form), form): True for form in schema.get("x-true-values") or ()})
+        forms.update({(type(form), form): False for form in schema.get("x-false-values") or ()})
     if text and "boolean" in types:
         forms.update({(str, "true"): True, (str, "false"): False})
     to_text = rules.numbers_as_strings and not text and "string" in types and not numeric
@@ -251,6 +254,7 @@ class RequestValidator:
         operation: Operation,
         *,
         coercion: CoercionDecl | None = None,
+        blank_query_is_null: bool = False,
     ) -> None:
         rules = coercion or CoercionDecl()
         # name -> (how its text is read, its check)
@@ -260,10 +264,20 @@ class RequestValidator:
         self.header_params: list[tuple[str, bool]] = []
         #: a query parameter's own wording (`x-messages` on its schema)
         self.query_messages: dict[str, Mapping[str, Any]] = {}
+        #: query parameters documented as lists: every repetition of the name is one element
+        self.query_lists: set[str] = set()
         for param in operation.parameters:
             schema = param.get("schema", {})
             required = bool(param.get("required"))
             read = scalar_coercer(schema, rules, text=True) or _keep
+            if param["in"] == "query" and schema.get("type") == "array":
+                self.query_lists.add(param["name"])
+                item = scalar_coercer(schema.get("items") or {}, rules, text=True) or _keep
+                read = _each(item)
+            elif param["in"] == "query" and blank_query_is_null and "null" in _all_types(schema):
+                # `?region_id=` is null to a service whose middleware turns "" into null, and the
+                # parameter allows null: it filters on null rather than being refused
+                read = _blank_as_null(read)
             if param["in"] == "path":
                 full = Draft202012Validator(schema, format_checker=FORMATS)
                 quick = _quick_check(schema)
@@ -277,7 +291,7 @@ class RequestValidator:
                     self.query_messages[param["name"]] = wording
             elif param["in"] == "header":
                 self.header_params.append((param["name"], required))
-        self.body_schema = operation.body_schema()
+        self.body_schema = with_files(operation.body_schema())
         self.body_required = bool(operation.request_body and operation.request_body.get("required"))
         self.body_validator = (
             Draft202012Validator(self.body_schema, format_checker=FORMATS) if self.body_schema is not None else None
@@ -307,7 +321,7 @@ class RequestValidator:
                 if required:
                     errors.append(FieldError(name, "required", {}, self.query_messages.get(name)))
                 continue
-            value = read(params[name])
+            value = read(_all(params, name) if name in self.query_lists else params[name])
             failures = [] if quick(value) else list(validator.iter_errors(value))
             if failures:
                 errors.extend(self._field_errors(failures[:1], name_prefix=[name]))
@@ -373,6 +387,14 @@ class RequestValidator:
     def _describe(self, failure: ValidationError, in_body: bool) -> list[tuple[list[Any], str, dict[str, Any]]]:
         path = list(failure.absolute_path)
         keyword = failure.validator
+        schema = failure.schema if isinstance(failure.schema, Mapping) else {}
+        part = schema.get(_FILE_PART)
+        if part is not None:  # the type or size of an uploaded file: reported on the file's field
+            limit = schema.get("maximum", 0) // 1024 if part == "file.max" else None
+            types = ", ".join(schema.get(_FILE_TYPES, ())) if part == "file.mimes" else None
+            return [(path[:-1], part, {"limit": limit, "allowed": types})]
+        if "x-file" in schema and keyword in ("type", "required"):
+            return [(path, "file", {})]
         if keyword == "required":
             instance = failure.instance if isinstance(failure.instance, dict) else {}
             names: list[str] = failure.validator_value  # type: ignore[assignment]
@@ -381,7 +403,6 @@ class RequestValidator:
             key = ".".join("*" if isinstance(p, int) else str(p) for p in path)
             if failure.instance is None and key in self.fields.required:
                 return [(path, "required", {})]
-            schema = failure.schema if isinstance(failure.schema, Mapping) else {}
             wanted = [t for t in _types(schema) if t != "null"] or ["null"]
             if not path and in_body and wanted[0] != "array":
                 return [(path, "body.not_object", {})]
@@ -392,3 +413,65 @@ class RequestValidator:
         if keyword == "format":
             return [(path, f"format.{failure.validator_value}", {})]
         return [(path, str(keyword), {"limit": failure.validator_value})]
+
+
+#: marks the parts of an expanded file schema, and the types a file may have
+_FILE_PART = "x-file-part"
+_FILE_TYPES = "x-file-types"
+
+
+def with_files(schema: Any, depth: int = 0) -> Any:
+    """The schema with every `x-file` field made the check of an uploaded file part.
+
+    `x-file: {mimes: [...], max_kb: N}` on a property: besides what the
+    property's own schema allows (null, in a JSON body), a multipart file
+    part, read as `{filename, content_type, size, extension}`, whose content
+    suggests one of `mimes` (`jpg` and `jpeg` are one, as Laravel's rule
+    has it) and that holds at most `max_kb` kilobytes. Anything else is
+    refused as "not a file" (rule `file`), a file of another type
+    (`file.mimes`) or too large (`file.max`).
+    """
+    if not isinstance(schema, Mapping) or depth > 32:
+        return schema
+    declared = schema.get("x-file")
+    if isinstance(declared, Mapping):
+        mimes = [str(m) for m in declared.get("mimes") or ()]
+        if {"jpg", "jpeg"} & set(mimes):
+            mimes = list(dict.fromkeys([*mimes, "jpg", "jpeg"]))
+        properties: dict[str, Any] = {}
+        if mimes:
+            properties["extension"] = {"enum": mimes, _FILE_PART: "file.mimes", _FILE_TYPES: declared.get("mimes")}
+        if declared.get("max_kb") is not None:
+            properties["size"] = {"maximum": int(declared["max_kb"]) * 1024, _FILE_PART: "file.max"}
+        allowed = {t for t in _types(schema) if t != "object"} | {"object"}
+        return {**schema, "type": sorted(allowed), "required": ["size"], "properties": properties}
+    expanded = dict(schema)
+    for key in ("properties", "$defs"):
+        if isinstance(schema.get(key), Mapping):
+            expanded[key] = {name: with_files(sub, depth + 1) for name, sub in schema[key].items()}
+    for key in ("allOf", "anyOf", "oneOf"):
+        if isinstance(schema.get(key), list):
+            expanded[key] = [with_files(sub, depth + 1) for sub in schema[key]]
+    if isinstance(schema.get("items"), Mapping):
+        expanded["items"] = with_files(schema["items"], depth + 1)
+    return expanded
+
+
+def _all(params: Mapping[str, str], name: str) -> list[str]:
+    """Every value the query string gives a name (`ids[]=1&ids[]=2`), in order."""
+    getlist = getattr(params, "getlist", None)
+    return list(getlist(name)) if getlist is not None else [params[name]]
+
+
+def _blank_as_null(read: Coercer) -> Coercer:
+    def blank_or_read(value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else read(value)
+
+    return blank_or_read
+
+
+def _each(read: Coercer) -> Coercer:
+    def each(values: Any) -> Any:
+        return [read(value) for value in values] if isinstance(values, list) else values
+
+    return each

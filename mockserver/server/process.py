@@ -30,7 +30,7 @@ class ServerProcess:
         *args: str,
         host: str = "127.0.0.1",
         port: int | None = None,
-        # a start on a loaded machine (test processes side by side on two cores) can take 20 s and more
+        # loading the specs takes seconds of CPU; on a loaded machine (tests beside other work) many more
         startup_timeout: float = 60,
         launcher: tuple[str, ...] = MOCKSERVER,
         env: dict[str, str] | None = None,

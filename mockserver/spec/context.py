@@ -30,7 +30,7 @@ def known_filter(name: str) -> bool:
 #: bound for every request an operation answers
 REQUEST = frozenset({"request", "principal", "credential", "path", "query", "body", "now"})
 #: an operation's own templates (response, rules, id, match, defaults, set, soft, where, parent, counts, login)
-OPERATION = REQUEST | {"record", "records", "page", "parent", "counts", "batch"}
+OPERATION = REQUEST | {"record", "records", "page", "parent", "counts", "batch", "values"}
 #: a 404 for an unknown record also knows the id asked for
 NOT_FOUND = OPERATION | {"id"}
 #: error envelopes: the field errors and their headline, the methods allowed, a refusal's detail,

@@ -268,6 +268,14 @@ class OperationMock:
     set_children: Mapping[str, Mapping[str, Template]] = field(default_factory=dict)
     soft: Mapping[str, Template] = field(default_factory=dict)
     compute: Mapping[str, str] = field(default_factory=dict)
+    #: formulas over the counts and the context, bound as `values` in the response
+    values: Mapping[str, str] = field(default_factory=dict)
+    #: `update` by `match`: a record with the match's values is created when none matches
+    upsert: bool = False
+    #: `update`: the body's fields are written onto the record (else only `set` and `compute` change it)
+    merge_body: bool = True
+    #: `delete`: every record `match` names goes, none is no 404 (a null match value matches any)
+    every: bool = False
     each: EachDecl | None = None
     rules: tuple[RuleDecl, ...] = ()
     quirks: tuple[QuirkDecl, ...] = ()
@@ -417,6 +425,8 @@ class ApiMock:
     drift: DriftDecl = field(default_factory=DriftDecl)
     #: realism profile name -> what it reproduces
     profiles: Mapping[str, str] = field(default_factory=dict)
+    #: the records the path names are looked up before validation (Laravel's route-model binding)
+    bind_before_validation: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -513,6 +523,10 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
         set_children=_set_children(data.get("set_children")),
         soft=dict(data.get("soft") or {}),
         compute=dict(data.get("compute") or {}),
+        values=dict(data.get("values") or {}),
+        upsert=bool(data.get("upsert")),
+        merge_body=bool(data.get("merge_body", True)),
+        every=bool(data.get("every")),
         each=EachDecl(each["from"], each["failure"]) if each is not None else None,
         rules=parse_rules(data.get("rules")),
         quirks=tuple(
@@ -694,6 +708,7 @@ def parse_api(data: Mapping[str, Any], default_name: str) -> ApiMock:
             tuple((data.get("drift") or {}).get("volatile") or ()), (data.get("drift") or {}).get("reason", "")
         ),
         profiles={name: value["description"] for name, value in (data.get("profiles") or {}).items()},
+        bind_before_validation=bool(data.get("bind_before_validation")),
     )
 
 
