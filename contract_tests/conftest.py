@@ -37,7 +37,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     # Test modules build their schemathesis schemas at import time from these
     # settings, so they are resolved before collection.
-    Settings.activate(Settings.resolve({name: config.getoption(f"contract_{name}") for name in NAMES}))
+    try:
+        Settings.activate(Settings.resolve({name: config.getoption(f"contract_{name}") for name in NAMES}))
+    except ValueError as exc:  # a --contract-login that is no JSON object, a seed that is no number
+        raise pytest.UsageError(str(exc)) from None
     config.addinivalue_line(
         "markers", "writes: the test changes the target's state (left out with --contract-read-only)"
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gc
-import json
 import logging
 import os
 import secrets
@@ -329,6 +328,7 @@ def contract(
 
     if spec is None and api not in (known := Settings.all_apis()):
         raise click.UsageError(f"unknown API {api!r}; known: {', '.join(known)} (or give its --spec)")
+    _login_body(login)  # a body that is no JSON object is a usage error here, not inside the suite
     suite = bundled("contract_tests")
     with tempfile.TemporaryDirectory(prefix="mockserver-contract-") as scratch:
         # The suite is given its settings as its own pytest options (see
@@ -402,15 +402,12 @@ def _headers(given: tuple[str, ...]) -> dict[str, str]:
 
 def _login_body(given: str | None) -> dict[str, Any] | None:
     """--login's JSON body, refused as a usage error unless it is an object."""
-    if given is None:
-        return None
+    from mockserver.harness.settings import login_body
+
     try:
-        body = json.loads(given)
+        return login_body(given)
     except ValueError as exc:
-        raise click.UsageError(f"--login is not JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise click.UsageError("--login must be a JSON object, the login operation's body")
-    return body
+        raise click.UsageError(str(exc)) from None
 
 
 def _reachable(url: str) -> None:

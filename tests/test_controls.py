@@ -4,7 +4,10 @@ sessions, CORS and the served docs; transport faults and the printed admin token
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+import weakref
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -13,7 +16,7 @@ from jsonschema import Draft202012Validator
 from seed import ADMIN, DAFTRA, FACTURACION_SEED
 
 from mockserver.config import DEFAULT_SPECS
-from mockserver.server.app import create_app
+from mockserver.server.app import FREEZE_AFTER, create_app
 from mockserver.server.process import ServerProcess
 from mockserver.spec.openapi import load_spec
 
@@ -171,6 +174,31 @@ def test_reset_snapshot_and_restore(mock):
     assert mock.get("/__mock/apis/facturacion/resources/clients").json()["count"] == len(stored), (
         "a refused restore changes nothing"
     )
+
+
+@pytest.fixture
+def unfrozen_after() -> Iterator[None]:
+    """A large restore freezes the whole process's heap (the mock's way); the tests' process thaws it after."""
+    yield
+    gc.unfreeze()
+
+
+def test_a_large_restore_replaced_later_frees_its_records(make_mock, unfrozen_after):
+    mock = make_mock()
+    daftra = mock.app.state.server.api("daftra")
+    client = {"business_name": "Bulk", "client_number": "1", "type": 2}
+    large = {"apis": {"daftra": {"clients": [{**client, "id": n} for n in range(1, FREEZE_AFTER + 1)]}}}
+    assert mock.put("/__mock/snapshot", json=large).status_code == 200
+    loaded = weakref.ref(daftra.sessions.default)
+    assert len(loaded().table("clients")) == FREEZE_AFTER  # kept out of the collector's sight
+    assert mock.post("/__mock/reset").status_code == 200
+    assert loaded() is None, "the dropped load is freed, not kept frozen"
+    assert mock.put("/__mock/snapshot", json=large).status_code == 200
+    again = weakref.ref(daftra.sessions.default)
+    assert (
+        mock.put("/__mock/snapshot", json={"apis": {"daftra": {"clients": [{**client, "id": 1}]}}}).status_code == 200
+    )
+    assert again() is None
 
 
 def test_load_fixtures_replaces_one_api(mock):

@@ -280,3 +280,8 @@ def test_an_unreachable_deployment_or_an_unknown_operation_is_a_usage_error():
     assert unknown.exit_code == 2 and "no operation nope" in unknown.output
     not_json = CliRunner().invoke(main, ["drift", "facturacion", "--target", "http://127.0.0.1:9", "--login", "{"])
     assert not_json.exit_code == 2 and "--login is not JSON" in not_json.output
+
+
+def test_a_login_body_that_is_no_json_object_is_a_usage_error_of_contract_too():
+    listed = CliRunner().invoke(main, ["contract", "facturacion", "--base-url", "http://127.0.0.1:9", "--login", "[1]"])
+    assert listed.exit_code == 2 and "--login must be a JSON object" in listed.output, listed.output

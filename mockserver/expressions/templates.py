@@ -58,18 +58,18 @@ def view_for(schema: Mapping[str, Any] | None) -> View | None:
     properties = merged_properties(schema)
     if properties:
         return View(fields=tuple((name, view_for(sub)) for name, sub in properties.items() if not sub.get("writeOnly")))
-    # a value may be any branch's: it shows what any of them declares (the first alone would drop an
-    # error branch's fields from a list that mixes successes and refusals)
-    branches = [view for branch in schema.get("oneOf", []) + schema.get("anyOf", []) if (view := view_for(branch))]
-    declared = [view.fields for view in branches if view.fields is not None]
+    # a value may be any alternative's: it shows what any of them declares (the first alone would drop
+    # an error's fields from a list that mixes successes and refusals)
+    alternatives = [view for option in schema.get("oneOf", []) + schema.get("anyOf", []) if (view := view_for(option))]
+    declared = [view.fields for view in alternatives if view.fields is not None]
     if declared:
         merged: dict[str, View | None] = {}
         for fields in declared:
             for name, sub in fields:
                 merged.setdefault(name, sub)
         return View(fields=tuple(merged.items()))
-    if branches:
-        return branches[0]
+    if alternatives:
+        return alternatives[0]
     if isinstance(schema.get("items"), Mapping):
         return View(items=view_for(schema["items"]))
     return None

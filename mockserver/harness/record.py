@@ -3,7 +3,7 @@
 Each successful answer of a read, list, create or update is matched to its
 operation by the mock's router, and its records are taken from where that
 operation's response template puts them: records per resource, by id, the
-latest answer winning. A record's child lists (an invoice's items, say)
+latest answer winning. A record's child lists (a document's lines, say)
 become records of their own resource, each pointing back at its parent
 through the child list's key, numbered after the recorded ones when the
 answer shows no id. What the engine derives (relations, computed figures)

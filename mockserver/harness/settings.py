@@ -28,6 +28,19 @@ ENV_PREFIX = "MOCKSERVER_CONTRACT_"
 NAMES = ("api", "spec", "base_url", "header", "login", "read_only", "seed", "max_examples", "operation")
 
 
+def login_body(given: str | None) -> dict[str, Any] | None:
+    """A --login JSON body: the login operation's, so an object; a ValueError says what is wrong."""
+    if not given:
+        return None
+    try:
+        body = json.loads(given)
+    except ValueError as exc:
+        raise ValueError(f"--login is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise ValueError("--login must be a JSON object, the login operation's body")
+    return body
+
+
 @dataclass
 class Settings:
     apis: list[str]
@@ -75,7 +88,7 @@ class Settings:
             spec=Path(spec) if spec else None,
             base_url=(value("base_url") or "").rstrip("/") or None,
             headers=headers,
-            login_body=json.loads(login) if login else None,
+            login_body=login_body(login),
             read_only=read_only is not None and read_only.lower() in ("1", "true", "yes", "on"),
             seed=int(value("seed") or cls.seed),
             max_examples=int(value("max_examples") or cls.max_examples),

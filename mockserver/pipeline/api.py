@@ -386,6 +386,7 @@ class MockApi:
     def _answer_as(self, operation_id: str, call: behaviours.Call, body: Any) -> Reply:
         """`body` answered as `operation_id` answers it sent alone, in the call's state: a bulk element."""
         each = self.operations[operation_id]
+        body = copy.deepcopy(body)  # a write that loses a race runs again: what it stored is undone, not reused
         context = {**call.context, "body": body if isinstance(body, dict) else {}}
         try:
             value = each.validator.coerced(body)

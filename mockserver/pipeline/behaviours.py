@@ -59,11 +59,11 @@ class Environment:
     resources: Mapping[str, ResourceConfig]
     auth: Authenticator
     not_found: Mapping[str, ReplyTemplate]  # per resource
-    #: where the spec's file templates live (the spec's folder)
-    templates: Path = Path()
     #: `(operationId, call, body)`: the answer that operation gives `body` sent alone, in the call's state
     #: (validated, refused in its own envelope); what a bulk operation answers each element with
-    answer_as: Callable[[str, Call, Any], Reply] | None = None
+    answer_as: Callable[[str, Call, Any], Reply]
+    #: where the spec's file templates live (the spec's folder)
+    templates: Path = Path()
 
 
 #: what a record lookup may name to run before validation: the path and what it binds
@@ -225,13 +225,13 @@ class _Base:
             raise self.missing(call.context, record_id, resource)
         call.context["parent"] = parent
 
-    def missing_from_path(self, context: Mapping[str, Any], record_id: Any, name: str | None = None) -> Reply:
+    def missing_from_path(self, context: Mapping[str, Any], record_id: Any, name: str) -> Reply:
         """The answer to a path parameter that cannot name any record: `invalid_path`, else the (parent's) 404.
 
-        A parameter that names the parent (`parent.id: "${path.company_id}"`) is the parent's 404 whatever
+        A parameter that names the parent (`parent.id: "${path.owner_id}"`) is the parent's 404 whatever
         the operation's `invalid_path` says: that answer is about the operation's own parameters.
         """
-        if name is not None and self.parent is not None and name in self.parent_params:
+        if self.parent is not None and name in self.parent_params:
             return self.missing(context, record_id, self.parent[0])
         if self.invalid_path is not None:
             return self.invalid_path({**context, "id": record_id})
@@ -286,8 +286,10 @@ class _Targeted(_Base):
         self.upsert = mock.upsert
         # found from the path alone (not the body): a lookup that may run before validation
         named = [mock.id, dict(mock.match)]
-        self.path_bound = not mock.upsert and all(
-            expression_root(expression)[0] in _BINDING_ROOTS for _, expression, _ in placeholders(named)
+        self.path_bound = (
+            not mock.upsert
+            and not mock.every
+            and all(expression_root(expression)[0] in _BINDING_ROOTS for _, expression, _ in placeholders(named))
         )
 
     def bind(self, call: Call) -> None:
@@ -305,9 +307,8 @@ class _Targeted(_Base):
         else:
             record_id = None
             record = next(iter(table.find(_evaluate(self.match, call.context))), None)
-        if record is None and self.upsert:  # create or replace: the record the match names, created empty
-            criteria = _evaluate(self.match, call.context)
-            return _insert(table, {**self.config.declared.defaults, **criteria}, call.context["now"])
+        if record is None and self.upsert:  # create or replace: a draft the update stores once its rules pass
+            return {**self.config.declared.defaults, **_evaluate(self.match, call.context)}
         if record is None:
             raise self.missing(call.context, record_id)
         return record
@@ -557,7 +558,9 @@ class Update(_Targeted):
         changes = {k: v for k, v in call.fields.items() if k in self.record_fields} if self.merge_body else {}
         # the rules judge the record with the body's changes, before the fixed ones: a rule such as
         # "an accepted document cannot be sent again" looks at the state the request finds
-        self.check_rules(call, {**record, **changes}, own_id=record["id"])
+        self.check_rules(call, {**record, **changes}, own_id=record.get("id"))
+        if "id" not in record:  # an upsert's draft: refused, it would have left an empty record behind
+            record = _insert(self.table(call), record, call.context["now"])
         case = self.outcomes.pick(call.outcome, call.context) if self.outcomes is not None else None
         changes.update(_evaluate(case.set if case is not None else self.set, call.context))
         # the formulas see the record as it was and, as `sent`, the body (a write the body steers)
@@ -597,6 +600,9 @@ class Delete(_Targeted):
         table = self.table(call)
         criteria = {k: v for k, v in _evaluate(self.match, call.context).items() if v is not None}
         gone = list(table.find(criteria))
+        for record in gone:  # a delete's rules judge each record it removes, before any goes
+            call.context["record"] = Row(table, record)
+            self.check_rules(call, record, own_id=record["id"])
         for record in gone:
             table.delete(record["id"])
         return self.answer(call, records=[Row(table, record) for record in gone])
@@ -680,10 +686,9 @@ class Bulk(_Base):
         self.each = str(operation.mock.bulk_of)
 
     def __call__(self, call: Call) -> Reply:
-        answer_as = self.env.answer_as
-        assert answer_as is not None, "the API binds answer_as"
         elements = call.body if isinstance(call.body, list) else []
-        return self.answer(call, batch={"answers": [answer_as(self.each, call, element).body for element in elements]})
+        answers = [self.env.answer_as(self.each, call, element).body for element in elements]
+        return self.answer(call, batch={"answers": answers})
 
 
 BEHAVIOURS: dict[str, type[_Base]] = {

@@ -164,7 +164,7 @@ class Outcomes:
         return name.strip(), argument.strip() if colon and argument.strip() else None
 
     def delay(self, requested: str | None) -> float:
-        """How long the requested case waits before answering (a SUNAT timeout)."""
+        """How long the requested case waits before answering (a tax authority that times out)."""
         return self.cases[self._parse(requested)[0]].delay_seconds if requested else 0.0
 
     def pick(self, requested: str | None, context: dict[str, Any]) -> Case | None:

@@ -100,7 +100,7 @@ class InputReader:
         if declared.trim_strings or declared.empty_strings_to_null:
             trim = declared.trim_characters if declared.trim_strings else ""
             value = normalise(value, trim=trim, empty_to_null=declared.empty_strings_to_null)
-        # a merged query string is input as much as a body is (`POST ...?modo_produccion=0`)
+        # a merged query string is input as much as a body is (`POST ...?enabled=0`)
         sent = bool(raw.strip()) or (self.declared.merge_query and bool(request.query_params))
         return Input(value, sent=sent, method=method)
 

@@ -3,16 +3,16 @@
 * `unique: [fields]`: no other record of the resource has the same values.
 * `exists: {resource, key, where?, allow?}`: the field names a record of
   another resource, optionally one matching `where` (e.g. an active parent;
-  a value may name the record checked: `company_id: "${record.company_id}"`).
+  a value may name the record checked: `owner_id: "${record.owner_id}"`).
   An absent or null field passes (whether it is required is the schema's
   business), as does a value listed in `allow` (e.g. 0 for "the owner").
   With `when: {field: value}` it judges only records holding those values: a
-  polymorphic reference (`entity_id` names an invoice when `entity_type` is
-  `invoice`) is one rule per kind. Text of digits names the record of that id.
+  polymorphic reference (`kind_id` names a record of the resource `kind`
+  holds) is one rule per kind. Text of digits names the record of that id.
 * `deny_if: {field: value}`: the record must not match (an inactive account).
 * `deny_when: formula`: the formula must not hold over the record,
   `sent` (the fields the request named) and `principal` (the caller):
-  `len(numero_documento) > 15`, `has(sent, 'company_id')`,
+  `len(document_number) > 15`, `has(sent, 'owner_id')`,
   `principal.role_name != 'super_admin'`.
 * `empty: {resource, where?}`: the resource holds no record (matching
   `where`), e.g. a first-run setup that works only once.
@@ -86,7 +86,7 @@ class Rule:
             target = table_of.get(value)
             if target is None and isinstance(value, str) and whole_number(value) is not None:
                 target = table_of.get(whole_number(value))  # a reference typed text ("5") names record 5
-            # `where` values may name the record being checked (`company_id: "${record.company_id}"`)
+            # `where` values may name the record being checked (`owner_id: "${record.owner_id}"`)
             scope = {**context, "record": candidate}
             wanted = {key: render(scope) for key, render in self.where.items()}
             return target is not None and all(target.get(k) == v for k, v in wanted.items())

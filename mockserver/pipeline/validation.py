@@ -275,7 +275,7 @@ class RequestValidator:
                 item = scalar_coercer(schema.get("items") or {}, rules, text=True) or _keep
                 read = _each(item)
             elif param["in"] == "query" and blank_query_is_null and "null" in _all_types(schema):
-                # `?region_id=` is null to a service whose middleware turns "" into null, and the
+                # `?parent_id=` is null to a service whose middleware turns "" into null, and the
                 # parameter allows null: it filters on null rather than being refused
                 read = _blank_as_null(read)
             if param["in"] == "path":

@@ -153,6 +153,7 @@ class Admin:
         apis = [self._api_named(name)] if name else self.server.apis
         for api in apis:
             api.sessions.reset(self._session(request))
+        self.server.settle_memory(large=False)
         return JSONResponse({"reset": [api.name for api in apis], "session": self._session(request)})
 
     def _api_named(self, name: str) -> MockApi:

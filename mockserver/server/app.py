@@ -74,6 +74,8 @@ class MockServer:
     def __init__(self, config: ServerConfig, specs: Iterable[ApiSpec] | None = None) -> None:
         """The APIs of the specs in `config.specs_dir`, or of exactly the loaded `specs` given."""
         self.config = config
+        #: a restore froze a large load (see settle_memory)
+        self.frozen_load = False
         self.controls = Controls(Rule.parse(config.delay, config.fault, config.fault_rate), config.seed)
         #: the Redis every replica shares (`--store redis://…`); None: the state is this process's
         self.shared: RedisConnection | None = None
@@ -237,11 +239,22 @@ class MockServer:
                 raise StateError(f"{name}: {exc}") from None
         for name, store in stores.items():
             self.api(name).sessions.replace(session, store)  # type: ignore[union-attr]
-        if sum(len(table) for store in stores.values() for table in store.tables.values()) >= FREEZE_AFTER:
-            # A large load stays: out of the collector's sight, the next full collection does not walk
-            # every new record (0.47 s for the first list page after loading 100,000 records). Records hold no
-            # cycles, so the ones a later restore drops are still freed.
+        self.settle_memory(
+            large=sum(len(t) for store in stores.values() for t in store.tables.values()) >= FREEZE_AFTER
+        )
+
+    def settle_memory(self, *, large: bool) -> None:
+        """After the state was replaced: a `large` new load is kept out of the collector's sight.
+
+        Frozen, the next full collection does not walk every new record (0.47 s for the first list page
+        after loading 100,000 records). A state frozen earlier and dropped now is freed only once unfrozen
+        (a store and its tables point at each other), so it is unfrozen and collected first.
+        """
+        if large or self.frozen_load:
+            gc.unfreeze()
+            gc.collect()
             gc.freeze()
+        self.frozen_load = large
 
     @property
     def generation(self) -> tuple[tuple[int, int], ...]:

@@ -53,7 +53,7 @@ class ExistsDecl:
     where: Mapping[str, Any] = field(default_factory=dict)
     allow: tuple[Any, ...] = ()
     #: the rule applies only to a record whose fields hold these values (a polymorphic reference:
-    #: `entity_id` names an invoice when `entity_type` is `invoice`)
+    #: `kind_id` names a record of one resource when `kind` holds that resource's name)
     when: Mapping[str, Any] = field(default_factory=dict)
 
 

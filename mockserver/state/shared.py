@@ -32,7 +32,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import redis
@@ -255,6 +255,12 @@ class RedisConnection:
             raise StoreUnavailable(f"the state store did not answer ({type(exc).__name__})") from None
 
 
+class StoreFactory(Protocol):
+    """A state holding the fixtures, or the given records (kept as they are when `owned`: see Store.load)."""
+
+    def __call__(self, records: Mapping[str, list[Record]] | None = None, *, owned: bool = False) -> Store: ...
+
+
 class RedisSessions:
     """The `StateBackend` of one API on Redis (see the module's docstring)."""
 
@@ -262,7 +268,7 @@ class RedisSessions:
         self,
         connection: RedisConnection,
         api_name: str,
-        fresh: Callable[[Mapping[str, list[Record]] | None], Store],
+        fresh: StoreFactory,
         limit: int = 100,
         idle_seconds: float = 1800,
         clock: Callable[[], float] = time.time,
@@ -341,7 +347,7 @@ class RedisSessions:
 
     def _load(self, meta: list[bytes], tables: list[Any]) -> Store:
         records = {_text(tables[i]): [loads(value) for value in tables[i + 1][1::2]] for i in range(0, len(tables), 2)}
-        store = self.fresh(records)
+        store = self.fresh(records, owned=True)  # decoded for this store alone: no copy
         for i in range(0, len(meta), 2):
             self._set_counters(store, _text(meta[i]), loads(meta[i + 1]))
         store.changes = Changes()
