@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from broken_servers import CLIENT_OPERATIONS, FAULTS
+from broken_servers import CLIENT_OPERATIONS, FACTURACION_CLIENTS, FAULTS
 from seed import DAFTRA
 
 from mockserver.harness.target import find_model, seed_credentials
@@ -52,6 +52,8 @@ def test_broken_server_is_caught_by_the_check_that_names_the_fault(name):
     fault = FAULTS[name]
     with ServerProcess(launcher=BROKEN_SERVER, env={"BROKEN_FAULT": name}) as server:
         narrowed = [option for operation_id in fault.operations for option in ("--operation", operation_id)]
+        if fault.max_examples is not None:
+            narrowed += ["--max-examples", str(fault.max_examples)]
         result = contract(fault.api, server.url, "--layer", fault.layer, *narrowed)
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
     named = [line for line in broken_contracts(result.stdout) if re.search(rf"\[[^\]]*\b{fault.check}\b[^\]]*\]", line)]
@@ -71,11 +73,14 @@ def test_duplicate_accepting_server_fails_the_cli_with_a_reproducing_curl():
 
 
 def test_the_real_mock_passes_every_layer_through_the_cli(tmp_path):
+    # The suites run over the whole of both specs in make test (contract_tests/) and in the
+    # self-certification; here the command around them is what is tested, over the clients' operations.
+    narrowed = [option for operation_id in FACTURACION_CLIENTS for option in ("--operation", operation_id)]
     with ServerProcess() as server:
-        result = contract("facturacion", server.url, "--junit", str(tmp_path / "report.xml"))
+        result = contract("facturacion", server.url, "--junit", str(tmp_path / "report.xml"), *narrowed)
     assert result.returncode == 0, result.stdout[-5000:]
     assert "broken contract" not in result.stdout
-    assert (tmp_path / "report.xml").read_text().count("<testcase") > 50
+    assert (tmp_path / "report.xml").read_text().count("<testcase") > 20
 
 
 def test_an_unknown_operation_is_a_usage_error():

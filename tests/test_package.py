@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -101,6 +102,7 @@ def test_serve_takes_a_users_own_specs_and_fixtures(installed: Installed, tmp_pa
     specs.mkdir()
     fixtures.mkdir()
     (specs / "daftra.yaml").write_bytes((ROOT / "specs" / "daftra.yaml").read_bytes())
+    shutil.copytree(ROOT / "specs" / "templates" / "daftra", specs / "templates" / "daftra")  # its pages' templates
     (fixtures / "daftra.yaml").write_bytes((ROOT / "fixtures" / "daftra.yaml").read_bytes())
     launcher = (
         installed.bin("mockserver"),

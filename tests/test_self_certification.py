@@ -33,9 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "build" / "certification"
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 SEED = 20261122
-# Cases per operation and phase: both specs (some 170 operations) certify in
-# under three minutes on two cores, with one worker, so that runs repeat.
-MAX_EXAMPLES = 30
+# Generated cases per operation in the fuzzing and stateful phases (the examples and coverage phases
+# send what the spec holds, whatever this says). Both specs have grown to some 330 operations; at 30
+# the two certifications took 9 minutes of one core under load, a third of the whole suite.
+MAX_EXAMPLES = 15
 
 
 def switched_off(config: dict) -> set[str]:

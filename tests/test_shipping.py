@@ -447,6 +447,7 @@ def test_a_mounted_folder_named_by_mockserver_specs_replaces_the_bundled_ones(im
     mounted.mkdir()
     try:
         shutil.copy2(ROOT / "specs" / "daftra.yaml", mounted / "daftra.yaml")
+        shutil.copytree(ROOT / "specs" / "templates" / "daftra", mounted / "templates" / "daftra")
         with started(image, tmp_path, {"MOCKSERVER_SPECS": str(mounted)}) as (url, _, _):
             assert httpx.get(f"{url}/__mock/health", timeout=10).json()["apis"] == ["daftra"]
     finally:

@@ -81,6 +81,8 @@ def fresh_body(target: Target, operation: Operation) -> tuple[dict[str, Any], di
                 record[rule.exists.key] = found
     for name, sub in properties.items():  # mark what the suite creates
         free_text = not (sub.get("enum") or sub.get("format") or str(sub.get("pattern", "")).startswith("^"))
+        if name in references:  # text that names another record (a payment method) must keep naming it
+            continue
         if name in record and sub.get("type") == "string" and free_text and int(sub.get("maxLength", 255)) >= 40:
             record[name] = f"{MARKER} {record[name]}"[: int(sub.get("maxLength", 255))]
             break
