@@ -9,7 +9,8 @@ server's access log.
 In memory, a request's entry is kept as it came (`RawEntry`: the bytes and
 the header list the request already holds) and masked the first time it is
 read: masking every entry cost 5-12% of each request, and most entries are
-never read. Nothing outside this module sees an unmasked entry; the shared
+never read. What could be large is bounded at once all the same (`kept_query`,
+`kept_headers`, `kept_size`): an entry holds some tens of KiB at most, whatever was sent. Nothing outside this module sees an unmasked entry; the shared
 journal masks before an entry leaves the process for Redis.
 """
 
@@ -133,7 +134,11 @@ def kept_size(raw: T) -> T | str:
 
 
 def kept_query(query: str) -> str:
-    """The query as recorded: cut to its bound at once (masked when read, see `mask_query`)."""
+    """The query as recorded: cut to its bound at once (masked when read, see `mask_query`).
+
+    Cutting before masking shows no secret: a name cut short has no value left,
+    and a secret-named value cut short is masked whole.
+    """
     return shorten(query, QUERY_LIMIT)
 
 
