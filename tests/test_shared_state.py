@@ -18,8 +18,8 @@ def test_the_shared_journal_is_bounded_and_newest_first(redis_server):
     for n in range(5):
         entry = Entry("GET", f"/api2/clients/{n}", "", 200, "daftra", "getClient", None, 1.0, {}, None, None)
         journal.record(entry)
-    assert [e.path for e in journal.select({})] == ["/api2/clients/4", "/api2/clients/3", "/api2/clients/2"]
-    assert [e.id for e in journal.select({})] == [5, 4, 3]
+    assert [e.path for e in journal.read({}, 100)[1]] == ["/api2/clients/4", "/api2/clients/3", "/api2/clients/2"]
+    assert [e.id for e in journal.read({}, 100)[1]] == [5, 4, 3]
 
 
 def test_an_unreachable_store_is_a_503_in_each_apis_envelope(make_mock):

@@ -28,12 +28,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from mockserver.errors import AdminError
 from mockserver.harness.model import ContractModel
 from mockserver.harness.report import curl
 from mockserver.pipeline.api import CompiledOperation
 from mockserver.pipeline.masking import secret_header
 from mockserver.pipeline.routing import Match
-from mockserver.server.journal import MASK, mask_body, status_matches
+from mockserver.server.journal import MASK, Facet, chosen, mask_body, read_limit
 from mockserver.spec.openapi import Operation
 from mockserver.spec.pointers import value_at
 
@@ -67,6 +68,10 @@ class Exchange:
     started: str
     milliseconds: float
     violations: list[Violation] = field(default_factory=list)
+
+    def facets(self) -> dict[str, Facet]:
+        """What the proxy journal's filters choose by: `operation`, `status` (or `4xx`), `violations` (true/false)."""
+        return {"operation": self.operation, "status": self.status, "violations": bool(self.violations)}
 
 
 @dataclass
@@ -188,18 +193,6 @@ class Checker:
         return violations
 
 
-def select(exchanges: list[Exchange], filters: Mapping[str, str]) -> list[Exchange]:
-    """Exchanges matching `operation`, `status` (or `4xx`), `violations` (true/false), newest first."""
-    status, flagged = filters.get("status"), filters.get("violations")
-    return [
-        exchange
-        for exchange in reversed(exchanges)
-        if (not filters.get("operation") or exchange.operation == filters["operation"])
-        and (not status or status_matches(exchange.status, status))
-        and (flagged not in ("true", "false") or bool(exchange.violations) == (flagged == "true"))
-    ]
-
-
 def _json(content: bytes) -> Any:
     try:
         return json.loads(content) if content else None
@@ -254,12 +247,12 @@ def proxy_app(
 
     async def journal(request: Request) -> Response:
         """The proxy's own journal (the deployment's, if it is a mock, stays at its /__mock/journal): newest first."""
-        chosen = select(checker.traffic.exchanges, request.query_params)
         try:
-            limit = max(int(request.query_params.get("limit", 100)), 0)
-        except ValueError:
-            return JSONResponse({"error": "limit is a whole number"}, status_code=400)
-        return JSONResponse({"count": len(chosen), "entries": [asdict(exchange) for exchange in chosen[:limit]]})
+            limit = read_limit(request.query_params)
+        except AdminError as exc:
+            return JSONResponse({"error": exc.message}, status_code=exc.status)
+        matching = chosen(reversed(checker.traffic.exchanges), request.query_params)
+        return JSONResponse({"count": len(matching), "entries": [asdict(exchange) for exchange in matching[:limit]]})
 
     async def forward(request: Request) -> Response:
         body = await request.body()

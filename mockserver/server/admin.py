@@ -26,6 +26,7 @@ from mockserver.errors import AdminError, ControlError, StateError, StoreUnavail
 from mockserver.pipeline.api import MockApi
 from mockserver.pipeline.controls import Rule
 from mockserver.pipeline.responses import JSONResponse
+from mockserver.server.journal import read_limit
 from mockserver.spec.shape import schema_text
 from mockserver.state.store import Row, whole_number
 
@@ -129,11 +130,7 @@ class Admin:
 
     async def records(self, request: Request) -> Response:
         table = self._table(request)
-        try:
-            offset = max(int(request.query_params.get("offset", 0)), 0)
-            limit = max(int(request.query_params.get("limit", 100)), 0)
-        except ValueError:
-            raise AdminError(400, "offset and limit are whole numbers") from None
+        offset, limit = read_limit(request.query_params, "offset", 0), read_limit(request.query_params)
         chosen = list(table)[offset : offset + limit]
         return JSONResponse({"count": len(table), "records": [dict(Row(table, record)) for record in chosen]})
 
@@ -241,15 +238,11 @@ class Admin:
         if request.method == "DELETE":
             self.server.journal.clear()
             return JSONResponse({"count": 0, "entries": []})
-        entries = self.server.journal.select(request.query_params)
-        try:
-            limit = int(request.query_params.get("limit", 100))
-        except ValueError:
-            raise AdminError(400, "limit is a whole number") from None
-        return JSONResponse({"count": len(entries), "entries": [e.to_data() for e in entries[: max(limit, 0)]]})
+        count, entries = self.server.journal.read(request.query_params, read_limit(request.query_params))
+        return JSONResponse({"count": count, "entries": [entry.to_data() for entry in entries]})
 
     async def journal_count(self, request: Request) -> Response:
-        return JSONResponse({"count": len(self.server.journal.select(request.query_params))})
+        return JSONResponse({"count": self.server.journal.count(request.query_params)})
 
 
 def routes(server: MockServer) -> list[BaseRoute]:

@@ -38,7 +38,15 @@ from mockserver.pipeline.limits import Limits
 from mockserver.pipeline.responses import JSONResponse
 from mockserver.pipeline.routing import ALL_METHODS
 from mockserver.server import admin, docs
-from mockserver.server.journal import Journal, MaskedAccessLog, RawEntry, SharedJournal, kept_size
+from mockserver.server.journal import (
+    Journal,
+    MaskedAccessLog,
+    RawEntry,
+    SharedJournal,
+    kept_headers,
+    kept_query,
+    kept_size,
+)
 from mockserver.server.persistence import StateFile
 from mockserver.spec.fixtures import load_seed
 from mockserver.spec.loader import discover_specs
@@ -177,18 +185,19 @@ class MockServer:
         response = outcome.response
         parsed = outcome.body
         url = request.url  # built once by the request; the engine read it already
+        secret = api.secret_headers if api is not None else GENERIC_SECRETS
         self.journal.record(
             RawEntry(
                 method=request.method,
                 path=url.path,
-                query=url.query,
+                query=kept_query(url.query),
                 status=response.status_code,
                 api=api.name if api is not None else None,
                 operation=outcome.operation,
                 session=request.headers.get(self.config.session_header),
                 duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                raw_headers=request.headers.raw,
-                secret_headers=api.secret_headers if api is not None else GENERIC_SECRETS,
+                headers=kept_headers(request.headers.raw, secret),
+                secret_headers=secret,
                 request_body=kept_size(await self._journal_body(request)),
                 response_raw=kept_size(getattr(response, "body", b"")),
                 response_data=None if isinstance(parsed, dict | list) else parsed,

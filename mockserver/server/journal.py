@@ -9,7 +9,8 @@ server's access log.
 In memory, a request's entry is kept as it came (`RawEntry`: the bytes and
 the header list the request already holds) and masked the first time it is
 read: masking every entry cost 5-12% of each request, and most entries are
-never read. Nothing outside this module sees an unmasked entry; the shared
+never read. What could be large is bounded at once all the same (`kept_query`,
+`kept_headers`, `kept_size`): an entry holds some tens of KiB at most, whatever was sent. Nothing outside this module sees an unmasked entry; the shared
 journal masks before an entry leaves the process for Redis.
 """
 
@@ -20,13 +21,14 @@ import logging
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any, TypeVar
+from dataclasses import KW_ONLY, asdict, dataclass, field, fields
+from typing import Any, Protocol, TypeVar
 from urllib.parse import unquote_plus
 
 import orjson
 
-from mockserver.errors import StoreUnavailable
+from mockserver.errors import AdminError, StoreUnavailable
+from mockserver.pipeline.limits import Limits
 from mockserver.pipeline.masking import secret_field
 from mockserver.state.shared import SharedList, dumps, loads
 
@@ -36,10 +38,21 @@ MASK = "[masked]"
 T = TypeVar("T")
 #: bodies are kept up to this size, so a huge request cannot fill the memory
 BODY_LIMIT = 16 * 1024
+#: query strings are kept up to this many characters
+QUERY_LIMIT = 4096
+#: a request's header list (names and values, in bytes) is kept as it came up to this size
+RAW_HEADERS_LIMIT = 8 * 1024
+#: of a larger list, the first this many headers are kept (the most a request may send unrefused), then a note
+HEADERS_KEPT = Limits.max_headers
+HEADERS_NOT_KEPT = "(not kept)"
+#: what a filter compares: text (equal), a status (`status_matches`) or a flag (`true`/`false`)
+Facet = str | int | bool | None
 
 
 @dataclass
-class Entry:
+class Facts:
+    """What every journal entry says of its request, masked or not yet."""
+
     method: str
     path: str
     query: str
@@ -48,9 +61,7 @@ class Entry:
     operation: str | None
     session: str | None
     duration_ms: float
-    request_headers: dict[str, str]
-    request_body: Any
-    response_body: Any
+    _: KW_ONLY
     #: for a request no operation answered: why, and the operation it came closest to
     miss: dict[str, Any] | None = None
     #: the method a POST named to be routed as (`_method`), the real one being `method`
@@ -58,24 +69,37 @@ class Entry:
     id: int = 0
     time: float = field(default_factory=time.time)
 
+    def facets(self) -> dict[str, Facet]:
+        """What the journal's filters choose by (see `chosen`)."""
+        return {
+            "api": self.api,
+            "operation": self.operation,
+            "status": self.status,
+            "matched": self.miss is None,
+        }
+
+
+@dataclass
+class Entry(Facts):
+    request_headers: dict[str, str]
+    request_body: Any
+    response_body: Any
+
     def to_data(self) -> dict[str, Any]:
         return asdict(self)
 
 
 @dataclass(eq=False)
-class RawEntry:
-    """A request as the server saw it, masked into its `Entry` when first read (then kept masked)."""
+class RawEntry(Facts):
+    """A request as the server saw it, masked into its `Entry` when first read (then kept masked).
 
-    method: str
-    path: str
-    query: str
-    status: int
-    api: str | None
-    operation: str | None
-    session: str | None
-    duration_ms: float
-    #: the request's header list as the ASGI scope holds it
-    raw_headers: list[tuple[bytes, bytes]]
+    Only what is small is kept as it came: a query is cut to `QUERY_LIMIT` when
+    recorded, a header list larger than `RAW_HEADERS_LIMIT` is masked and cut
+    at once (`kept_headers`), and a body over `BODY_LIMIT` is a note of its size.
+    """
+
+    #: the request's header list as the ASGI scope holds it, or, when that is large, already masked and cut
+    headers: list[tuple[bytes, bytes]] | dict[str, str]
     #: lower-case names of the headers masked for this API
     secret_headers: frozenset[str]
     #: the bytes read, or a note of why none were (too large); None when the caller hung up
@@ -85,39 +109,22 @@ class RawEntry:
     #: the data the response was rendered from when it is not a container (a container is parsed back from
     #: `response_raw`, since the bytes cannot change after the answer and the data might)
     response_data: Any
-    miss: dict[str, Any] | None = None
-    routed_as: str | None = None
-    id: int = 0
-    time: float = field(default_factory=time.time)
     _masked: Entry | None = field(default=None, repr=False)
 
     def masked(self) -> Entry:
         if self._masked is None:
-            body = self.request_body
+            body, headers = self.request_body, self.headers
+            facts = {name.name: getattr(self, name.name) for name in fields(Facts)}
             self._masked = Entry(
-                method=self.method,
-                path=self.path,
-                query=shorten(mask_query(self.query), 4096),
-                status=self.status,
-                api=self.api,
-                operation=self.operation,
-                session=self.session,
-                duration_ms=self.duration_ms,
-                request_headers=mask_headers(
-                    ((name.decode("latin-1"), value.decode("latin-1")) for name, value in self.raw_headers),
-                    self.secret_headers,
-                ),
+                **{**facts, "query": mask_query(self.query)},
+                request_headers=headers
+                if isinstance(headers, dict)
+                else mask_raw_headers(headers, self.secret_headers),
                 request_body=mask_body(body) if isinstance(body, bytes) else body,
-                response_body=self.response_raw
-                if isinstance(self.response_raw, str)
-                else mask_body(self.response_raw, self.response_data),
-                miss=self.miss,
-                routed_as=self.routed_as,
-                id=self.id,
-                time=self.time,
+                response_body=mask_body(self.response_raw, self.response_data),
             )
             # the raw parts are not needed again: only the masked entry stays
-            self.raw_headers, self.request_body, self.response_raw = [], None, b""
+            self.headers, self.request_body, self.response_raw = [], None, b""
         return self._masked
 
 
@@ -126,23 +133,51 @@ def kept_size(raw: T) -> T | str:
     return f"<{len(raw)} bytes, not kept>" if isinstance(raw, bytes) and len(raw) > BODY_LIMIT else raw
 
 
-def mask_body(raw: bytes, parsed: Any = None) -> Any:
+def kept_query(query: str) -> str:
+    """The query as recorded: cut to its bound at once (masked when read, see `mask_query`).
+
+    Cutting before masking shows no secret: a name cut short has no value left,
+    and a secret-named value cut short is masked whole.
+    """
+    return shorten(query, QUERY_LIMIT)
+
+
+def kept_headers(raw: list[tuple[bytes, bytes]], secret: frozenset[str]) -> list[tuple[bytes, bytes]] | dict[str, str]:
+    """A header list as recorded: the scope's own list when small, else masked and cut now.
+
+    A request refused with 431 is journaled too; keeping its list until read would hold up to a
+    whole request head (1 MiB) per entry.
+    """
+    if sum(len(name) + len(value) for name, value in raw) <= RAW_HEADERS_LIMIT:
+        return raw
+    kept = mask_raw_headers(raw[:HEADERS_KEPT], secret)
+    if len(raw) > HEADERS_KEPT:  # thousands of short headers would be as large as one long one
+        kept[HEADERS_NOT_KEPT] = f"{len(raw) - HEADERS_KEPT} more headers"
+    return kept
+
+
+def mask_raw_headers(raw: Iterable[tuple[bytes, bytes]], secret: frozenset[str]) -> dict[str, str]:
+    return mask_headers(((name.decode("latin-1"), value.decode("latin-1")) for name, value in raw), secret)
+
+
+def mask_body(raw: bytes | str, parsed: Any = None) -> Any:
     """A body as the journal keeps it: JSON with secrets masked, or text cut to size.
 
     `parsed` is the data the bytes were rendered from, when the caller has it: no need to parse them back.
     """
-    if not raw:
+    kept = kept_size(raw)
+    if isinstance(kept, str):  # a note that stands for bytes not kept
+        return kept
+    if not kept:
         return None
-    if len(raw) > BODY_LIMIT:
-        return f"<{len(raw)} bytes, not kept>"
     if parsed is not None:
         return _mask(parsed)
     try:
-        return _mask(orjson.loads(raw))
+        return _mask(orjson.loads(kept))
     except orjson.JSONDecodeError:
-        text = raw.decode("utf-8", errors="replace")
+        text = kept.decode("utf-8", errors="replace")
         # Unparsed text cannot be masked field by field (a broken login body, a form).
-        return f"<{len(raw)} bytes naming a secret field, not kept>" if secret_field(text) else text
+        return f"<{len(kept)} bytes naming a secret field, not kept>" if secret_field(text) else text
 
 
 def mask_query(query: str) -> str:
@@ -201,6 +236,43 @@ def shorten(text: str, limit: int = 1024) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
 
 
+class Filterable(Protocol):
+    def facets(self) -> Mapping[str, Facet]: ...
+
+
+F = TypeVar("F", bound=Filterable)
+
+
+def chosen(items: Iterable[F], filters: Mapping[str, str]) -> list[F]:
+    """The items every given filter lets through, in their order.
+
+    A filter names one of an item's facets: text must be equal, a status
+    matches `status_matches` (`404`, `4xx`), a flag `true` or `false`
+    (anything else leaves it out). Filters naming no facet are ignored.
+    """
+    wanted = [(name, value) for name, value in filters.items() if value]
+    return [item for item in items if all(_passes(item.facets(), name, value) for name, value in wanted)]
+
+
+def _passes(facets: Mapping[str, Facet], name: str, wanted: str) -> bool:
+    if name not in facets:
+        return True
+    value = facets[name]
+    if isinstance(value, bool):  # before int: a bool is one
+        return wanted not in ("true", "false") or value == (wanted == "true")
+    if isinstance(value, int):
+        return status_matches(value, wanted)
+    return value == wanted
+
+
+def read_limit(query: Mapping[str, str], name: str = "limit", default: int = 100) -> int:
+    """A count a caller gives in the query (`limit`, `offset`): a whole number, below zero read as zero."""
+    try:
+        return max(int(query.get(name, default)), 0)
+    except ValueError:
+        raise AdminError(400, f"{name} is a whole number") from None
+
+
 class Journal:
     def __init__(self, limit: int = 1000) -> None:
         self.entries: deque[Entry | RawEntry] = deque(maxlen=max(limit, 0))
@@ -213,25 +285,18 @@ class Journal:
     def newest_first(self) -> Iterable[Entry | RawEntry]:
         return reversed(self.entries)
 
-    def select(self, filters: Mapping[str, str]) -> list[Entry]:
-        """Entries matching `api`, `operation`, `status` (or `4xx`), `matched` (true/false), newest first.
+    def count(self, filters: Mapping[str, str]) -> int:
+        """How many entries match `filters` (see `read`); none is masked to count it."""
+        return len(chosen(self.newest_first(), filters))
 
-        Only the entries chosen are masked (each once: the masked entry is kept).
+    def read(self, filters: Mapping[str, str], limit: int) -> tuple[int, list[Entry]]:
+        """How many entries match, and the newest `limit` of them, masked.
+
+        Filters: `api`, `operation`, `status` (or `4xx`), `matched` (true/false).
+        Only the entries returned are masked (each once: the masked entry is kept).
         """
-        status = filters.get("status")
-        matched = filters.get("matched")
-        chosen = []
-        for entry in self.newest_first():
-            if filters.get("api") and entry.api != filters["api"]:
-                continue
-            if filters.get("operation") and entry.operation != filters["operation"]:
-                continue
-            if status and not status_matches(entry.status, status):
-                continue
-            if matched in ("true", "false") and (entry.miss is None) != (matched == "true"):
-                continue
-            chosen.append(entry.masked() if isinstance(entry, RawEntry) else entry)
-        return chosen
+        matching = chosen(self.newest_first(), filters)
+        return len(matching), [entry.masked() if isinstance(entry, RawEntry) else entry for entry in matching[:limit]]
 
     def clear(self) -> None:
         self.entries.clear()
