@@ -370,3 +370,17 @@ def test_document_formulas_spell_amounts_count_days_and_fix_any_size():
     assert value("fixed(x)", x=9.5e307).endswith(".00") and value("fixed(x)", x=2.675) == "2.68"
     yesterday = (date.today() - timedelta(days=1)).isoformat()
     assert value("days_ago(d, 'UTC')", d=yesterday) == 1 and value("days_ago(d, 'UTC')", d="nope") is None
+
+
+def test_a_formula_call_its_function_cannot_take_is_refused_where_it_is_written():
+    from mockserver.expressions.formulas import compile_formula
+
+    # the language of the words is the spec's to name: the engine assumes none
+    assert compile_formula("spelled(236, 'en')", "/x")({}) == "two hundred and thirty-six"
+    with pytest.raises(
+        SpecError, match=r"calls spelled\(\) wrongly: missing a required argument: 'language'"
+    ) as raised:
+        compile_formula("spelled(total)", "/x-mock/resources/notes/computed/words")
+    assert raised.value.pointer == "/x-mock/resources/notes/computed/words"
+    with pytest.raises(SpecError, match=r"calls round\(\) wrongly: too many positional arguments"):
+        compile_formula("round(total, 2, 3)", "/x")

@@ -27,7 +27,7 @@ from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS
 from mockserver.errors import SpecError
 from mockserver.server.app import create_app
 from mockserver.spec.loader import load_yaml
-from mockserver.spec.shape import SCHEMA_PATH
+from mockserver.spec.shape import SCHEMA_EXTENSIONS, SCHEMA_PATH
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 DELETE = object()
@@ -329,9 +329,44 @@ MALFORMED = [
         "operationId 'createClient' is already the id of /paths/~1api~1v1~1clients/get",
     ),
 ]
+CERTIFICATE = "/components/schemas/CompanyFields/properties/certificado_pem/x-file"
+PRODUCTION = "/components/schemas/CompanyFields/properties/modo_produccion"
+SYSTEM_INFO = "/paths/~1api~1system~1info/get/x-mock/values/initialized"
+# A schema's extensions and an operation's `values` formulas, which the app reads only when it is
+# built, are refused on load too. They reach serve, reload and check through the same refusal as the
+# cases above, so they are not repeated in the (dearer) test of those three.
+CHECKED_ON_LOAD = [
+    (
+        "facturacion",
+        CERTIFICATE,
+        {"mime": ["pem"]},
+        f"{CERTIFICATE}/mime",
+        "unknown key 'mime'; expected one of max_kb",
+    ),
+    ("facturacion", f"{CERTIFICATE}/max_kb", "2MB", f"{CERTIFICATE}/max_kb", 'expected an integer, got a string "2MB"'),
+    ("facturacion", CERTIFICATE, ["pem"], CERTIFICATE, "expected an object, got an array"),
+    ("facturacion", f"{PRODUCTION}/x-true-values", "true", f"{PRODUCTION}/x-true-values", "expected an array"),
+    (
+        "facturacion",
+        f"{PRODUCTION}/x-false-values",
+        [False],
+        f"{PRODUCTION}/x-false-values/0",
+        "expected a string or an integer, got a boolean",
+    ),
+    ("facturacion", SYSTEM_INFO, "users >", SYSTEM_INFO, "formula 'users >' does not parse"),
+    (
+        "facturacion",
+        SYSTEM_INFO,
+        "usres > 0",
+        SYSTEM_INFO,
+        "formula 'usres > 0' names 'usres', which is not in the context here (body, parent, path,",
+    ),
+]
 
 
-@pytest.mark.parametrize(("api", "where", "value", "pointer", "reason"), MALFORMED, ids=lambda v: None)
+@pytest.mark.parametrize(
+    ("api", "where", "value", "pointer", "reason"), MALFORMED + CHECKED_ON_LOAD, ids=lambda v: None
+)
 def test_a_malformed_declaration_is_refused_with_file_pointer_and_reason(tmp_path, api, where, value, pointer, reason):
     path = write_spec(tmp_path / "specs", api, (where, value))
     problems = refusal(path)
@@ -469,3 +504,8 @@ def test_the_readme_names_every_resource_and_security_scheme_key():
     schemes = SECTION.split("Security schemes carry", 1)[1].split("\n\n", 1)[0]
     assert [k for k in SCHEMA["scheme"]["properties"] if not re.search(rf"\b{k}\b", schemes)] == []
     assert "/__mock/x-mock.schema.json" in SECTION and "`x-certification`" in SECTION
+
+
+def test_the_readme_documents_the_schema_extensions_the_loader_checks():
+    assert [name for name in SCHEMA_EXTENSIONS if f"`{name}`" not in SECTION] == []
+    assert [key for key in SCHEMA["file"]["properties"] if f"`{key}`" not in README] == []

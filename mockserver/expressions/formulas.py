@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import base64
 import hashlib
+import inspect
 import math
 import operator
 from collections.abc import Callable, Iterable, Mapping
@@ -171,9 +172,10 @@ def _compact(items: Any) -> list[Any]:
     return [item for item in items if item is not None] if isinstance(items, (list, tuple)) else []
 
 
-def _spelled(value: Any, language: str = "es") -> str:
+def _spelled(value: Any, language: str) -> str:
     """The whole part of a number in words (`spelled(236, 'es')` is "doscientos treinta y seis"):
-    the amount in letters a receipt's legend carries."""
+    the amount in letters a receipt's legend carries. The language is always written: the mock
+    serves APIs of several languages, and none is the engine's to assume."""
     try:
         return str(num2words(int(number(value)), lang=str(language)))
     except NotImplementedError:  # a language num2words does not know: the digits, as written
@@ -292,5 +294,9 @@ def _compile(node: ast.AST, text: str, where: str) -> Formula:
         and not node.keywords
     ):
         function, arguments = FUNCTIONS[node.func.id], [sub(argument) for argument in node.args]
+        try:  # a call the function cannot take (`spelled(n)` without its language) is the spec's mistake
+            inspect.signature(function).bind(*node.args)
+        except TypeError as exc:
+            raise SpecError(f"formula {text!r} calls {node.func.id}() wrongly: {exc}", pointer=where) from None
         return lambda record: function(*(argument(record) for argument in arguments))
     raise SpecError(f"formula {text!r} uses {ast.dump(node)[:60]}, which formulas do not allow", pointer=where)

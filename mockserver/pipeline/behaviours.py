@@ -30,7 +30,7 @@ from mockserver.pipeline import rules as business_rules
 from mockserver.pipeline.auth import Authenticator, Identity
 from mockserver.pipeline.documents import ChildUpdates, FileRenderer, Gatherer, Numbering, Outcomes, Resolver
 from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template
-from mockserver.spec.context import expression_root, placeholders
+from mockserver.spec.context import VALUE_ROOTS, expression_root, placeholders
 from mockserver.spec.model import FilterDecl, Relation
 from mockserver.spec.openapi import Operation
 from mockserver.spec.pointers import parse_pointer, value_at
@@ -68,8 +68,6 @@ class Environment:
 
 #: what a record lookup may name to run before validation: the path and what it binds
 _BINDING_ROOTS = frozenset({"path", "parent", "principal", "credential"})
-#: what `values` formulas see besides the counts
-_VALUE_NAMES = ("record", "records", "parent", "body", "query", "principal", "path")
 
 
 def _compile_mapping(data: Mapping[str, Any]) -> dict[str, Render]:
@@ -242,7 +240,7 @@ class _Base:
         if self.counts:
             call.context["counts"] = self.count(call, listed)
         if self.values:
-            names = {**call.context.get("counts", {}), **{key: call.context.get(key) for key in _VALUE_NAMES}}
+            names = {**call.context.get("counts", {}), **{key: call.context.get(key) for key in VALUE_ROOTS}}
             call.context["values"] = {name: formula(names) for name, formula in self.values.items()}
         return self.response(call.context)
 

@@ -8,6 +8,7 @@ names something the pipeline binds. Each check yields (JSON pointer, reason).
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,6 +115,7 @@ def _operation(spec: ApiSpec, operation: Operation) -> Problems:
         yield from _template(mock.id, context.OPERATION, f"{at}/id")
     for group in ("match", "defaults", "set", "soft", "where", "identity", "secret", "issue"):
         yield from _fields(getattr(mock, group), context.OPERATION, f"{at}/{group}")
+    yield from _formulas(mock.values, context.VALUE_ROOTS | set(mock.counts), f"{at}/values")
     if mock.each is not None:
         listed = operation.body_schema_at(parse_pointer(mock.each.source))
         if listed.get("type") != "array" and "items" not in listed:
@@ -337,6 +339,28 @@ def _template(template: Any, roots: frozenset[str], at: str) -> Problems:
                 where,
                 f"${{{expression}}} uses the filter {filter_name!r}; the filters are string and pad:N (N from 1 to 32)",
             )
+
+
+def _formulas(formulas: Mapping[str, str], roots: frozenset[str], at: str) -> Problems:
+    """Each formula parses, and each name it reads is one the context binds (a typo would read null).
+
+    What a formula may do beyond that (its functions, its syntax) is checked where it is compiled.
+    """
+    for name, text in formulas.items():
+        try:
+            tree = ast.parse(text, mode="eval")
+        except SyntaxError as exc:
+            yield at + pointer(name), f"formula {text!r} does not parse: {exc.msg}"
+            continue
+        called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and id(node) not in called and node.id not in roots:
+                known = ", ".join(sorted(roots))
+                yield (
+                    at + pointer(name),
+                    f"formula {text!r} names {node.id!r}, which is not in the context here ({known})",
+                )
+                break
 
 
 def _documented_fields(node: Any) -> set[str]:

@@ -44,6 +44,8 @@ NUMBERED = OPERATION | SEQUENCE
 OUTCOME = OPERATION | {"outcome"}
 #: a security scheme's issued credential: the new credential, its principal and random text
 ISSUE = frozenset({"credential", "principal", "random"})
+#: what an operation's `values` formulas name besides its counts (`mockserver.pipeline.behaviours` binds them)
+VALUE_ROOTS = frozenset({"record", "records", "parent", "body", "query", "principal", "path"})
 #: bound inside `{$each: ..., item: ...}` to the element being rendered
 EACH_ITEM = "item"
 

@@ -2,7 +2,8 @@
 
 The loader resolves local `$ref`s once, so the rest of the engine works on
 plain nested dicts and never has to follow a reference while serving. Each
-`x-mock` (and `x-certification`) is checked against `x-mock.schema.json`,
+`x-mock` (and `x-certification`, and a schema's `x-file`, `x-true-values` and
+`x-false-values`) is checked against `x-mock.schema.json`,
 then for meaning (`checks`), and parsed into the typed values of `model`;
 every problem of a spec is reported at once, each with its JSON pointer.
 """
@@ -30,7 +31,7 @@ from mockserver.spec.model import (
 from mockserver.spec.pointers import parse_pointer, pointer
 from mockserver.spec.profiles import apply_profile
 from mockserver.spec.schemas import merged_properties
-from mockserver.spec.shape import shape_problems
+from mockserver.spec.shape import extension_problems, shape_problems
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -188,7 +189,7 @@ def load_spec(path: Path, raw: Any = None, profile: str | None = None, *, files:
     except SpecError as exc:
         raise exc.at(file=path) from None
     _refuse(path, _structure_problems(resolved))
-    _refuse(path, _shape_problems(resolved))
+    _refuse(path, [*_shape_problems(resolved), *extension_problems(raw)])
     mock = parse_api(resolved.get("x-mock") or {}, path.stem)
     spec = ApiSpec(
         name=mock.name,

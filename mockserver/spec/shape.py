@@ -35,7 +35,8 @@ def _validator(part: str) -> Draft202012Validator:
 def shape_problems(data: Any, part: str, at: str) -> Iterator[tuple[str, str]]:
     """(JSON pointer, reason) for every way `data`, found at pointer `at`, breaks `$defs/<part>`.
 
-    The parts are `api` (the document's `x-mock`), `operation`, `scheme` and `certification`.
+    The parts are `api` (the document's `x-mock`), `operation`, `scheme` and `certification`,
+    and for the extensions a schema may carry, `file` and `boolean_forms`.
     """
     try:
         text = json.dumps(data)
@@ -45,6 +46,36 @@ def shape_problems(data: Any, part: str, at: str) -> Iterator[tuple[str, str]]:
         found = _known_problems(text, part)
     for path, reason in found:
         yield at + pointer(*path), reason
+
+
+#: the extensions a schema of the document may carry, and the `$defs` each is checked against
+SCHEMA_EXTENSIONS = {"x-file": "file", "x-true-values": "boolean_forms", "x-false-values": "boolean_forms"}
+#: keys whose value is a map of names (a property may be called `x-file`), not a schema
+_NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "dependentSchemas", "schemas"})
+#: keys whose value is data or declared elsewhere, never a schema
+_NOT_SCHEMAS = frozenset({"example", "examples", "default", "const", "enum", "x-mock", "x-certification"})
+
+
+def extension_problems(document: Any) -> Iterator[tuple[str, str]]:
+    """(JSON pointer, reason) for every schema extension of the document, where it is written, that
+    breaks its `$defs` (the validation reads them only when the app is built, which would not say where)."""
+    yield from _extensions(document, [], names=False, seen=set())
+
+
+def _extensions(node: Any, parts: list[Any], *, names: bool, seen: set[int]) -> Iterator[tuple[str, str]]:
+    if id(node) in seen:  # a YAML alias is checked where it is first written
+        return
+    if isinstance(node, Mapping):
+        seen.add(id(node))
+        for key, value in node.items():
+            if not names and key in SCHEMA_EXTENSIONS:
+                yield from shape_problems(value, SCHEMA_EXTENSIONS[key], pointer(*parts, key))
+            elif names or key not in _NOT_SCHEMAS:
+                yield from _extensions(value, [*parts, key], names=not names and key in _NAME_MAPS, seen=seen)
+    elif isinstance(node, list):
+        seen.add(id(node))
+        for index, item in enumerate(node):
+            yield from _extensions(item, [*parts, index], names=False, seen=seen)
 
 
 @functools.lru_cache(maxsize=4096)
