@@ -136,9 +136,16 @@ def _start_order(item: pytest.Item) -> int:
     return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
 
 
+#: module-scoped fixtures that start something slow, by the xdist group their tests share: the live
+#: server process, the Dockerfile's replay (tests/test_shipping.py: 40 s, built once per worker otherwise)
+SHARED_FIXTURES = {"server": "live", "image": "image"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests of a module's live server share an xdist group: one worker runs them, on one process."""
+    """The tests of a module that share a slow fixture share an xdist group: one worker runs them, and starts it once."""
     items.sort(key=_start_order)  # stable: the rest keep their order
     for item in items:
-        if "server" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group(f"live-{item.module.__name__}"))
+        used = getattr(item, "fixturenames", ())
+        group = next((prefix for name, prefix in SHARED_FIXTURES.items() if name in used), None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(f"{group}-{item.module.__name__}"))

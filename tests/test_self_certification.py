@@ -36,7 +36,7 @@ SEED = 20261122
 # Generated cases per operation in the fuzzing and stateful phases (the examples and coverage phases
 # send what the spec holds, whatever this says). Both specs have grown to some 330 operations; at 30
 # the two certifications took 9 minutes of one core under load, a third of the whole suite.
-MAX_EXAMPLES = 15
+MAX_EXAMPLES = 10
 
 
 def switched_off(config: dict) -> set[str]:
