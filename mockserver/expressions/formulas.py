@@ -135,13 +135,18 @@ def _md5(*values: Any) -> str:
     return hashlib.md5(_concat(*values).encode()).hexdigest()  # noqa: S324 - not security
 
 
+def _calendar_date(value: Any) -> datetime:
+    """The calendar date a value starts with (`2025-09-15...`, a date or a timestamp); ValueError otherwise."""
+    return datetime.fromisoformat(str(value)[:10])
+
+
 def _midnight_utc(value: Any, zone: str) -> str | None:
     """A calendar date as the UTC instant of its midnight in `zone`, in ISO form with microseconds
     (an Eloquent `date` cast serialised by an app whose timezone is `zone`)."""
     if value in (None, ""):
         return None
     try:
-        day = datetime.fromisoformat(str(value)[:10])
+        day = _calendar_date(value)
         instant = day.replace(tzinfo=ZoneInfo(str(zone))).astimezone(UTC)
     except (ValueError, ZoneInfoNotFoundError):
         return str(value)
@@ -151,7 +156,7 @@ def _midnight_utc(value: Any, zone: str) -> str | None:
 def _date_format(value: Any, pattern: str) -> str | None:
     """The calendar date a value starts with (`2025-09-15...`) in a strftime pattern (`%d%m%Y`)."""
     try:
-        return datetime.fromisoformat(str(value)[:10]).strftime(str(pattern))
+        return _calendar_date(value).strftime(str(pattern))
     except ValueError:
         return None
 
@@ -160,7 +165,7 @@ def _days_ago(value: Any, zone: str) -> int | None:
     """Whole days from a calendar date (`2025-09-15...`) to today in `zone`: 0 today, 1 yesterday,
     negative for a date still to come; null for what is not a date (a rule's window of days)."""
     try:
-        day = datetime.fromisoformat(str(value)[:10]).date()
+        day = _calendar_date(value).date()
         today = datetime.now(ZoneInfo(str(zone))).date()
     except (ValueError, ZoneInfoNotFoundError):
         return None

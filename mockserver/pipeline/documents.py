@@ -144,8 +144,7 @@ class Outcomes:
     def __init__(self, declared: OutcomesDecl, operation: Operation, config: ResourceConfig) -> None:
         self.prefer = declared.prefer
         self.operation = operation.operation_id
-        self.declaration = declared
-        self.declared = declared.cases
+        self.declared = declared
         self.cases = {
             name: Case(
                 reply_template(case.response, operation),
@@ -157,7 +156,7 @@ class Outcomes:
         }
 
     def _parse(self, requested: str) -> tuple[str, str | None]:
-        refusal = self.declaration.refusal(self.operation, requested)
+        refusal = self.declared.refusal(self.operation, requested)
         if refusal is not None:
             raise BadPreference(f"{self.prefer}={requested!r}: {refusal}")
         name, colon, argument = requested.partition(":")
@@ -172,7 +171,7 @@ class Outcomes:
         if not requested:
             return None
         name, argument = self._parse(requested)
-        declared = self.declared[name]
+        declared = self.declared.cases[name]
         argument = argument or declared.argument
         message = declared.messages.get(argument or "", declared.messages.get("default", ""))
         context["outcome"] = {"name": name, "argument": argument, "message": message}

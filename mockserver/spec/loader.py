@@ -83,8 +83,6 @@ def _parse(path: Path, text: bytes) -> Any:
         return yaml.load(text.decode("utf-8"), Loader=UniqueKeyLoader)  # noqa: S506 - a safe loader
     except UnicodeDecodeError as exc:
         raise SpecError(f"not UTF-8 text: {exc}", file=path) from exc
-    except OSError as exc:
-        raise SpecError(str(exc), file=path) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = " ".join(part for part in (exc.context, exc.problem) if part)
