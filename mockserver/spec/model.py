@@ -137,6 +137,8 @@ class PagingDecl:
 class ParentDecl:
     resource: str
     id: Template
+    #: this operation's answer when the parent does not exist (None: the resource's own 404)
+    missing: ReplyDecl | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +194,18 @@ class ResolveDecl:
     resource: str
     source: str
     match: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AlsoDecl:
+    """`also.<name>`: once the operation's own record is written, the record of `resource` matching `match`
+    gets `set` (created from both when `upsert` and none matches), when the `when` formula holds."""
+
+    resource: str
+    match: Mapping[str, Template]
+    set: Mapping[str, Template]
+    upsert: bool = False
+    when: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +317,7 @@ class OperationMock:
     number: NumberDecl | None = None
     resolve: Mapping[str, ResolveDecl] = field(default_factory=dict)
     gather: GatherDecl | None = None
+    also: Mapping[str, AlsoDecl] = field(default_factory=dict)
     outcomes: OutcomesDecl | None = None
     file: FileDecl | None = None
 
@@ -559,7 +574,9 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
         if paging is not None
         else None,
         limit=data.get("limit"),
-        parent=ParentDecl(parent["resource"], parent["id"]) if parent is not None else None,
+        parent=ParentDecl(parent["resource"], parent["id"], _optional_reply(parent.get("missing")))
+        if parent is not None
+        else None,
         counts={name: _count(value) for name, value in (data.get("counts") or {}).items()},
         not_found=_optional_reply(data.get("not_found")),
         invalid_path=_optional_reply(data.get("invalid_path")),
@@ -575,6 +592,16 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
             for name, value in (data.get("resolve") or {}).items()
         },
         gather=_gather(data.get("gather")),
+        also={
+            name: AlsoDecl(
+                value["resource"],
+                dict(value["match"]),
+                dict(value["set"]),
+                bool(value.get("upsert")),
+                value.get("when"),
+            )
+            for name, value in (data.get("also") or {}).items()
+        },
         outcomes=_outcomes(data.get("outcomes")),
         file=_file(data.get("file")),
     )
