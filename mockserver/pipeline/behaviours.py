@@ -316,7 +316,11 @@ class _Targeted(_Base):
         if self.match:
             self.lookups.append(tuple(self.match))
         self.upsert = mock.upsert
-        self.merge_body = mock.merge_body
+        missing = mock.not_found_error
+        #: a missing record as a field's validation error (Laravel's `exists` on an id the body names)
+        self.missing_error = (
+            FieldError(missing.field, missing.rule or "exists", {}, missing.message) if missing is not None else None
+        )
         # found from the path alone (not the body): a lookup that may run before validation
         named = [mock.id, dict(mock.match)]
         self.path_bound = (
@@ -341,11 +345,9 @@ class _Targeted(_Base):
             record_id = None
             record = next(iter(table.find(_evaluate(self.match, call.context))), None)
         if record is None and self.upsert:  # create or replace: a draft the update stores once its rules pass
-            # a body merged into the record drafts every field it declares, as a create does (null if unsent)
-            draft = (
-                _draft(self.record_fields, self.config, {}) if self.merge_body else dict(self.config.declared.defaults)
-            )
-            return {**draft, **_evaluate(self.match, call.context)}
+            return {**self.config.declared.defaults, **_evaluate(self.match, call.context)}
+        if record is None and self.missing_error is not None:
+            raise Invalid([self.missing_error])
         if record is None:
             raise self.missing(call.context, record_id)
         return record
@@ -587,6 +589,7 @@ class Update(_Targeted):
         declared = operation.mock.outcomes
         self.outcomes = Outcomes(declared, operation, self.config) if declared is not None else None
         self.set_children = ChildUpdates(operation.mock.set_children, self.config)
+        self.merge_body = operation.mock.merge_body
 
     def __call__(self, call: Call) -> Reply:
         record = self.target(call)

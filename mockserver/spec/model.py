@@ -305,6 +305,8 @@ class OperationMock:
     parent: ParentDecl | None = None
     counts: Mapping[str, CountDecl] = field(default_factory=dict)
     not_found: ReplyDecl | None = None
+    #: the record the request names, missing, as this field's validation error (instead of a 404)
+    not_found_error: FieldErrorDecl | None = None
     invalid_path: ReplyDecl | None = None
     errors: Mapping[str, ReplyDecl] = field(default_factory=dict)
     # login
@@ -465,6 +467,10 @@ def parse_reply(data: Mapping[str, Any], default_status: int | None = None) -> R
     )
 
 
+def _field_error(data: Mapping[str, Any] | None) -> FieldErrorDecl | None:
+    return FieldErrorDecl(data["field"], data.get("rule"), data.get("message")) if data is not None else None
+
+
 def _optional_reply(data: Mapping[str, Any] | None) -> ReplyDecl | None:
     return parse_reply(data) if data is not None else None
 
@@ -499,7 +505,7 @@ def parse_rule(data: Mapping[str, Any]) -> RuleDecl:
         if "balanced" in data
         else None,
         respond=_optional_reply(data.get("respond")),
-        error=FieldErrorDecl(error["field"], error.get("rule"), error.get("message")) if error is not None else None,
+        error=_field_error(error),
     )
 
 
@@ -579,6 +585,7 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
         else None,
         counts={name: _count(value) for name, value in (data.get("counts") or {}).items()},
         not_found=_optional_reply(data.get("not_found")),
+        not_found_error=_field_error(data.get("not_found_error")),
         invalid_path=_optional_reply(data.get("invalid_path")),
         errors={name: parse_reply(value) for name, value in (data.get("errors") or {}).items()},
         identity=dict(data.get("identity") or {}),
