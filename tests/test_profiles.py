@@ -237,3 +237,20 @@ def test_gre_body_refusals_are_500_upstream(mock, upstream):
     caught = upstream.request("DELETE", path, headers=ADMIN, json={"environment": "x"})
     assert caught.status_code == 500
     assert caught.json()["message"].startswith("Error al limpiar credenciales: ")
+
+
+def test_a_real_multipart_put_reaches_upstream_with_no_input(mock, upstream):
+    """PHP parses multipart/form-data on POST alone (facturacion-documents.md 14.1): the profile patches x-mock.input."""
+    headers = {**ADMIN, "Accept": "application/json"}
+    parts = {"telefono": (None, "01-5550000")}
+    for client, expected in ((mock, "01-5550000"), (upstream, "054-221100")):
+        put = client.put("/api/v1/companies/2", headers=headers, files=parts)
+        assert put.status_code == 200 and put.json()["data"]["telefono"] == expected, put.text
+    # the same fields spoofed on a POST, or urlencoded on the PUT, are read upstream too
+    spoofed = upstream.post("/api/v1/companies/2", headers=headers, files={**parts, "_method": (None, "PUT")})
+    assert spoofed.json()["data"]["telefono"] == "01-5550000"
+    form = upstream.put("/api/v1/companies/2", headers=headers, data={"telefono": "054-221100"})
+    assert form.json()["data"]["telefono"] == "054-221100"
+    correlative = {"tipo_documento": (None, "01"), "serie": (None, "F001"), "correlativo_actual": (None, "0")}
+    lost = upstream.put("/api/v1/branches/1/correlatives/1", headers=headers, files=correlative)
+    assert lost.status_code == 422 and set(lost.json()["errors"]) == {"tipo_documento", "serie", "correlativo_actual"}

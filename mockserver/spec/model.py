@@ -409,6 +409,8 @@ class InputDecl:
     #: the query string's parameters are part of the body's input (the body wins)
     merge_query: bool = False
     method_override: MethodOverrideDecl | None = None
+    #: the only methods whose multipart body is read (empty: every method)
+    multipart_methods: tuple[str, ...] = ()
     coerce: CoercionDecl = field(default_factory=CoercionDecl)
 
 
@@ -709,6 +711,7 @@ def parse_input(data: Mapping[str, Any]) -> InputDecl:
         )
         if override is not None
         else None,
+        multipart_methods=tuple(data.get("multipart_methods") or ()),
         coerce=CoercionDecl(
             numeric_strings=bool(coerce.get("numeric_strings")),
             numbers_as_strings=bool(coerce.get("numbers_as_strings")),
