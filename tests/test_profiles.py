@@ -337,3 +337,38 @@ def test_deactivating_a_company_without_documents_is_a_500_upstream(mock, upstre
     assert mock.delete("/api/v1/companies/3", headers=ADMIN).status_code == 200
     broken = upstream.delete("/api/v1/companies/3", headers=ADMIN)
     assert broken.status_code == 500 and broken.json() == {"message": 'Class "App\\Models\\DispatchGuide" not found'}
+
+
+def test_the_whole_configuration_shows_only_the_general_rows_upstream(mock, upstream):
+    """GET .../config reads the `general` environment alone (facturacion-documents.md 5.2, 16 item 10)."""
+    for client in (mock, upstream):
+        put = client.put("/api/v1/companies/1/config/tax_settings", headers=ADMIN, json={"igv_porcentaje": 10})
+        assert put.status_code == 200
+    assert mock.get("/api/v1/companies/1/config", headers=ADMIN).json()["data"]["tax_settings"] == {
+        "igv_porcentaje": 10
+    }
+    general = upstream.get("/api/v1/companies/1/config", headers=ADMIN).json()["data"]
+    assert general["tax_settings"]["igv_porcentaje"] == 18 and general["invoice_settings"]["moneda_default"] == "PEN"
+    assert general["company_info"]["id"] == 1
+    # company 3 (inactive) got no general rows and has none of its own: the default rows' insert fails
+    assert mock.get("/api/v1/companies/3/config", headers=ADMIN).status_code == 200
+    failed = upstream.get("/api/v1/companies/3/config", headers=ADMIN)
+    assert failed.status_code == 500 and "SQLSTATE[01000]" in failed.json()["message"]
+
+
+def test_a_new_branch_shows_only_what_was_sent_upstream(mock, upstream):
+    branch = {
+        "company_id": 1,
+        "codigo": "0901",
+        "nombre": "Sucursal Norte",
+        "direccion": "Av. Tupac Amaru 100",
+        "ubigeo": "150110",
+        "distrito": "Comas",
+        "provincia": "Lima",
+        "departamento": "Lima",
+        "contacto_nombre": "Ana",  # validated, not a column: dropped
+    }
+    full = mock.post("/api/v1/branches", headers=ADMIN, json=branch).json()["data"]
+    assert full["activo"] is True and "contacto_nombre" not in full
+    partial = upstream.post("/api/v1/branches", headers=ADMIN, json=branch).json()["data"]
+    assert set(partial) == {*branch, "id", "created_at", "updated_at", "company"} - {"contacto_nombre"}
