@@ -973,8 +973,9 @@ def test_setup_complete_writes_the_company_its_main_branch_and_the_callers_compa
     installer = {"Authorization": f"Bearer {token['access_token']}", "Accept": "application/json"}
     assert mock.get("/api/v1/user", headers=installer).json()["company_id"] is None
 
+    gre = {"gre_ruc_proveedor": 20161515648, "gre_usuario_sol": "MODDATOS"}  # top-level gre_* are copied, as text
     done = mock.post(
-        "/api/v1/setup/complete", headers=installer, json={"environment": "produccion", "company": SETUP_COMPANY}
+        "/api/v1/setup/complete", headers=installer, json={"environment": "produccion", "company": SETUP_COMPANY, **gre}
     )
     assert done.status_code == 200, done.text
     body = done.json()
@@ -994,6 +995,8 @@ def test_setup_complete_writes_the_company_its_main_branch_and_the_callers_compa
     company = mock.get(f"/api/v1/companies/{company_id}", headers=ADMIN).json()["data"]["company"]
     assert (company["modo_produccion"], company["activo"], company["nombre_comercial"]) == (True, True, None)
     assert mock.get("/api/v1/user", headers=installer).json()["company_id"] == company_id, "the caller's company now"
+    credentials = mock.get(f"/api/v1/companies/{company_id}/gre-credentials", headers=ADMIN).json()["data"]
+    assert credentials["credenciales"]["produccion"]["ruc_proveedor"] == "20161515648"
     branches = mock.get(f"/api/v1/companies/{company_id}/branches", headers=ADMIN).json()["data"]
     assert [(b["nombre"], b["direccion"], b["distrito"]) for b in branches] == [
         ("Sucursal Principal", "Av. Brasil 1200", "Ate")
