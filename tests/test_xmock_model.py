@@ -375,9 +375,9 @@ CHECKED_ON_LOAD = [
     (
         "facturacion",
         f"{SECTION_PARENT}/missing",
-        {"status": 500, "body": {"message": "${id}"}},
+        {"status": 503, "body": {"message": "${id}"}},
         f"{SECTION_PARENT}/missing/status",
-        "500 is not a documented response of the operation",
+        "503 is not a documented response of the operation",
     ),
 ]
 
