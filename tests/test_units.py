@@ -370,6 +370,9 @@ def test_document_formulas_spell_amounts_count_days_and_fix_any_size():
     assert value("fixed(x)", x=9.5e307).endswith(".00") and value("fixed(x)", x=2.675) == "2.68"
     yesterday = (date.today() - timedelta(days=1)).isoformat()
     assert value("days_ago(d, 'UTC')", d=yesterday) == 1 and value("days_ago(d, 'UTC')", d="nope") is None
+    # `+` joins two lists, and still adds what it reads as numbers
+    assert value("['common'] + compact([a, None])", a="own") == ["common", "own"]
+    assert value("a + b", a="2", b=None) == 2
 
 
 def test_a_formula_call_its_function_cannot_take_is_refused_where_it_is_written():

@@ -215,13 +215,20 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
+def _add(left: Any, right: Any) -> Any:
+    """Numbers add; two lists join (a service's own errors after a common one)."""
+    if isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
+        return [*left, *right]
+    return number(left) + number(right)
+
+
 def _divide(left: Any, right: Any) -> Number:
     divisor = number(right)
     return number(left) / divisor if divisor else 0
 
 
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: lambda a, b: number(a) + number(b),
+    ast.Add: _add,
     ast.Sub: lambda a, b: number(a) - number(b),
     ast.Mult: lambda a, b: number(a) * number(b),
     ast.Div: _divide,
