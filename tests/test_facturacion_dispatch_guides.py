@@ -254,6 +254,7 @@ def test_guides_are_listed_filtered_and_refused_as_upstream_words_it(mock):
     assert modes["data"] == [{"code": "01", "name": "Transporte público"}, {"code": "02", "name": "Transporte privado"}]
     bad_format = mock.post(f"{GUIDES}/{public['id']}/generate-pdf", json={"format": "a4"}, headers=ADMIN)
     assert bad_format.status_code == 400 and bad_format.json()["message"].startswith("Formato no válido")
+    assert mock.get(f"{GUIDES}/{public['id']}/download-pdf?format=A3", headers=ADMIN).status_code == 400
     for method, suffix in ROUTES:
         answer = mock.request(method, f"{GUIDES}/999999{suffix}", headers=ADMIN)
         assert (answer.status_code, answer.json()["message"]) == (404, "Guía de remisión no encontrada"), suffix
