@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from broken_servers import facturacion_alone
 from seed import ADMIN, DAFTRA
+from test_facturacion_dispatch_guides import GUIDES, guide
+from test_facturacion_dispatch_guides import ROUTES as GUIDE_ROUTES
+from test_facturacion_dispatch_guides import create as created
 
 from mockserver.spec.profiles import merge_patch
 
@@ -372,3 +375,33 @@ def test_a_new_branch_shows_only_what_was_sent_upstream(mock, upstream):
     assert full["activo"] is True and "contacto_nombre" not in full
     partial = upstream.post("/api/v1/branches", headers=ADMIN, json=branch).json()["data"]
     assert set(partial) == {*branch, "id", "created_at", "updated_at", "company"} - {"contacto_nombre"}
+
+
+# Dispatch guides (facturacion-documents.md 11.6)
+def test_dispatch_guides_fail_upstream_for_unknown_ids_and_want_gre_credentials_to_send(mock, upstream):
+    expected = {
+        "": (404, "Guía de remisión no encontrada"),
+        "/send-sunat": (500, "Error al procesar el envío a SUNAT"),
+        "/check-status": (500, "Error interno: No query results for model [App\\Models\\DispatchGuide] 999999"),
+        "/download-xml": (500, "Error al descargar XML"),
+        "/download-cdr": (500, "Error al descargar CDR"),
+        "/download-pdf": (404, "No query results for model [App\\Models\\DispatchGuide] 999999"),
+        "/generate-pdf": (404, "No query results for model [App\\Models\\DispatchGuide] 999999"),
+    }
+    for method, suffix in GUIDE_ROUTES:
+        assert mock.request(method, f"{GUIDES}/999999{suffix}", headers=ADMIN).status_code == 404
+        answer = upstream.request(method, f"{GUIDES}/999999{suffix}", headers=ADMIN)
+        assert (answer.status_code, answer.json()["message"]) == expected[suffix], suffix
+    # company 2 is in production mode with no production GRE credentials; company 1 has the beta ones
+    default = created(mock, guide(company_id=2, branch_id=2))
+    assert mock.post(f"{GUIDES}/{default['id']}/send-sunat", headers=ADMIN).status_code == 200
+    south = created(upstream, guide(company_id=2, branch_id=2))
+    refused = upstream.post(f"{GUIDES}/{south['id']}/send-sunat", headers=ADMIN)
+    assert refused.status_code == 400 and refused.json()["message"] == "Error al enviar guía a SUNAT"
+    assert (
+        refused.json()["error"]
+        == "Las credenciales GRE no están configuradas para la empresa: COMERCIAL DEL SUR E.I.R.L."
+    )
+    assert refused.json()["data"]["estado_sunat"] == "PENDIENTE"
+    own = created(upstream, guide())
+    assert upstream.post(f"{GUIDES}/{own['id']}/send-sunat", headers=ADMIN).status_code == 200

@@ -240,8 +240,9 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
     ast.LtE: lambda a, b: number(a) <= number(b),
     ast.Gt: lambda a, b: number(a) > number(b),
     ast.GtE: lambda a, b: number(a) >= number(b),
-    ast.In: lambda a, b: a in b if isinstance(b, tuple) else False,
-    ast.NotIn: lambda a, b: a not in b if isinstance(b, tuple) else True,
+    # membership in a literal list or a list field (a stored JSON array); never a substring test of text
+    ast.In: lambda a, b: a in b if isinstance(b, (tuple, list)) else False,
+    ast.NotIn: lambda a, b: a not in b if isinstance(b, (tuple, list)) else True,
 }
 
 Formula = Callable[[Mapping[str, Any]], Any]
