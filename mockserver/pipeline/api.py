@@ -23,6 +23,7 @@ from starlette.responses import Response
 from mockserver.config import ServerConfig
 from mockserver.errors import BadPreference, BodyError, FieldError, Invalid, Refusal, SpecError, StoreUnavailable
 from mockserver.pipeline import behaviours
+from mockserver.pipeline import rules as business_rules
 from mockserver.pipeline.auth import Authenticator, secret_headers
 from mockserver.pipeline.controls import TRANSPORT_FAULTS, Controls, request_transport_fault
 from mockserver.pipeline.dynamic import DataGenerator
@@ -174,6 +175,7 @@ class MockApi:
         self.also_owns = mock.also_owns
         self.timestamp_format = mock.timestamp_format
         self.bind_first = mock.bind_before_validation
+        self.rules_beside_schema = mock.rules_beside_schema
         self.messages = Messages(mock, config.locale)
         self.controls = controls
         self.session_header = config.session_header
@@ -324,6 +326,7 @@ class MockApi:
             operation.behaviour.bind(behaviours.Call(store=store, identity=identity, context={**context, "body": {}}))
         errors += validator.headers(request.headers)
         body: Any = None
+        readable = True
         if validator.body_schema is not None:
             try:
                 sent = await self.input.read(request)
@@ -332,9 +335,18 @@ class MockApi:
                 body = validator.coerced(sent.value)
                 errors += validator.body(body, sent=sent.sent)
             except BodyError as exc:
+                readable = False
                 errors.append(FieldError("body", exc.rule, {"detail": exc.detail, "limit": exc.limit}))
         context["body"] = body if isinstance(body, dict) else {}
         if errors:
+            if self.rules_beside_schema and readable:  # a body that could not be read is all its answer says
+                errors = self._beside(
+                    operation,
+                    behaviours.Call(
+                        store=store, identity=identity, context={**context}, fields=validator.record(body), body=body
+                    ),
+                    errors,
+                )
             raise Invalid(errors)
 
         context["now"] = formatted_now(self.timestamp_format)
@@ -369,6 +381,27 @@ class MockApi:
             if self.sessions.commit(session, store):
                 return reply
         raise StoreUnavailable(f"the write lost the race to other writers {COMMIT_ATTEMPTS} times")
+
+    @staticmethod
+    def _beside(operation: CompiledOperation, call: behaviours.Call, errors: list[FieldError]) -> list[FieldError]:
+        """The validation errors with the rules' and after-hooks' (`x-mock.rules_beside_schema`).
+
+        Laravel's validator runs every rule and then the request's after-hooks
+        before it answers, so one 422 lists them all: a rule's error at its
+        field's place among the schema's, the after-hooks' at the end.
+        """
+        found, hooks = operation.behaviour.beside(call, {error.field for error in errors})
+        if not found and not hooks:
+            return errors
+        validator = operation.validator
+        order, prefix = validator.fields.order, ".".join(validator.record_prefix)
+
+        def rank(name: str) -> int:
+            # an element's field (`detalles.0.codigo`) sits where the schema declares `detalles.*.codigo`
+            key = ".".join("*" if part.isdigit() else part for part in name.split("."))
+            return order.get(f"{prefix}.{key}" if prefix else key, len(order))
+
+        return business_rules.placed(errors, found, rank) + hooks
 
     async def _outcome(
         self, operation: CompiledOperation, preference: Preference, controlled: str | None

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from mockserver.errors import FieldError, Invalid
+from mockserver.errors import FieldError, Invalid, Refusal
 from mockserver.expressions.formulas import compile_formula
 from mockserver.expressions.templates import Render, compile_template
 from mockserver.pipeline import rules as business_rules
@@ -162,6 +162,22 @@ class ChildLists:
                         errors.append(replace(error, field=f"{child.name}.{index}.{error.field}"))
         return errors
 
+    def beside(self, call: Call, failed: set[str]) -> tuple[list[FieldError], list[FieldError]]:
+        """The element rules' errors on a body that failed its schema (see `rules.beside`), and their hooks'."""
+        errors: list[FieldError] = []
+        hooks: list[FieldError] = []
+        for child in self.lists:
+            table = call.store.table(child.relation.resource)
+            for index, item in enumerate(self._items(call, child.pointer) or []):
+                if not isinstance(item, dict):
+                    continue
+                prefix = f"{child.name}.{index}."
+                own = {name.removeprefix(prefix) for name in failed if name.startswith(prefix)}
+                found = business_rules.beside(child.rules, call.store, table, item, None, call.context, own)
+                for into, listed in zip((errors, hooks), found, strict=True):
+                    into.extend(replace(error, field=prefix + error.field) for error in listed)
+        return errors, hooks
+
     def write(self, call: Call, parent_id: Any) -> None:
         """Store the lists the body carries; a list that is sent replaces the stored one."""
         for child in self.lists:
@@ -295,6 +311,29 @@ class _Base:
         if errors:
             raise Invalid(errors)
 
+    def judged(self, call: Call) -> tuple[Record, Any] | None:
+        """The record (and its id) the rules judge for a body that failed its schema; None: none is judged."""
+        return None
+
+    def beside(self, call: Call, failed: set[str]) -> tuple[list[FieldError], list[FieldError]]:
+        """The rule errors and after-hook errors of a body that failed its schema on the fields `failed`.
+
+        The framework validates every rule, then its after-hooks, before it
+        answers (`x-mock.rules_beside_schema`); only creates and updates judge
+        a record built from the body.
+        """
+        try:
+            judged = self.judged(call)
+        except (Reply, Refusal, *business_rules.UNJUDGEABLE):  # no record to judge: the schema's errors stand
+            return [], []
+        if judged is None:
+            return [], []
+        candidate, own_id = judged
+        table = self.table(call)
+        errors, hooks = business_rules.beside(self.rules, call.store, table, candidate, own_id, call.context, failed)
+        child_errors, child_hooks = self.children.beside(call, failed)
+        return errors + child_errors, hooks + child_hooks
+
     def index_fields(self) -> dict[str, set[tuple[str, ...]]]:
         fields = business_rules.foreign_keys(self.rules)
         for resource, keys in (self.also.index_fields() if self.also is not None else {}).items():
@@ -398,6 +437,10 @@ class Create(_Base):
             credential.table.update(credential["id"], _evaluate(self.issue, {**call.context, "credential": credential}))
         return self.answer(call, record=created, credential=credential)
 
+    def judged(self, call: Call) -> tuple[Record, Any] | None:
+        self.load_parent(call)
+        return self.draft(call.context, call.fields, self.table(call)), None
+
     def draft(self, context: Mapping[str, Any], sent: Mapping[str, Any], table: Table) -> Record:
         """The record to create: the operation's defaults fill what was not sent, before the resource's defaults.
 
@@ -432,6 +475,9 @@ class CreateEach(Create):
         item_schema = operation.body_schema_at(self.source).get("items") or {}
         self.record_fields = list(merged_properties(item_schema)) or self.record_fields
         self.failure = compile_template(each.failure)
+
+    def judged(self, call: Call) -> tuple[Record, Any] | None:
+        return None  # its rules judge each element, and refuse just that one
 
     def __call__(self, call: Call) -> Reply:
         self.load_parent(call)
@@ -591,11 +637,20 @@ class Update(_Targeted):
         self.set_children = ChildUpdates(operation.mock.set_children, self.config)
         self.merge_body = operation.mock.merge_body
 
+    def judged(self, call: Call) -> tuple[Record, Any] | None:
+        record = self.target(call)
+        call.context["record"] = Row(self.table(call), record)
+        return {**record, **self.body_changes(call)}, record.get("id")
+
+    def body_changes(self, call: Call) -> Record:
+        """The record fields the body writes (none where the body is not merged)."""
+        return {k: v for k, v in call.fields.items() if k in self.record_fields} if self.merge_body else {}
+
     def __call__(self, call: Call) -> Reply:
         record = self.target(call)
         # the record as it stands, so `set` and the rules' answers can name its fields
         call.context["record"] = Row(self.table(call), record)
-        changes = {k: v for k, v in call.fields.items() if k in self.record_fields} if self.merge_body else {}
+        changes = self.body_changes(call)
         # the rules judge the record with the body's changes, before the fixed ones: a rule such as
         # "an accepted document cannot be sent again" looks at the state the request finds
         self.check_rules(call, {**record, **changes}, own_id=record.get("id"))

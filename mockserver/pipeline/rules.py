@@ -27,11 +27,18 @@ A failing rule either answers at once (`respond: {status, example?|body?}`)
 or adds a field error to the validation answer (`error: {field, message|rule}`).
 Field errors found before a `respond` rule fails are reported first, so the
 documented order (validation, then the business answers) holds.
+
+`after: true` marks an `error` rule as an after-hook (Laravel's `after`
+callbacks of a FormRequest): its error comes after every other rule's, and
+an after-hook's `exists` finds no record for an absent value (the hook's
+query names none), so it fails where a plain `exists` passes. Where the API
+judges rules beside a failed schema (`x-mock.rules_beside_schema`, see
+`beside`), an after-hook also runs when its own field failed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +80,17 @@ class Rule:
 
     where: dict[str, Render] = field(default_factory=dict)
 
+    @property
+    def fields(self) -> set[str]:
+        """The record fields the rule reads by name, and the one its error names."""
+        rule = self.declared
+        named = {*rule.unique, *rule.deny_if}
+        if rule.exists is not None:
+            named |= {rule.exists.key, *rule.exists.when}
+        if self.error is not None:
+            named.add(self.error.field)
+        return named
+
     def holds(self, store: Store, table: Table, candidate: Mapping[str, Any], own_id: Any, context: Context) -> bool:
         rule = self.declared
         if rule.balanced is not None:
@@ -93,7 +111,8 @@ class Rule:
             return all(record.get("id") == own_id for record in found)
         if rule.exists is not None:
             value = candidate.get(rule.exists.key)
-            if value is None or value in rule.exists.allow:
+            # an absent value is the schema's business; an after-hook's query for it simply finds nothing
+            if (value is None and not rule.after) or value in rule.exists.allow:
                 return True
             if any(candidate.get(name) != wanted for name, wanted in rule.exists.when.items()):
                 return True  # a reference of another kind: another rule's to judge
@@ -144,16 +163,68 @@ def foreign_keys(rules: list[Rule]) -> dict[str, set[tuple[str, ...]]]:
 def check(
     rules: list[Rule], store: Store, table: Table, candidate: Record, own_id: Any, context: Context
 ) -> list[FieldError]:
-    """Field errors of the failing `error` rules; raises the first failing `respond` rule's reply."""
+    """Field errors of the failing `error` rules, the after-hooks' last; raises the first failing `respond` rule's reply."""
     errors: list[FieldError] = []
+    hooks: list[FieldError] = []
     for rule in rules:
         if rule.holds(store, table, candidate, own_id, context):
             continue
         if rule.error is not None:
-            errors.append(rule.error)
-        elif errors:
+            (hooks if rule.declared.after else errors).append(rule.error)
+        elif errors or hooks:
             break
         else:
             assert rule.respond is not None
             raise rule.respond(context)
-    return errors
+    return errors + hooks
+
+
+#: what judging a rule over a body that failed its schema may raise: a formula over a missing or
+#: ill-typed field (`days_ago(None) > 2`, `'x' in 5`), a lookup by an unhashable value
+UNJUDGEABLE = (TypeError, ValueError, ArithmeticError, LookupError, AttributeError)
+
+
+def beside(
+    rules: list[Rule],
+    store: Store,
+    table: Table,
+    candidate: Record,
+    own_id: Any,
+    context: Context,
+    failed: set[str],
+) -> tuple[list[FieldError], list[FieldError]]:
+    """The rule errors and the after-hook errors of a body that failed its schema (`failed`: those fields).
+
+    As Laravel's validator has it: every rule runs on what was sent, but an
+    `exists` or `unique` is not looked up for a field that already failed
+    (a rule naming such a field is skipped), while after-hooks run whatever
+    failed. `respond` rules are the action's later checks and do not run.
+    A rule that cannot be judged on a partial or ill-typed body does not apply.
+    """
+    errors: list[FieldError] = []
+    hooks: list[FieldError] = []
+    for rule in rules:
+        if rule.error is None or (not rule.declared.after and rule.fields & failed):
+            continue
+        try:
+            holds = rule.holds(store, table, candidate, own_id, context)
+        except UNJUDGEABLE:
+            holds = True
+        if not holds:
+            (hooks if rule.declared.after else errors).append(rule.error)
+    return errors, hooks
+
+
+def placed(errors: list[FieldError], found: list[FieldError], rank: Callable[[str], int]) -> list[FieldError]:
+    """`errors` (in field order) with each of `found` at its field's place, as one validation pass lists them.
+
+    `rank` is a field's place in the body (the request schema's property
+    order); an error goes after every error of a field at the same place or
+    before, so a rule's error joins its field's own list.
+    """
+    listed = list(errors)
+    for error in found:
+        place = rank(error.field)
+        at = next((i for i in range(len(listed), 0, -1) if rank(listed[i - 1].field) <= place), 0)
+        listed.insert(at, error)
+    return listed

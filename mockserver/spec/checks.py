@@ -300,6 +300,11 @@ def _rules(
                     yield place, f"{name!r} is not a field of the record ({', '.join(sorted(fields))})"
         if rule.respond is not None:
             yield from _reply(operation, rule.respond, f"{where}/respond", context.OPERATION)
+            if rule.after:  # the framework's after-hooks add messages to the 422; an answer of its own is the action's
+                yield (
+                    f"{where}/after",
+                    "an after-hook adds a validation `error`; a rule that `respond`s is the action's own check",
+                )
 
 
 def _reply(

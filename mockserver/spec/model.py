@@ -89,6 +89,8 @@ class RuleDecl:
     balanced: BalancedDecl | None = None
     respond: ReplyDecl | None = None
     error: FieldErrorDecl | None = None
+    #: an after-hook: judged after every rule, even when its field failed; its error comes last
+    after: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,6 +448,8 @@ class ApiMock:
     profiles: Mapping[str, str] = field(default_factory=dict)
     #: the records the path names are looked up before validation (Laravel's route-model binding)
     bind_before_validation: bool = False
+    #: a body that fails its schema is still judged by the `error` rules (Laravel's FormRequest)
+    rules_beside_schema: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -508,6 +512,7 @@ def parse_rule(data: Mapping[str, Any]) -> RuleDecl:
         else None,
         respond=_optional_reply(data.get("respond")),
         error=_field_error(error),
+        after=bool(data.get("after")),
     )
 
 
@@ -746,6 +751,7 @@ def parse_api(data: Mapping[str, Any], default_name: str) -> ApiMock:
         ),
         profiles={name: value["description"] for name, value in (data.get("profiles") or {}).items()},
         bind_before_validation=bool(data.get("bind_before_validation")),
+        rules_beside_schema=bool(data.get("rules_beside_schema")),
     )
 
 
