@@ -10,6 +10,17 @@ pytestmark = pytest.mark.both_backends  # tests/conftest.py: on memory and on Re
 LINE = {"item": "Chair", "product_id": "1", "unit_price": "100.00", "quantity": "2"}
 
 
+def test_a_body_refused_by_its_schema_is_not_judged_by_the_rules(mock):
+    # CakePHP's application rules (existsIn) judge only an entity that passed validation
+    lines = [{**LINE, "quantity": "many"}]
+    sent = {"Invoice": {"client_id": 999999, "store_id": "1"}, "InvoiceItem": lines}
+    refused = mock.post("/api2/invoices.json", headers=DAFTRA, json=sent)
+    assert refused.status_code == 400
+    assert list(refused.json()["validation_errors"]) == ["InvoiceItem.0.quantity"]
+    alone = mock.post("/api2/invoices.json", headers=DAFTRA, json={**sent, "InvoiceItem": [LINE]})
+    assert list(alone.json()["validation_errors"]) == ["client_id"]
+
+
 def test_bulk_create_answers_each_invoice_in_order_and_is_not_atomic(mock):
     sent = [
         {"Invoice": {"client_id": "1", "store_id": "1"}, "InvoiceItem": [LINE]},

@@ -269,3 +269,18 @@ ROUTES = [
     ("GET", "/download-pdf"),
     ("POST", "/generate-pdf"),
 ]
+
+
+def test_the_transport_after_hooks_run_beside_failed_rules_and_a_formula_over_bad_values_does_not_apply(mock):
+    sent = guide(mod_traslado="01", fecha_traslado="not a date", indicadores=5, serie=None)
+    del sent["fecha_emision"]
+    answer = mock.post(GUIDES, json=sent, headers=ADMIN)
+    assert answer.status_code == 422, answer.text
+    errors = answer.json()["errors"]
+    # the fecha_traslado >= fecha_emision rule cannot be judged without two dates: it does not apply
+    assert list(errors)[:4] == ["serie", "fecha_emision", "fecha_traslado", "indicadores"]
+    assert len(errors["fecha_traslado"]) == 1
+    assert list(errors)[4:] == ["transportista_tipo_doc", "transportista_num_doc", "transportista_razon_social"]
+    assert errors["transportista_num_doc"] == [
+        "El número de documento del transportista es requerido para transporte público."
+    ]

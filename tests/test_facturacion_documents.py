@@ -145,12 +145,41 @@ def test_validation_speaks_the_requests_words(mock):
     assert errors["detalles"] == ["Los detalles son requeridos."]
     assert empty.json()["message"].startswith("La empresa es requerida. (and ")
     wrong = mock.post("/api/v1/invoices", json=invoice(line(1, 1), moneda="EUR", branch_id=2), headers=ADMIN)
-    assert wrong.json()["errors"] == {"moneda": ["La moneda debe ser PEN o USD."]}
+    # the branch of another company: the request's after-hook runs beside the failed rule, its message last
+    assert list(wrong.json()["errors"].items()) == [
+        ("moneda", ["La moneda debe ser PEN o USD."]),
+        ("branch_id", ["La sucursal no pertenece a la empresa seleccionada."]),
+    ]
     other = mock.post("/api/v1/invoices", json=invoice(line(1, 1), branch_id=2), headers=ADMIN)
     assert other.status_code == 422
     assert other.json()["errors"] == {"branch_id": ["La sucursal no pertenece a la empresa seleccionada."]}
     boleta_line = mock.post("/api/v1/boletas", json=boleta({**line(1, 1), "tip_afe_igv": None}), headers=ADMIN)
     assert boleta_line.json()["errors"] == {"detalles.0.tip_afe_igv": ["El tipo de afectación IGV es requerido."]}
+
+
+def test_the_branch_company_after_hook_runs_beside_failed_rules(mock):
+    # the issue's example: branch 2 is company 2's, and serie, forma_pago_tipo and detalles are missing
+    sent = {k: v for k, v in invoice(branch_id=2).items() if k not in ("serie", "forma_pago_tipo", "detalles")}
+    answer = mock.post("/api/v1/invoices", json=sent, headers=ADMIN)
+    assert answer.status_code == 422
+    assert list(answer.json()["errors"].items()) == [
+        ("serie", ["La serie es requerida."]),
+        ("forma_pago_tipo", ["El tipo de forma de pago es requerido."]),
+        ("detalles", ["Los detalles son requeridos."]),
+        ("branch_id", ["La sucursal no pertenece a la empresa seleccionada."]),
+    ]
+    assert answer.json()["message"] == "La serie es requerida. (and 3 more errors)"
+    # an empty body: the hook's message joins branch_id's own "required" (reference 9.2)
+    empty = mock.post("/api/v1/invoices", json={}, headers=ADMIN).json()["errors"]
+    assert empty["branch_id"] == ["La sucursal es requerida.", "La sucursal no pertenece a la empresa seleccionada."]
+    # an unknown branch: its exists rule at its place, the hook after it; a mistyped company is looked up by none
+    unknown = mock.post("/api/v1/boletas", json={"company_id": "uno", "branch_id": 999}, headers=ADMIN).json()
+    assert list(unknown["errors"])[:2] == ["company_id", "branch_id"]
+    assert unknown["errors"]["company_id"] == ["The company_id must be an integer."]
+    assert unknown["errors"]["branch_id"] == [
+        "La sucursal seleccionada no existe.",
+        "La sucursal no pertenece a la empresa seleccionada.",
+    ]
 
 
 def test_numbers_count_per_branch_type_and_serie_and_a_refusal_takes_none(mock):

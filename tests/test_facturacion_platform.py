@@ -95,6 +95,25 @@ def test_branch_refusals(mock):
     assert mock.post("/api/v1/branches", json=new_branch()).status_code == 401
 
 
+def test_a_branch_create_lists_the_rules_and_the_after_hook_beside_the_schema_errors(mock):
+    # Laravel runs every rule, then the request's after-hook, before its one 422 (reference 2.2, 6.2)
+    unknown = mock.post("/api/v1/branches", headers=ADMIN, json={"company_id": 999, "codigo": "0001"})
+    assert unknown.status_code == 422
+    errors = unknown.json()["errors"]
+    assert list(errors)[:2] == ["company_id", "nombre"], "the exists rule at company_id's place, first"
+    assert errors["company_id"] == ["La empresa seleccionada no existe."]
+    assert unknown.json()["message"] == "La empresa seleccionada no existe. (and 6 more errors)"
+    # the duplicate-codigo after-hook joins the schema's errors, last
+    duplicate = mock.post("/api/v1/branches", headers=ADMIN, json={"company_id": 1, "codigo": "0001"})
+    assert list(duplicate.json()["errors"].items())[-1] == (
+        "codigo",
+        ["El código de sucursal ya existe para esta empresa."],
+    )
+    # a company_id that failed `integer` is looked up by no rule (Laravel skips exists after a failed rule)
+    mistyped = mock.post("/api/v1/branches", headers=ADMIN, json={"company_id": "abc", "codigo": "0001"})
+    assert mistyped.json()["errors"]["company_id"] == ["La empresa debe ser un número entero."]
+
+
 def test_company_branches(mock):
     listed = mock.get("/api/v1/companies/2/branches", headers=ADMIN).json()
     assert listed["meta"]["company_id"] == 2 and listed["meta"]["company_name"] == "COMERCIAL DEL SUR E.I.R.L."

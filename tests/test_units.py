@@ -10,6 +10,8 @@ from mockserver.pipeline.inputs import normalise, parse_json
 from mockserver.pipeline.messages import Messages
 from mockserver.pipeline.preferences import read_preference
 from mockserver.pipeline.routing import Match, Miss, Router
+from mockserver.pipeline.rules import beside as rules_beside
+from mockserver.pipeline.rules import compile_rules
 from mockserver.pipeline.validation import RequestValidator, scalar_coercer
 from mockserver.spec.model import (
     CoercionDecl,
@@ -19,6 +21,7 @@ from mockserver.spec.model import (
     ResourceMock,
     parse_api,
     parse_resource,
+    parse_rule,
 )
 from mockserver.spec.openapi import Operation
 from mockserver.state.store import ResourceConfig, Row, Store, sort_key
@@ -119,6 +122,34 @@ def test_sequences_continue_after_the_largest_stored_number():
     store = Store({})
     store.load({"t": [{"id": 1, "n": "000041"}, {"id": 2, "n": ""}]}, {})
     assert store.table("t").next_in_sequence("n") == 42
+
+
+def test_rules_beside_a_failed_schema_skip_failed_fields_and_what_cannot_be_judged():
+    store = Store({})
+    store.load({"owners": [{"id": 1}], "things": []}, {})
+
+    def rule(data):
+        mock = OperationMock(action="create", response=ReplyDecl(201), resource="things")
+        return compile_rules([parse_rule(data)], Operation("op", "POST", "/x", [], None, {}, [], mock))[0]
+
+    unknown = rule({"exists": {"resource": "owners", "key": "owner_id"}, "error": {"field": "owner_id"}})
+    hook = rule({"exists": {"resource": "owners", "key": "owner_id"}, "error": {"field": "owner_id"}, "after": True})
+    judged = rule({"deny_when": "size > 2", "error": {"field": "size"}})
+    raising = rule({"deny_when": "size > 2", "error": {"field": "size", "rule": "never"}})
+    raising.formula = lambda record: 1 / 0  # what a formula over an ill-typed body could do
+    everything = [unknown, hook, judged, raising]
+
+    def beside(candidate, failed):
+        errors, hooks = rules_beside(everything, store, store.table("things"), candidate, None, {}, failed)
+        return [(e.field, e.rule) for e in errors], [(e.field, e.rule) for e in hooks]
+
+    assert beside({"owner_id": 9, "size": 5}, set()) == (
+        [("owner_id", "exists"), ("size", "deny_when")],
+        [("owner_id", "exists")],
+    )
+    # a field that failed its schema is looked up by no rule but the after-hook, which also finds no absent owner
+    assert beside({"size": 5}, {"owner_id", "size"}) == ([], [("owner_id", "exists")])
+    assert beside({"owner_id": 1, "size": 1}, set()) == ([], [])
 
 
 # -- validation and messages -------------------------------------------------
