@@ -266,6 +266,13 @@ MALFORMED = [
         "response 401 has no example named 'expired' (invalid_credentials, inactive)",
     ),
     ("facturacion", f"{CLIENT}/id", DELETE, CLIENT, "needs one of id, match"),
+    (
+        "facturacion",
+        f"{CLIENTS}/rules/0/after",
+        True,
+        f"{CLIENTS}/rules/0/after",
+        "an after-hook adds a validation `error`; a rule that `respond`s is the action's own check",
+    ),
     ("facturacion", "/x-mock/locale", "fr", "/x-mock/locale", "names no locale of x-mock.locales (en, es)"),
     (
         "daftra",
