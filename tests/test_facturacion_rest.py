@@ -8,7 +8,7 @@ import pypdfium2 as pdfium
 import pytest
 from seed import ADMIN
 from test_facturacion_documents import boleta, created, invoice, line
-from test_facturacion_notes_and_summaries import note
+from test_facturacion_notes_and_summaries import lima_day, note, voiding
 
 #: the seeded company and its branch
 BRANCH = {"company_id": 1, "branch_id": 1}
@@ -212,3 +212,94 @@ def test_consulta_cpe_statistics_count_the_documents_asked_about(mock, upstream)
     # at HEAD upstream's loop reaches the removed CreditNote model: always a framework 500
     broken = upstream.get(path, headers=ADMIN)
     assert seen(broken) == (500, {"message": 'Class "App\\Models\\CreditNote" not found'})
+
+
+def refused(client, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, list[str]]:
+    """The field errors of a request the mock must refuse with its 422."""
+    answer = client.request(method, path, json=body, headers=ADMIN)
+    assert answer.status_code == 422, answer.text
+    errors: dict[str, list[str]] = answer.json()["errors"]
+    return errors
+
+
+@pytest.mark.parametrize("kind", ["invoices", "boletas", "credit-notes", "debit-notes", "voided-documents"])
+def test_document_lists_check_their_company_branch_and_dates(mock, kind):
+    assert refused(mock, "GET", f"/api/v1/{kind}?company_id=999999&branch_id=999999") == {
+        "company_id": ["La empresa seleccionada no existe."],
+        "branch_id": ["La sucursal seleccionada no existe."],
+    }
+    assert refused(mock, "GET", f"/api/v1/{kind}?fecha_desde=ayer") == {
+        "fecha_desde": ["La fecha desde debe ser una fecha válida."]
+    }
+    assert refused(mock, "GET", f"/api/v1/{kind}?fecha_desde=2024-06-02&fecha_hasta=2024-06-01") == {
+        "fecha_hasta": ["La fecha hasta debe ser igual o posterior a la fecha desde."]
+    }
+
+
+def test_the_invoice_and_boleta_lists_bound_fecha_emision_by_each_date(mock):
+    inside = created(mock, "/api/v1/invoices", invoice(line(1, 1), serie="F607", fecha_emision="2024-06-07"))
+    created(mock, "/api/v1/invoices", invoice(line(1, 1), serie="F607", fecha_emision="2024-06-09"))
+    ranged = mock.get("/api/v1/invoices?fecha_desde=2024-06-07&fecha_hasta=2024-06-08", headers=ADMIN).json()
+    assert [d["id"] for d in ranged["data"]["data"]] == [inside["id"]]
+    receipt = created(mock, "/api/v1/boletas", boleta(line(1, 1), serie="B607", fecha_emision="2024-06-09"))
+    since = mock.get("/api/v1/boletas?fecha_desde=2024-06-09&company_id=1", headers=ADMIN).json()["data"]
+    assert receipt["id"] in [d["id"] for d in since] and all(d["fecha_emision"] >= "2024-06-09" for d in since)
+
+
+def test_an_invoice_is_due_on_or_after_its_issue(mock):
+    early = invoice(line(1, 1), fecha_emision="2024-07-10", fecha_vencimiento="2024-07-09")
+    assert refused(mock, "POST", "/api/v1/invoices", early) == {
+        "fecha_vencimiento": ["La fecha de vencimiento debe ser igual o posterior a la fecha de emisión."]
+    }
+    assert refused(mock, "POST", "/api/v1/invoices", {**early, "fecha_vencimiento": "julio"}) == {
+        "fecha_vencimiento": ["La fecha de vencimiento debe ser una fecha válida."]
+    }
+    created(mock, "/api/v1/invoices", {**early, "fecha_vencimiento": "2024-07-10"})
+
+
+def test_an_invoices_detraccion_and_percepcion_need_their_fields_once_sent(mock):
+    assert refused(mock, "POST", "/api/v1/invoices", invoice(line(1, 1), detraccion={"cuenta_banco": "00-1"})) == {
+        "detraccion.codigo_bien_servicio": ["The detraccion.codigo_bien_servicio field is required."],
+        "detraccion.porcentaje": ["The detraccion.porcentaje field is required."],
+    }
+    errors = refused(mock, "POST", "/api/v1/invoices", invoice(line(1, 1), percepcion={"tasa": 101}))
+    assert errors["percepcion.tasa"] == ["The percepcion.tasa must not be greater than 100."]
+    assert {"percepcion.cod_regimen", "percepcion.monto", "percepcion.monto_base", "percepcion.monto_total"} <= set(
+        errors
+    )
+    empty = created(mock, "/api/v1/invoices", invoice(line(1, 1), detraccion={}))  # nothing sent, nothing required
+    assert [legend["code"] for legend in empty["leyendas"]] == ["1000"]
+
+
+def test_a_boletas_client_is_read_as_the_boletas_rules_read_it(mock):
+    # any one-character document type and an ubigeo of up to 6 characters, where an invoice refuses both
+    loose = {"tipo_documento": "7", "numero_documento": "P1234567", "razon_social": "TURISTA", "ubigeo": "15"}
+    assert created(mock, "/api/v1/boletas", {**boleta(line(1, 1)), "client": loose})["client"]["tipo_documento"] == "7"
+    assert set(refused(mock, "POST", "/api/v1/invoices", invoice(line(1, 1), client=loose))) == {
+        "client.tipo_documento",
+        "client.ubigeo",
+    }
+    wrong = {**loose, "tipo_documento": "77", "email": "nadie"}
+    errors = refused(
+        mock, "POST", "/api/v1/boletas", {**boleta(line(1, 1), leyendas=[{"code": "10000"}]), "client": wrong}
+    )
+    assert errors == {
+        "client.tipo_documento": ["The client.tipo_documento must not be greater than 1 characters."],
+        "client.email": ["El email del cliente debe ser válido."],
+        "leyendas.0.code": ["The leyendas.0.code must not be greater than 4 characters."],
+        "leyendas.0.value": ["The leyendas.0.value field is required."],
+    }
+
+
+def test_a_date_that_is_no_date_has_its_message(mock):
+    summary = {**BRANCH, "fecha_generacion": "mañana", "fecha_resumen": "2024-08-01", "detalles": [{}]}
+    answer = mock.post("/api/v1/daily-summaries", json=summary, headers=ADMIN).json()["errors"]
+    assert answer["fecha_generacion"] == ["The fecha_generacion is not a valid date."]
+
+
+def test_voiding_a_day_7_days_gone_is_refused_upstream_only(mock, upstream):
+    assert mock.post("/api/v1/voided-documents", json=voiding(lima_day(7)), headers=ADMIN).status_code == 201
+    assert refused(upstream, "POST", "/api/v1/voided-documents", voiding(lima_day(7))) == {
+        "fecha_referencia": ["Solo se pueden anular documentos emitidos en los últimos 7 días calendario."]
+    }
+    assert upstream.post("/api/v1/voided-documents", json=voiding(lima_day(6)), headers=ADMIN).status_code == 201
