@@ -303,3 +303,12 @@ def test_voiding_a_day_7_days_gone_is_refused_upstream_only(mock, upstream):
         "fecha_referencia": ["Solo se pueden anular documentos emitidos en los últimos 7 días calendario."]
     }
     assert upstream.post("/api/v1/voided-documents", json=voiding(lima_day(6)), headers=ADMIN).status_code == 201
+
+
+def test_a_notes_client_has_the_notes_own_messages(mock):
+    client = {"tipo_documento": "6", "numero_documento": "20100070970", "razon_social": "X", "ubigeo": "15"}
+    errors = refused(mock, "POST", "/api/v1/credit-notes", note(line(1, 1), client={**client, "email": "nadie"}))
+    assert errors == {
+        "client.ubigeo": ["El ubigeo debe tener exactamente 6 caracteres."],
+        "client.email": ["El email del cliente debe ser válido."],
+    }
