@@ -83,9 +83,7 @@ CASES = [
     Case(
         "multipart over the limit",
         BODY,
-        b'--b\r\nContent-Disposition: form-data; name="f"; filename="f.bin"\r\n\r\n'
-        + b"x" * LIMIT
-        + b"\r\n--b--\r\n",
+        b'--b\r\nContent-Disposition: form-data; name="f"; filename="f.bin"\r\n\r\n' + b"x" * LIMIT + b"\r\n--b--\r\n",
         headers={"Content-Type": "multipart/form-data; boundary=b"},
         status=413,
         says=str(LIMIT),
