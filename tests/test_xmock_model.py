@@ -309,6 +309,20 @@ MALFORMED = [
         "/paths/~1api~1v1~1daily-summaries~1{id}~1check-status/post/x-mock/set_children/lines",
         "is not a child list of daily_summaries (its children: boletas)",
     ),
+    (
+        "facturacion",
+        "/paths/~1api~1v1~1voided-documents~1available-documents/get/x-mock/union",
+        ["boletas", "credit_memos"],
+        "/paths/~1api~1v1~1voided-documents~1available-documents/get/x-mock/union/1",
+        "unknown resource 'credit_memos'",
+    ),
+    (
+        "facturacion",
+        "/paths/~1api~1v1~1daily-summaries~1check-all-pending/post/x-mock/upsert",
+        True,
+        "/paths/~1api~1v1~1daily-summaries~1check-all-pending/post/x-mock/upsert",
+        "an update of every record the match names takes none",
+    ),
     ("facturacion", CLIENTS, DELETE, "/paths/~1api~1v1~1clients/post", "has no x-mock"),
     # the OpenAPI structure the engine reads
     ("facturacion", "/paths/~1api~1v1~1clients/get", None, "/paths/~1api~1v1~1clients/get", "got null"),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -521,12 +521,21 @@ class ListRecords(_Base):
         self.sort = mock.sort
         self.paging = mock.paging
         self.limit = mock.limit
+        self.union = mock.union
+        self.none = reply_template(mock.none, operation) if mock.none is not None else None
 
     def __call__(self, call: Call) -> Reply:
         self.load_parent(call)
         table = self.table(call)
-        query = call.context.get("query", {})
+        # what the caller asks for: the query, and the body's fields where the list takes a body (a search by
+        # POST); the body wins, as the input's merge_query has it
+        query = {**call.context.get("query", {}), **(call.context.get("body") or {})}
+        # a list's rules judge what the caller asked for (a filter naming a record that must exist)
+        self.check_rules(call, dict(query), own_id=None)
         criteria = _evaluate(self.where, call.context)
+        # a `where` value that is a list takes any of its values
+        choices = {name: value for name, value in criteria.items() if isinstance(value, list)}
+        criteria = {name: value for name, value in criteria.items() if name not in choices}
         searches = []
         bounds: list[tuple[FilterDecl, Any]] = []
         for param, spec in self.filters.items():
@@ -539,15 +548,24 @@ class ListRecords(_Base):
             else:
                 bounds.append((spec, query[param]))
         order = self._order(query)
-        plain = not criteria and not searches and not bounds and order == [("id", False)]
-        rows: Any = table if plain else self._select(table, criteria, searches, bounds, order)
+        plain = not criteria and not choices and not searches and not bounds and order == [("id", False)]
+        tables = [table, *(call.store.table(name) for name in self.union)]
+        # each record with the table it is a row of: a union lists the records of several
+        listed: Iterable[tuple[Table, Record]]
+        rows: Any
+        if plain and not self.union:
+            rows = table  # the whole table as it stands, kept lazy
+            listed = _OwnTable(table)
+        else:
+            listed = [(t, r) for t in tables for r in self._select(t, criteria, choices, searches, bounds, order)]
+            rows = [record for _, record in listed]
         total = len(rows)
         number, size = self._page(query)
         if size is None:
-            chosen = list(itertools.islice(iter(rows), self.limit))
+            chosen = list(itertools.islice(iter(listed), self.limit))
         else:
             start = (number - 1) * size
-            chosen = list(itertools.islice(iter(rows), start, start + size)) if start < total else []
+            chosen = list(itertools.islice(iter(listed), start, start + size)) if start < total else []
         last = max(math.ceil(total / size), 1) if size else 1
         call.context["page"] = {
             "number": number,
@@ -557,17 +575,22 @@ class ListRecords(_Base):
             "prev_url": self._url(call, number - 1) if 1 < number else None,
             "next_url": self._url(call, number + 1) if number < last else None,
         }
-        return self.answer(call, listed=rows, records=[Row(table, record) for record in chosen])
+        if total == 0 and self.none is not None:
+            return self.none(call.context)
+        return self.answer(call, listed=rows, records=[Row(owner, record) for owner, record in chosen])
 
     def _select(
         self,
         table: Table,
         criteria: dict[str, Any],
+        choices: dict[str, list[Any]],
         searches: list[tuple[str, tuple[str, ...]]],
         bounds: list[tuple[FilterDecl, Any]],
         order: list[tuple[str, bool]],
     ) -> list[Record]:
         rows = table.find(criteria)
+        if choices:
+            rows = [r for r in rows if all(r.get(name) in values for name, values in choices.items())]
         for needle, names in searches:
             rows = [r for r in rows if any(needle in str(r.get(n) or "").casefold() for n in names)]
         for spec, wanted in bounds:
@@ -610,6 +633,16 @@ class ListRecords(_Base):
         return f"{call.context['request']['path']}?{urlencode(pairs)}"
 
 
+class _OwnTable:
+    """A whole table listed as it stands (the common case, kept lazy): its records, each with the table."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def __iter__(self) -> Iterator[tuple[Table, Record]]:
+        return ((self.table, record) for record in self.table)
+
+
 class Read(_Targeted):
     def __init__(self, operation: Operation, env: Environment) -> None:
         super().__init__(operation, env)
@@ -636,6 +669,7 @@ class Update(_Targeted):
         self.outcomes = Outcomes(declared, operation, self.config) if declared is not None else None
         self.set_children = ChildUpdates(operation.mock.set_children, self.config)
         self.merge_body = operation.mock.merge_body
+        self.every = operation.mock.every
 
     def judged(self, call: Call) -> tuple[Record, Any] | None:
         record = self.target(call)
@@ -647,6 +681,8 @@ class Update(_Targeted):
         return {k: v for k, v in call.fields.items() if k in self.record_fields} if self.merge_body else {}
 
     def __call__(self, call: Call) -> Reply:
+        if self.every:
+            return self._every(call)
         record = self.target(call)
         # the record as it stands, so `set` and the rules' answers can name its fields
         call.context["record"] = Row(self.table(call), record)
@@ -669,6 +705,24 @@ class Update(_Targeted):
             call.context["record"] = Row(self.table(call), record)
             return case.response(call.context)
         return self.answer(call, record=Row(self.table(call), record))
+
+    def _every(self, call: Call) -> Reply:
+        """Every record the match names is updated with `set` and `compute` (none is no 404; a null match value
+        matches any). The rules judge the request's fields once, before any change: there is no one record."""
+        self.load_parent(call)
+        table = self.table(call)
+        self.check_rules(call, dict(call.fields), own_id=None)
+        criteria = {k: v for k, v in _evaluate(self.match, call.context).items() if v is not None}
+        changed = list(table.find(criteria))
+        for record in changed:
+            call.context["record"] = Row(table, record)
+            changes = _evaluate(self.set, call.context)
+            scope = {**record, "sent": call.context.get("body") or {}}
+            changes.update({name: formula(scope) for name, formula in self.compute.items()})
+            self.change(call, record, changes)
+            self.set_children(call.store, record["id"], call.context)
+        call.context.pop("record", None)
+        return self.answer(call, records=[Row(table, record) for record in changed])
 
 
 class Delete(_Targeted):

@@ -11,7 +11,7 @@
   the new record (a day's report of the entries still open).
 * `FurtherWrites` (`x-mock.also`): once its own record is written, an
   operation writes (or creates) records of other resources too, e.g. a
-  first-run setup that registers an organisation, its main site and the caller's link to it.
+  first-run setup that registers an organisation, its head office and the caller's link to it.
 * `ChildUpdates` (`x-mock.set_children`): an update also sets fields on the
   record's children of a list (the lines of an order that ships).
 * `Outcomes` (`x-mock.outcomes`): an update answers one of several declared

@@ -138,6 +138,7 @@ def _operation(spec: ApiSpec, operation: Operation) -> Problems:
         known = ", ".join(spec.scheme_mocks) or "none"
         yield f"{at}/credential", f"names no security scheme of components.securitySchemes ({known})"
     yield from _query(operation, at)
+    yield from _lists(spec, operation, at)
     yield from _bulk(spec, operation, at)
     yield from _children(spec, operation, at)
     yield from _documents(spec, operation, at)
@@ -258,10 +259,25 @@ def _bulk(spec: ApiSpec, operation: Operation, at: str) -> Problems:
         yield f"{at}/bulk_of", f"{mock.bulk_of!r} is not a create operation of this API ({creates})"
 
 
-def _query(operation: Operation, at: str) -> Problems:
-    """Filters and paging read query parameters: they must be ones the operation documents."""
+def _lists(spec: ApiSpec, operation: Operation, at: str) -> Problems:
+    """A union names declared resources and `none` answers a documented status; an update of `every` record
+    takes no outcome and creates nothing (an upsert)."""
     mock = operation.mock
-    documented = operation.parameter_names("query")
+    for index, name in enumerate(mock.union):
+        yield from _resource(spec.mock, name, f"{at}/union/{index}")
+    if mock.none is not None:
+        yield from _reply(operation, mock.none, f"{at}/none", context.OPERATION)
+    if mock.every and mock.action == "update":
+        for key in ("outcomes", "upsert"):
+            if getattr(mock, key):
+                yield f"{at}/{key}", "an update of every record the match names takes none"
+
+
+def _query(operation: Operation, at: str) -> Problems:
+    """Filters and paging read query parameters (or, where the operation takes a body, its fields): they must
+    be ones the operation documents."""
+    mock = operation.mock
+    documented = operation.parameter_names("query") | set(merged_properties(operation.body_schema() or {}))
     wanted = [(at + pointer("filters", name), name) for name in mock.filters]
     if mock.sort is not None:
         wanted.append((f"{at}/sort/param", mock.sort.param))

@@ -290,7 +290,8 @@ class OperationMock:
     upsert: bool = False
     #: `update`: the body's fields are written onto the record (else only `set` and `compute` change it)
     merge_body: bool = True
-    #: `delete`: every record `match` names goes, none is no 404 (a null match value matches any)
+    #: `delete`: every record `match` names goes; `update`: every one is updated (none is no 404 either
+    #: way; a null match value matches any)
     every: bool = False
     each: EachDecl | None = None
     rules: tuple[RuleDecl, ...] = ()
@@ -304,6 +305,10 @@ class OperationMock:
     bulk_of: str | None = None
     paging: PagingDecl | None = None
     limit: int | None = None
+    #: `list`: further resources whose records follow the resource's own, as one list
+    union: tuple[str, ...] = ()
+    #: `list`: the answer when nothing is listed
+    none: ReplyDecl | None = None
     parent: ParentDecl | None = None
     counts: Mapping[str, CountDecl] = field(default_factory=dict)
     not_found: ReplyDecl | None = None
@@ -587,6 +592,8 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
         if paging is not None
         else None,
         limit=data.get("limit"),
+        union=tuple(data.get("union") or ()),
+        none=_optional_reply(data.get("none")),
         parent=ParentDecl(parent["resource"], parent["id"], _optional_reply(parent.get("missing")))
         if parent is not None
         else None,
