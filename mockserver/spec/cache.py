@@ -1,0 +1,108 @@
+"""The on-disk cache of start-up work: parsed documents (specs, fixtures) and compiled file templates.
+
+Parsing the two bundled specs with libyaml was about half a second of every start (more on a busy
+machine); unpickling the parsed document is some twenty times faster. Only a document that parsed is
+written, under a key made of its bytes, this package's version and the parser's own source, so an
+edited file, another release or another parser is a miss, never a stale hit. What is read back is
+checked like a freshly parsed document (load_spec runs every check on it), so a malformed spec is
+refused with its file, pointer and reason whether or not the cache is on.
+
+The folder is the user's cache folder (`platformdirs`), or `MOCKSERVER_CACHE_DIR`;
+`MOCKSERVER_NO_CACHE=1` turns the cache off. A folder that cannot be written is the same as no cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import os
+import pickle
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import yaml
+
+DIRECTORY_VARIABLE = "MOCKSERVER_CACHE_DIR"
+OFF_VARIABLE = "MOCKSERVER_NO_CACHE"
+#: documents kept; the oldest go first (each test's variant of a spec is a document of its own)
+KEPT = 64
+
+
+def folder(kind: str) -> Path | None:
+    """The cache's folder for one kind of entry, created; None when the cache is off or cannot be written."""
+    if os.environ.get(OFF_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on"):
+        return None
+    root = os.environ.get(DIRECTORY_VARIABLE) or platformdirs.user_cache_dir("mockserver")
+    path = Path(root) / kind
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path
+
+
+@functools.cache
+def _release() -> bytes:
+    """What makes the same bytes parse differently: this package's version, PyYAML's and the loader's source."""
+    try:
+        version = metadata.version("mockserver")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    loader = Path(__file__).with_name("loader.py").read_bytes()
+    return f"{version}\0{yaml.__version__}\0".encode() + hashlib.blake2b(loader, digest_size=16).digest()
+
+
+def document_key(text: bytes) -> str:
+    return hashlib.blake2b(_release() + text, digest_size=20).hexdigest()
+
+
+def read_document(key: str) -> bytes | None:
+    """The pickled document stored under `key`, or None."""
+    where = folder("documents")
+    if where is None:
+        return None
+    try:
+        return (where / f"{key}.pickle").read_bytes()
+    except OSError:
+        return None
+
+
+def write_document(key: str, pickled: bytes) -> None:
+    """Keep a parsed document; any failure to write only means the next start parses it again."""
+    where = folder("documents")
+    if where is None:
+        return
+    with contextlib.suppress(OSError):
+        # written whole then renamed: a process starting meanwhile reads the old entry or none, never half
+        handle, temporary = tempfile.mkstemp(dir=where, suffix=".part")
+        with os.fdopen(handle, "wb") as out:
+            out.write(pickled)
+        os.replace(temporary, where / f"{key}.pickle")
+        _prune(where)
+
+
+def _prune(where: Path) -> None:
+    entries = sorted(where.glob("*.pickle"), key=_age)
+    for old in entries[:-KEPT]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+
+
+def _age(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def loads(pickled: bytes) -> Any:
+    """A document from its pickle, or None when the bytes are not one (a damaged entry is a miss)."""
+    try:
+        # our own pickle of a document we parsed, in the user's own cache folder
+        return pickle.loads(pickled)  # noqa: S301
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError):
+        return None
