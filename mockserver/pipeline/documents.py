@@ -40,10 +40,10 @@ from mockserver.spec.model import FileDecl, GatherDecl, NumberDecl, OutcomesDecl
 from mockserver.spec.openapi import Operation
 from mockserver.spec.pointers import parse_pointer, value_at
 from mockserver.spec.schemas import merged_properties
-from mockserver.state.store import Record, ResourceConfig, Row, Store, Table
+from mockserver.state.store import Record, ResourceConfig, Row, Store, Stored, Table
 
 #: how a behaviour stores a new record (sequences, timestamps, a fresh id)
-Insert = Callable[[Table, Record, str], Record]
+Insert = Callable[[Table, Record, str], Stored]
 
 
 class Numbering:
@@ -56,7 +56,7 @@ class Numbering:
     def __call__(self, store: Store, context: dict[str, Any], insert: Insert) -> dict[str, Any]:
         table = store.table(self.resource)
         criteria = {name: render(context) for name, render in self.match.items()}
-        counter = next(iter(table.find(criteria)), None)
+        counter: Stored | None = next(iter(table.find(criteria)), None)
         if counter is None:  # created on first use, as having taken no number yet
             counter = insert(table, {**table.config.declared.defaults, **criteria, self.field: 0}, context["now"])
         n = int(counter.get(self.field) or 0) + 1

@@ -38,7 +38,7 @@ import orjson
 
 from mockserver.errors import StoreUnavailable
 from mockserver.state.sessions import check_name
-from mockserver.state.store import Changes, Record, Store
+from mockserver.state.store import Changes, Record, Store, Stored
 
 log = logging.getLogger("mockserver")
 
@@ -206,9 +206,16 @@ return id
 
 def dumps(value: Any) -> str:
     try:
-        return orjson.dumps(value).decode()
+        return orjson.dumps(value, default=_plain).decode()
     except TypeError:  # an integer beyond 64 bits: the standard library writes it
-        return json.dumps(value)
+        return json.dumps(value, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    """A stored record's view (`Stored`) as the object it is written as."""
+    if isinstance(value, Stored):
+        return value.plain()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def loads(text: bytes | str) -> Any:
