@@ -52,9 +52,27 @@ class View:
     items: View | None = None
 
 
+#: views already worked out, by the schema's id (with the schema, so an id is not taken for another's)
+_VIEWS: dict[int, tuple[Mapping[str, Any], View | None]] = {}
+_VIEWS_KEPT = 20_000
+
+
 def view_for(schema: Mapping[str, Any] | None) -> View | None:
+    """The view a schema asks for; a resolved spec shares its components' schemas between responses,
+    and working each one's view out again for every template was a tenth of the start-up."""
     if not isinstance(schema, Mapping):
         return None
+    known = _VIEWS.get(id(schema))
+    if known is not None and known[0] is schema:
+        return known[1]
+    view = _view_for(schema)
+    if len(_VIEWS) >= _VIEWS_KEPT:  # a process that builds many apps (the tests) starts over
+        _VIEWS.clear()
+    _VIEWS[id(schema)] = (schema, view)
+    return view
+
+
+def _view_for(schema: Mapping[str, Any]) -> View | None:
     properties = merged_properties(schema)
     if properties:
         return View(fields=tuple((name, view_for(sub)) for name, sub in properties.items() if not sub.get("writeOnly")))
