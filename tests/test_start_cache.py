@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+from mockserver.config import DEFAULT_SPECS
 from mockserver.errors import SpecError
 from mockserver.spec import cache, loader
+from mockserver.spec.openapi import load_spec
 
 
 @pytest.fixture
@@ -76,3 +79,18 @@ def test_the_cache_can_be_turned_off(folder, tmp_path, monkeypatch):
     path.write_text("title: one\n", encoding="utf-8")
     assert loader.load_yaml(path) == {"title": "one"}
     assert not folder.exists()
+
+
+def test_a_checked_spec_is_read_back_and_its_templates_are_still_looked_for(folder, tmp_path, monkeypatch):
+    specs = tmp_path / "specs"
+    shutil.copytree(DEFAULT_SPECS / "templates", specs / "templates")
+    shutil.copy(DEFAULT_SPECS / "facturacion.yaml", specs / "facturacion.yaml")
+    first = load_spec(specs / "facturacion.yaml")
+    assert len(list((folder.parent / "checked").glob("*.pickle"))) == 1
+    restart(monkeypatch)
+    again = load_spec(specs / "facturacion.yaml")
+    assert again.resolved == first.resolved and again.operations == first.operations
+    template = next((specs / "templates").rglob("*.j2"))
+    template.unlink()  # what lies beyond the document is checked on every load
+    with pytest.raises(SpecError, match="is not a file beside the spec"):
+        load_spec(specs / "facturacion.yaml")

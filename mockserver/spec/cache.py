@@ -1,11 +1,13 @@
-"""The on-disk cache of start-up work: parsed documents (specs, fixtures) and compiled file templates.
+"""The on-disk cache of start-up work: parsed documents (specs, fixtures), specs' resolved documents
+that passed the document checks, and compiled file templates.
 
 Parsing the two bundled specs with libyaml was about half a second of every start (more on a busy
-machine); unpickling the parsed document is some twenty times faster. Only a document that parsed is
-written, under a key made of its bytes, this package's version and the parser's own source, so an
-edited file, another release or another parser is a miss, never a stale hit. What is read back is
-checked like a freshly parsed document (load_spec runs every check on it), so a malformed spec is
-refused with its file, pointer and reason whether or not the cache is on.
+machine); unpickling the parsed document is some twenty times faster. Only what parsed, or passed, is
+written, under a key made of the document's bytes, this package's version and the source of the spec
+layer that reads and checks it (`mockserver/spec/`), so an edited file, another release or edited
+code is a miss, never a stale hit. A malformed spec is never kept, so it is refused with its file,
+pointer and reason whether or not the cache is on; the checks that look beyond the document (the
+file templates a spec names) run on every start.
 
 The folder is the user's cache folder (`platformdirs`), or `MOCKSERVER_CACHE_DIR`;
 `MOCKSERVER_NO_CACHE=1` turns the cache off. A folder that cannot be written is the same as no cache.
@@ -47,22 +49,27 @@ def folder(kind: str) -> Path | None:
 
 @functools.cache
 def _release() -> bytes:
-    """What makes the same bytes parse differently: this package's version, PyYAML's and the loader's source."""
+    """What makes the same bytes read or check differently: this package's version, PyYAML's, and the
+    spec layer's own source (a checkout's edited code is the same version)."""
     try:
         version = metadata.version("mockserver")
     except metadata.PackageNotFoundError:
         version = "unknown"
-    loader = Path(__file__).with_name("loader.py").read_bytes()
-    return f"{version}\0{yaml.__version__}\0".encode() + hashlib.blake2b(loader, digest_size=16).digest()
+    digest = hashlib.blake2b(f"{version}\0{yaml.__version__}".encode(), digest_size=16)
+    for source in sorted(Path(__file__).parent.glob("*.*")):
+        if source.suffix in (".py", ".json"):
+            digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.digest()
 
 
-def document_key(text: bytes) -> str:
-    return hashlib.blake2b(_release() + text, digest_size=20).hexdigest()
+def document_key(text: bytes, *variant: str) -> str:
+    """The key of a document's entries: its bytes, the release, and what else the entry depends on."""
+    return hashlib.blake2b(_release() + "\0".join(variant).encode() + b"\0" + text, digest_size=20).hexdigest()
 
 
-def read_document(key: str) -> bytes | None:
-    """The pickled document stored under `key`, or None."""
-    where = folder("documents")
+def read(kind: str, key: str) -> bytes | None:
+    """The pickle stored under `key` among `kind`'s entries, or None."""
+    where = folder(kind)
     if where is None:
         return None
     try:
@@ -71,9 +78,9 @@ def read_document(key: str) -> bytes | None:
         return None
 
 
-def write_document(key: str, pickled: bytes) -> None:
-    """Keep a parsed document; any failure to write only means the next start parses it again."""
-    where = folder("documents")
+def write(kind: str, key: str, pickled: bytes) -> None:
+    """Keep an entry; any failure to write only means the next start does the work again."""
+    where = folder(kind)
     if where is None:
         return
     with contextlib.suppress(OSError):

@@ -62,6 +62,11 @@ _PARSED_KEPT = 32
 
 def load_yaml(path: Path) -> Any:
     """The document at `path`; a fresh copy each call (callers may change it), parsed once per text."""
+    return load_yaml_keyed(path)[0]
+
+
+def load_yaml_keyed(path: Path) -> tuple[Any, str]:
+    """The document at `path` and the cache key of its text (`cache.document_key`)."""
     try:
         text = path.read_bytes()
     except OSError as exc:
@@ -70,17 +75,17 @@ def load_yaml(path: Path) -> Any:
     kept = _PARSED.get(key)
     if kept is not None:
         # the bytes are our own pickle of a document we parsed, never input from outside
-        return pickle.loads(kept)  # noqa: S301
-    stored = cache.read_document(key)
+        return pickle.loads(kept), key  # noqa: S301
+    stored = cache.read("documents", key)
     document = cache.loads(stored) if stored is not None else None
     if stored is None or document is None:  # not parsed before (or not by this release): parse, keep if it parsed
         document = _parse(path, text)
         stored = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
-        cache.write_document(key, stored)
+        cache.write("documents", key, stored)
     if len(_PARSED) >= _PARSED_KEPT:  # a process that reads many documents (the tests' variants) starts over
         _PARSED.clear()
     _PARSED[key] = stored
-    return document
+    return document, key
 
 
 def _parse(path: Path, text: bytes) -> Any:
