@@ -280,9 +280,16 @@ class Row(Mapping[str, Any]):
         formula = config.computed.get(key)
         if formula is not None:  # a formula naming its own field reads the stored value (it reformats it)
             return formula(_OwnFieldStored(self, key))
-        value = self.data.get(key, _ABSENT)
-        if value is not _ABSENT:
-            return value
+        data = self.data
+        if type(data) is Stored:  # the stored record's view, read in place: a response reads every field
+            cell = data.cell
+            index = cell[0].position.get(key)
+            if index is not None:
+                return cell[index]
+        else:
+            value = data.get(key, _ABSENT)
+            if value is not _ABSENT:
+                return value
         relation = config.declared.relations.get(key)
         if relation is not None:
             return self.table.store.table(relation.resource).row(self.data.get(relation.key))
