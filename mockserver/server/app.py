@@ -92,7 +92,7 @@ def _give_back_memory() -> None:
     that loaded it has let go of the parsed document it came in.
 
     The C allocator keeps what a large load's parsing freed (its dicts' tables, the body) for reuse;
-    100,000 Daftra clients stayed at 265 MB resident with 70 MB live, and 152 MB once trimmed.
+    100,000 loaded records of 22 fields stayed at 265 MB resident with 70 MB live, and 152 MB once trimmed.
     """
     trim = _malloc_trim()
     if trim is None:

@@ -9,7 +9,7 @@ code is a miss, never a stale hit. A malformed spec is never kept, so it is refu
 pointer and reason whether or not the cache is on; the checks that look beyond the document (the
 file templates a spec names) run on every start.
 
-The folder is the user's cache folder (`platformdirs`), or `MOCKSERVER_CACHE_DIR`;
+The folder is platformdirs' cache folder for mockserver (~/.cache/mockserver on Linux), or `MOCKSERVER_CACHE_DIR`;
 `MOCKSERVER_NO_CACHE=1` turns the cache off. A folder that cannot be written is the same as no cache.
 """
 
@@ -109,7 +109,7 @@ def _age(path: Path) -> float:
 def loads(pickled: bytes) -> Any:
     """A document from its pickle, or None when the bytes are not one (a damaged entry is a miss)."""
     try:
-        # our own pickle of a document we parsed, in the user's own cache folder
+        # our own pickle of a document we parsed, in this account's own cache folder
         return pickle.loads(pickled)  # noqa: S301
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError):
         return None

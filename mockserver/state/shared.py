@@ -231,7 +231,7 @@ class RedisConnection:
     """One connection pool per process, with short timeouts: a Redis that does not answer is a 503, never a hang."""
 
     def __init__(self, url: str, timeout: float = SOCKET_TIMEOUT) -> None:
-        # imported here: redis-py (with its asyncio client) is a third of a second of a start-up that
+        # imported here: redis-py (asyncio support and all) is a third of a second of a start-up that
         # serves the in-memory state, which never needs it
         import redis
         from redis.backoff import NoBackoff

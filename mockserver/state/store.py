@@ -97,7 +97,7 @@ def _stored_values(record: Record, shared: dict[str, str], *, copy_values: bool)
 
     Why copies of values that cannot change: a large load arrives as one parsed document, whose dicts and
     repeated texts go once it is stored. The texts kept would otherwise sit scattered among them and keep
-    nearly all of the parser's memory from going back to the system (100,000 Daftra clients: 214 MB
+    nearly all of the parser's memory from going back to the system (100,000 records of 22 fields: 214 MB
     resident after the load, with 70 MB of it live). A copy made while the document is still whole lands
     in fresh memory, and the parser's goes back whole. Nothing can tell a copy from its original.
     """
@@ -549,7 +549,7 @@ def _index(index: dict[tuple[Any, ...], set[Any]], key: tuple[Any, ...], record_
     """Index a record under its key, unless none of the fields is set: then it is found by a scan.
 
     Most records leave most indexed fields unset, and one bucket holding every id was 4 MB of
-    100,000 clients that never name a follow-up status.
+    100,000 loaded records that never set the field.
     """
     if not _unset(key):
         index.setdefault(key, set()).add(record_id)
