@@ -84,16 +84,13 @@ def whole_number(text: str) -> int | None:
         return None
 
 
-#: text values up to this length are shared between the records of one load
-_SHARED_TEXT = 64
-
 #: values stored as they are; any other (a list, an object) is copied from a seed another store may share
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _stored_values(record: Record, shared: dict[str, str], *, copy_values: bool) -> Record:
-    """A loaded record as it is stored: its texts and whole numbers in memory of their own, equal short texts
-    one object (a city, a currency, a date repeat a lot), and with `copy_values` a list or object value a copy.
+    """A loaded record as it is stored: its texts and whole numbers in memory of their own, equal texts one
+    object (a city, a currency, a date repeat a lot), and with `copy_values` a list or object value a copy.
 
     Why copies of values that cannot change: a large load arrives as one parsed document, whose dicts and
     repeated texts go once it is stored. The texts kept would otherwise sit scattered among them and keep
@@ -101,21 +98,22 @@ def _stored_values(record: Record, shared: dict[str, str], *, copy_values: bool)
     resident after the load, with 70 MB of it live). A copy made while the document is still whole lands
     in fresh memory, and the parser's goes back whole. Nothing can tell a copy from its original.
     """
-    kept: Record = {}
-    for key, value in record.items():
+    values: list[Any] = []
+    keep = values.append
+    for value in record.values():
         kind = type(value)
         if kind is str:
-            if len(value) > _SHARED_TEXT:
-                value = value.join(_SURROUND)
-            else:
-                known = shared.get(value)
-                value = shared[value] = value.join(_SURROUND) if known is None else known
+            known = shared.get(value)
+            if known is None:
+                known = shared[value] = value.join(_SURROUND)
+            keep(known)
         elif kind is int:
-            value = value + 0  # a new object (below 257 the shared small one: it lives elsewhere anyway)
+            keep(value + 0)  # a new object (below 257 the shared small one: it lives elsewhere anyway)
         elif copy_values and kind not in _SCALARS:
-            value = copy.deepcopy(value)
-        kept[key] = value
-    return kept
+            keep(copy.deepcopy(value))
+        else:
+            keep(value)
+    return dict(zip(record, values, strict=True))
 
 
 #: `text.join(_SURROUND)` is a new string equal to `text` (str() and slices hand back the same object)
@@ -428,7 +426,7 @@ class Table:
             return
         index: dict[tuple[Any, ...], set[Any]] = {}
         for record_id, cell in self.records.items():
-            _index(index, self._key(fields, Stored(cell)), record_id)
+            _index(index, tuple(_hashable(_value(cell, name)) for name in fields), record_id)
         self.indexes[fields] = index
 
     # -- writing -----------------------------------------------------------
