@@ -44,7 +44,8 @@ def folder(kind: str) -> Path | None:
         path.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return path
+    # Jinja's template cache raises on a folder it cannot write (a read-only image, another account's)
+    return path if os.access(path, os.W_OK) else None
 
 
 @functools.cache
