@@ -6,7 +6,7 @@ SOAK_SECONDS ?= 60
 BIN     = $(VENV)/bin
 SPECTRAL = build/node/node_modules/.bin/spectral
 
-.PHONY: serve test lint install browser redis lint-tools image-test bench clean
+.PHONY: serve test lint spec-check install browser redis lint-tools image-test bench clean
 
 # The stamp file is rebuilt whenever pyproject.toml changes, so a fresh clone
 # (or a new dependency) installs exactly once. uv resolves and installs the
@@ -57,8 +57,14 @@ lint-tools: $(SPECTRAL)
 
 # The specs are checked before anything relies on them: `mockserver check`,
 # then Spectral's OpenAPI rules (.spectral.yaml), where a warning fails too.
-# Two workers (one per core here, `-n auto`); the tests of one live server
-# fixture share an xdist_group, so they run on one worker and start it once.
+spec-check: install lint-tools
+	$(BIN)/mockserver check specs
+	$(SPECTRAL) lint --quiet --fail-severity=warn --ruleset .spectral.yaml specs/*.yaml
+
+# `test` runs the lint and the spec checks side by side (each keeps to one
+# core, about 25 s apiece here), each one's output kept together, then the
+# tests: two workers (one per core here, `-n auto`); the tests of one live
+# server fixture share an xdist_group, so they run on one worker and start it once.
 # The machine sets PYTHONDONTWRITEBYTECODE. Without bytecode caches every one
 # of the suite's Python processes (about a hundred: servers, contract runs)
 # compiles its imports again, and pytest re-rewrites the assertions of some
@@ -66,9 +72,8 @@ lint-tools: $(SPECTRAL)
 # process keeps hypothesis' Unicode tables, 7 s to build, built once.
 test: export PYTHONDONTWRITEBYTECODE =
 test: export HYPOTHESIS_STORAGE_DIRECTORY = $(CURDIR)/.hypothesis
-test: install browser redis lint-tools lint
-	$(BIN)/mockserver check specs
-	$(SPECTRAL) lint --quiet --fail-severity=warn --ruleset .spectral.yaml specs/*.yaml
+test: install browser redis lint-tools
+	$(MAKE) --no-print-directory --jobs=2 --output-sync=target lint spec-check
 	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 # docker/Dockerfile built and run for real (tests/test_image.py), with podman

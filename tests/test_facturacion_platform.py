@@ -947,3 +947,141 @@ def test_configure_sunat_as_the_upstream_guide_sends_it(mock):
     )
     assert other.status_code == 403
     assert other.json() == {"message": "No tienes permisos para configurar esta empresa", "status": "error"}
+
+
+SETUP_COMPANY = {
+    "ruc": "20600000027",
+    "razon_social": "EMPRESA INSTALADA S.A.C.",
+    "direccion": "Av. Brasil 1200",
+    "ubigeo": "150103",
+    "distrito": "Ate",
+    "provincia": "Lima",
+    "departamento": "Lima",
+    "usuario_sol": "MODDATOS",
+    "clave_sol": "moddatos",
+}
+
+
+def test_setup_complete_writes_the_company_its_main_branch_and_the_callers_company(mock):
+    """SetupController@setup (facturacion-documents.md 3.5): the company by RUC, branch 0000, the caller's company."""
+    user = {"name": "Instalador", "email": "instalador@miempresa.pe", "password": "secreto12"}
+    made = mock.post(
+        "/api/v1/auth/create-user", headers=ADMIN, json={**user, "role_name": "company_admin", "user_type": "user"}
+    )
+    assert made.status_code == 200, made.text
+    token = mock.post("/api/auth/login", json={"email": user["email"], "password": user["password"]}).json()
+    installer = {"Authorization": f"Bearer {token['access_token']}", "Accept": "application/json"}
+    assert mock.get("/api/v1/user", headers=installer).json()["company_id"] is None
+
+    gre = {"gre_ruc_proveedor": 20161515648, "gre_usuario_sol": "MODDATOS"}  # top-level gre_* are copied, as text
+    done = mock.post(
+        "/api/v1/setup/complete", headers=installer, json={"environment": "produccion", "company": SETUP_COMPANY, **gre}
+    )
+    assert done.status_code == 200, done.text
+    body = done.json()
+    company_id = body["company"]["id"]
+    assert body == {
+        "message": "Setup completado exitosamente",
+        "company": {
+            "id": company_id,
+            "ruc": "20600000027",
+            "razon_social": "EMPRESA INSTALADA S.A.C.",
+            "environment": "produccion",
+            "has_certificate": False,
+            "branch_count": 1,
+        },
+        "branch": {"id": body["branch"]["id"], "codigo": "0000", "nombre": "Sucursal Principal"},
+    }
+    company = mock.get(f"/api/v1/companies/{company_id}", headers=ADMIN).json()["data"]["company"]
+    assert (company["modo_produccion"], company["activo"], company["nombre_comercial"]) == (True, True, None)
+    assert mock.get("/api/v1/user", headers=installer).json()["company_id"] == company_id, "the caller's company now"
+    credentials = mock.get(f"/api/v1/companies/{company_id}/gre-credentials", headers=ADMIN).json()["data"]
+    assert credentials["credenciales"]["produccion"]["ruc_proveedor"] == "20161515648"
+    branches = mock.get(f"/api/v1/companies/{company_id}/branches", headers=ADMIN).json()["data"]
+    assert [(b["nombre"], b["direccion"], b["distrito"]) for b in branches] == [
+        ("Sucursal Principal", "Av. Brasil 1200", "Ate")
+    ]
+
+    # again, by the same RUC: the same company and branch, updated; a form's "false" and a certificate
+    form = {f"company[{k}]": v for k, v in {**SETUP_COMPANY, "razon_social": "EMPRESA RENOMBRADA S.A.C."}.items()}
+    again = mock.post(
+        "/api/v1/setup/complete",
+        headers={**ADMIN, "Accept": "application/json"},
+        data={**form, "environment": "produccion", "modo_produccion": "false"},
+        files={"certificado_pem": ("certificado.pem", PEM)},
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["company"]["id"] == company_id and again.json()["branch"] == body["branch"]
+    assert again.json()["company"]["has_certificate"] is True and again.json()["company"]["branch_count"] == 1
+    company = mock.get(f"/api/v1/companies/{company_id}", headers=ADMIN).json()["data"]["company"]
+    assert (company["razon_social"], company["modo_produccion"]) == ("EMPRESA RENOMBRADA S.A.C.", False)
+    assert mock.get("/api/v1/user", headers=ADMIN).json()["company_id"] == 1, "a super administrator keeps hers"
+
+
+def test_setup_complete_refusals(mock):
+    headers = {**ADMIN, "Accept": "application/json"}
+    empty = mock.post("/api/v1/setup/complete", headers=headers, json={})
+    assert empty.status_code == 422
+    assert empty.json() == {
+        "message": "The environment field is required. (and 1 more error)",
+        "errors": {
+            "environment": ["The environment field is required."],
+            "company": ["The company field is required."],
+        },
+    }
+    short = mock.post(
+        "/api/v1/setup/complete",
+        headers=headers,
+        json={"environment": "beta", "company": {**SETUP_COMPANY, "ruc": "2060"}},
+    )
+    assert short.status_code == 422 and list(short.json()["errors"]) == ["company.ruc"]
+    assert mock.post("/api/v1/setup/complete", json={"environment": "beta"}).status_code == 401
+
+
+def test_a_file_over_its_size_limit_gets_laravels_message(mock):
+    """max:1024 on setup's logo is kilobytes: 1024 KB pass, one byte more is refused (facturacion-documents.md 14.1)."""
+    headers = {**ADMIN, "Accept": "application/json"}
+    form = {"environment": "beta", **{f"company[{k}]": v for k, v in SETUP_COMPANY.items()}}
+    at_limit = PNG + bytes(1024 * 1024 - len(PNG))
+    accepted = mock.post("/api/v1/setup/complete", headers=headers, data=form, files={"logo_path": ("l.png", at_limit)})
+    assert accepted.status_code == 200, accepted.text
+    over = mock.post(
+        "/api/v1/setup/complete", headers=headers, data=form, files={"logo_path": ("l.png", at_limit + b"\0")}
+    )
+    assert over.status_code == 422
+    assert over.json() == {
+        "message": "The logo_path must not be greater than 1024 kilobytes.",
+        "errors": {"logo_path": ["The logo_path must not be greater than 1024 kilobytes."]},
+    }
+
+
+def configure_sunat_refusals(client, missing: str, unknown: str, not_integer: str) -> None:
+    headers = {**ADMIN, "Accept": "application/json"}
+    path = "/api/v1/setup/configure-sunat"
+    empty = client.post(path, headers=headers, json={})
+    assert empty.status_code == 422 and empty.json()["message"] == missing
+    assert list(empty.json()["errors"]) == ["company_id", "environment"]
+    absent = client.post(path, headers=headers, json={"company_id": 99, "environment": "beta"})
+    assert absent.status_code == 422
+    assert absent.json() == {"message": unknown, "errors": {"company_id": [unknown]}}
+    text = client.post(path, headers=headers, json={"company_id": "uno", "environment": "beta"})
+    assert text.json()["errors"] == {"company_id": [not_integer]}
+
+
+def test_configure_sunat_refusals_in_the_pages_english(mock):
+    configure_sunat_refusals(
+        mock,
+        "The company_id field is required. (and 1 more error)",
+        "The selected company_id is invalid.",
+        "The company_id must be an integer.",
+    )
+
+
+def test_configure_sunat_refusals_in_spanish(make_mock):
+    """--locale es: APP_LOCALE=es, lang/es/validation.php (facturacion-api.md 8.2)."""
+    configure_sunat_refusals(
+        make_mock(locale="es"),
+        "El campo company id es obligatorio. (y 1 error más)",
+        "El campo company id no existe.",
+        "El campo company id debe ser un número entero.",
+    )

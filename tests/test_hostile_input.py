@@ -19,10 +19,12 @@ import pytest
 from hostile import APIS, Api, send
 from starlette.testclient import TestClient
 
+from mockserver.config import ServerConfig
 from mockserver.server.process import ServerProcess
 
 JSON = {"Content-Type": "application/json"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+LIMIT = ServerConfig().max_body_bytes  # the default --max-body-bytes
 DEEP = b"[" * 10_000 + b"]" * 10_000
 MEGABYTE = "x" * 1_000_000
 
@@ -66,7 +68,7 @@ CASES = [
     ),
     # Both APIs read forms (x-mock.input.bodies), so a form is read, then validated like JSON.
     Case("form without the fields", BODY, b"a=1", headers=FORM, says="required"),
-    Case("form over the limit", BODY, b"a=" + b"x" * (2 * 1024 * 1024), headers=FORM, status=413, says="2097152"),
+    Case("form over the limit", BODY, b"a=" + b"x" * LIMIT, headers=FORM, status=413, says=str(LIMIT)),
     Case("form brackets 100 deep", BODY, b"a" + b"[0]" * 100 + b"=1", headers=FORM, says="nested more than 64 levels"),
     Case("form of 2,000 fields", BODY, b"&".join(b"f%d=1" % i for i in range(2000)), headers=FORM, says="1000 fields"),
     Case("form not UTF-8", BODY, b"razon_social=%FF%FE", headers=FORM, says="not a valid form"),
@@ -81,12 +83,10 @@ CASES = [
     Case(
         "multipart over the limit",
         BODY,
-        b'--b\r\nContent-Disposition: form-data; name="f"; filename="f.bin"\r\n\r\n'
-        + b"x" * (2 * 1024 * 1024)
-        + b"\r\n--b--\r\n",
+        b'--b\r\nContent-Disposition: form-data; name="f"; filename="f.bin"\r\n\r\n' + b"x" * LIMIT + b"\r\n--b--\r\n",
         headers={"Content-Type": "multipart/form-data; boundary=b"},
         status=413,
-        says="2097152",
+        says=str(LIMIT),
     ),
     Case(
         "multipart brackets 100 deep",
@@ -100,9 +100,9 @@ CASES = [
     Case(
         "body over the limit",
         BODY,
-        b'{"a": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+        b'{"a": "' + b"x" * LIMIT + b'"}',
         status=413,
-        says="larger than 2097152 bytes",
+        says=f"larger than {LIMIT} bytes",
     ),
     Case("10,000 levels deep", BODY, DEEP, says="nested more than 512 levels"),
     Case(

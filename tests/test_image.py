@@ -6,7 +6,8 @@ configured Debian mirror, imported into podman once and reused while its
 recipe is unchanged. pip inside the build reaches the package index the way
 pip on this machine does: its configuration (`pip config list`) and every
 file or folder that configuration names (CA bundle, constraints, local
-indexes) are mounted into the build read-only.
+indexes) are mounted into the build read-only. uv, which builds and installs
+the wheel, is told to trust the system's certificates, the mounted bundle.
 
 The image's steps are also replayed without any engine, in test_shipping.py;
 this module is left out of `make test` (marker `image`).
@@ -103,8 +104,8 @@ def base_image() -> str:
     return tag
 
 
-def pip_mounts(scratch: Path) -> list[str]:
-    """`--volume` options that give pip in the build this machine's pip configuration, and what it names."""
+def installer_mounts(scratch: Path) -> list[str]:
+    """`--volume` options that give pip and uv in the build this machine's way to the package index."""
     listed = subprocess.run(
         [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, timeout=60, check=True
     )
@@ -115,7 +116,9 @@ def pip_mounts(scratch: Path) -> list[str]:
             settings.setdefault(match.group(2), match.group(3))  # the variables come first and win
     config = scratch / "pip.conf"
     config.write_text("[global]\n" + "".join(f"{key} = {value}\n" for key, value in settings.items()))
-    mounts = ["--volume", f"{config}:/etc/pip.conf:ro"]
+    uv_config = scratch / "uv.toml"
+    uv_config.write_text("native-tls = true\n")  # uv's own certificates would not know a proxy's CA
+    mounts = ["--volume", f"{config}:/etc/pip.conf:ro", "--volume", f"{uv_config}:/etc/uv/uv.toml:ro"]
     for key, value in settings.items():
         for word in value.split():
             path = Path(word.removeprefix("file://"))
@@ -140,7 +143,7 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> str:
         "--format",
         "docker",  # keeps HEALTHCHECK, which the OCI image format has no field for
         *LIMITS,
-        *pip_mounts(scratch),
+        *installer_mounts(scratch),
         "--build-arg",
         f"BASE={base}",
         "--file",

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from broken_servers import facturacion_alone
 from seed import ADMIN, DAFTRA
+from test_facturacion_dispatch_guides import GUIDES, guide
+from test_facturacion_dispatch_guides import ROUTES as GUIDE_ROUTES
+from test_facturacion_dispatch_guides import create as created
 
 from mockserver.spec.profiles import merge_patch
 
@@ -237,3 +240,168 @@ def test_gre_body_refusals_are_500_upstream(mock, upstream):
     caught = upstream.request("DELETE", path, headers=ADMIN, json={"environment": "x"})
     assert caught.status_code == 500
     assert caught.json()["message"].startswith("Error al limpiar credenciales: ")
+
+
+def test_a_real_multipart_put_reaches_upstream_with_no_input(mock, upstream):
+    """PHP parses multipart/form-data on POST alone (facturacion-documents.md 14.1): the profile patches x-mock.input."""
+    headers = {**ADMIN, "Accept": "application/json"}
+    parts = {"telefono": (None, "01-5550000")}
+    for client, expected in ((mock, "01-5550000"), (upstream, "054-221100")):
+        put = client.put("/api/v1/companies/2", headers=headers, files=parts)
+        assert put.status_code == 200 and put.json()["data"]["telefono"] == expected, put.text
+    # the same fields spoofed on a POST, or urlencoded on the PUT, are read upstream too
+    spoofed = upstream.post("/api/v1/companies/2", headers=headers, files={**parts, "_method": (None, "PUT")})
+    assert spoofed.json()["data"]["telefono"] == "01-5550000"
+    form = upstream.put("/api/v1/companies/2", headers=headers, data={"telefono": "054-221100"})
+    assert form.json()["data"]["telefono"] == "054-221100"
+    correlative = {"tipo_documento": (None, "01"), "serie": (None, "F001"), "correlativo_actual": (None, "0")}
+    lost = upstream.put("/api/v1/branches/1/correlatives/1", headers=headers, files=correlative)
+    assert lost.status_code == 422 and set(lost.json()["errors"]) == {"tipo_documento", "serie", "correlativo_actual"}
+
+
+UNKNOWN_COMPANY = "No query results for model [App\\Models\\Company] 99"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "prefix"),
+    [
+        ("GET", "/api/v1/companies/99/config", 500, "Error al obtener configuración"),
+        ("GET", "/api/v1/companies/99/config/tax_settings", 500, "Error al obtener sección"),
+        ("PUT", "/api/v1/companies/99/config/tax_settings", 400, "Error al actualizar configuración"),
+        ("GET", "/api/v1/companies/99/config/validate/services", 500, "Error al validar servicios"),
+        ("POST", "/api/v1/companies/99/config/reset", 500, "Error al resetear configuración"),
+        ("POST", "/api/v1/companies/99/config/migrate", 500, "Error al migrar empresa"),
+        ("DELETE", "/api/v1/companies/99/config/cache", 500, "Error al limpiar cache"),
+    ],
+)
+def test_the_configuration_routes_answer_an_unknown_company_from_their_catch_upstream(
+    mock, upstream, method, path, status, prefix
+):
+    """findOrFail inside each action's try (facturacion-documents.md 5.3); the framework's 404 by default."""
+    body = {"igv_porcentaje": 18} if method == "PUT" else None
+    documented = mock.request(method, path, headers=ADMIN, json=body)
+    assert documented.status_code == 404 and documented.json() == {"message": UNKNOWN_COMPANY}
+    caught = upstream.request(method, path, headers=ADMIN, json=body)
+    assert caught.status_code == status
+    assert caught.json() == {"success": False, "message": f"{prefix}: {UNKNOWN_COMPANY}"}
+    # a section that is not one is still refused before the company is looked up
+    assert upstream.get("/api/v1/companies/99/config/bogus", headers=ADMIN).json()["message"] == "Sección no válida"
+
+
+def test_every_service_reports_its_endpoint_missing_upstream(mock, upstream):
+    path = "/api/v1/companies/1/config/validate/services"
+    assert mock.get(path, headers=ADMIN).json()["data"]["status"]["overall_valid"] is True
+    data = upstream.get(path, headers=ADMIN).json()["data"]
+    assert data["validations"]["facturacion"] == {
+        "valid": False,
+        "errors": ["Endpoint no configurado para facturacion"],
+        "warnings": [],
+        "config": {"endpoint": "", "wsdl": "", "timeout": 30},
+    }
+    assert data["validations"]["guias_remision"]["errors"] == [
+        "Endpoint no configurado para guias_remision",
+        "API endpoint no configurado para guías de remisión",
+    ]
+    assert (data["status"]["overall_valid"], data["status"]["total_errors"]) == (False, 5)
+    summary = upstream.get("/api/v1/config/summary", headers=ADMIN, params={"company_ids[]": 1}).json()["data"]
+    assert summary[0]["config_status"] == data["status"]
+
+
+def test_migrate_and_seed_fail_upstream_as_they_do_at_head(mock, upstream):
+    """facturacion-documents.md 3.2 and 3.3: the duplicate column at 3adec68; the catalogs are already seeded."""
+    assert mock.post("/api/setup/migrate").status_code == 200
+    migrated = upstream.post("/api/setup/migrate")
+    assert migrated.status_code == 500 and migrated.json()["status"] == "error"
+    assert migrated.json()["message"].startswith("Error al ejecutar migraciones: SQLSTATE[42S21]")
+    for seeder, entry in ((None, "'010000' for key 'ubi_regiones.PRIMARY'"), ("UbiDistritoSeeder", "'010101'")):
+        body = {"class": seeder} if seeder else {}
+        assert mock.post("/api/setup/seed", json=body).status_code == 200
+        again = upstream.post("/api/setup/seed", json=body)
+        assert again.status_code == 500 and entry in again.json()["message"]
+    unknown = upstream.post("/api/setup/seed", json={"class": "NoSuchSeeder"})
+    assert unknown.json() == {
+        "message": "Error al ejecutar seeder: Target class [Database\\Seeders\\NoSuchSeeder] does not exist.",
+        "status": "error",
+    }
+
+
+def test_deactivating_a_company_without_documents_is_a_500_upstream(mock, upstream):
+    """CompanyController@destroy at HEAD (facturacion-documents.md 16.12); a company with documents is the 400 on both."""
+    has_documents = (
+        "No se puede eliminar la empresa porque tiene documentos asociados. Considere desactivarla en su lugar."
+    )
+    for client in (mock, upstream):
+        assert (
+            client.post("/api/v1/boletas", headers=ADMIN, json={**BOLETA, "fecha_emision": "2025-05-07"}).status_code
+            == 201
+        )
+        kept = client.delete("/api/v1/companies/1", headers=ADMIN)
+        assert kept.status_code == 400 and kept.json() == {"success": False, "message": has_documents}
+    assert mock.delete("/api/v1/companies/3", headers=ADMIN).status_code == 200
+    broken = upstream.delete("/api/v1/companies/3", headers=ADMIN)
+    assert broken.status_code == 500 and broken.json() == {"message": 'Class "App\\Models\\DispatchGuide" not found'}
+
+
+def test_the_whole_configuration_shows_only_the_general_rows_upstream(mock, upstream):
+    """GET .../config reads the `general` environment alone (facturacion-documents.md 5.2, 16 item 10)."""
+    for client in (mock, upstream):
+        put = client.put("/api/v1/companies/1/config/tax_settings", headers=ADMIN, json={"igv_porcentaje": 10})
+        assert put.status_code == 200
+    assert mock.get("/api/v1/companies/1/config", headers=ADMIN).json()["data"]["tax_settings"] == {
+        "igv_porcentaje": 10
+    }
+    general = upstream.get("/api/v1/companies/1/config", headers=ADMIN).json()["data"]
+    assert general["tax_settings"]["igv_porcentaje"] == 18 and general["invoice_settings"]["moneda_default"] == "PEN"
+    assert general["company_info"]["id"] == 1
+    # company 3 (inactive) got no general rows and has none of its own: the default rows' insert fails
+    assert mock.get("/api/v1/companies/3/config", headers=ADMIN).status_code == 200
+    failed = upstream.get("/api/v1/companies/3/config", headers=ADMIN)
+    assert failed.status_code == 500 and "SQLSTATE[01000]" in failed.json()["message"]
+
+
+def test_a_new_branch_shows_only_what_was_sent_upstream(mock, upstream):
+    branch = {
+        "company_id": 1,
+        "codigo": "0901",
+        "nombre": "Sucursal Norte",
+        "direccion": "Av. Tupac Amaru 100",
+        "ubigeo": "150110",
+        "distrito": "Comas",
+        "provincia": "Lima",
+        "departamento": "Lima",
+        "contacto_nombre": "Ana",  # validated, not a column: dropped
+    }
+    full = mock.post("/api/v1/branches", headers=ADMIN, json=branch).json()["data"]
+    assert full["activo"] is True and "contacto_nombre" not in full
+    partial = upstream.post("/api/v1/branches", headers=ADMIN, json=branch).json()["data"]
+    assert set(partial) == {*branch, "id", "created_at", "updated_at", "company"} - {"contacto_nombre"}
+
+
+# Dispatch guides (facturacion-documents.md 11.6)
+def test_dispatch_guides_fail_upstream_for_unknown_ids_and_want_gre_credentials_to_send(mock, upstream):
+    expected = {
+        "": (404, "Guía de remisión no encontrada"),
+        "/send-sunat": (500, "Error al procesar el envío a SUNAT"),
+        "/check-status": (500, "Error interno: No query results for model [App\\Models\\DispatchGuide] 999999"),
+        "/download-xml": (500, "Error al descargar XML"),
+        "/download-cdr": (500, "Error al descargar CDR"),
+        "/download-pdf": (404, "No query results for model [App\\Models\\DispatchGuide] 999999"),
+        "/generate-pdf": (404, "No query results for model [App\\Models\\DispatchGuide] 999999"),
+    }
+    for method, suffix in GUIDE_ROUTES:
+        assert mock.request(method, f"{GUIDES}/999999{suffix}", headers=ADMIN).status_code == 404
+        answer = upstream.request(method, f"{GUIDES}/999999{suffix}", headers=ADMIN)
+        assert (answer.status_code, answer.json()["message"]) == expected[suffix], suffix
+    # company 2 is in production mode with no production GRE credentials; company 1 has the beta ones
+    default = created(mock, guide(company_id=2, branch_id=2))
+    assert mock.post(f"{GUIDES}/{default['id']}/send-sunat", headers=ADMIN).status_code == 200
+    south = created(upstream, guide(company_id=2, branch_id=2))
+    refused = upstream.post(f"{GUIDES}/{south['id']}/send-sunat", headers=ADMIN)
+    assert refused.status_code == 400 and refused.json()["message"] == "Error al enviar guía a SUNAT"
+    assert (
+        refused.json()["error"]
+        == "Las credenciales GRE no están configuradas para la empresa: COMERCIAL DEL SUR E.I.R.L."
+    )
+    assert refused.json()["data"]["estado_sunat"] == "PENDIENTE"
+    own = created(upstream, guide())
+    assert upstream.post(f"{GUIDES}/{own['id']}/send-sunat", headers=ADMIN).status_code == 200

@@ -267,9 +267,10 @@ def replay(dockerfile: Path, context: Path, scratch: Path) -> Replay:
                     env[name] = (
                         str(here(image_env[name])) if name in {"APP_HOME", "VIRTUAL_ENV"} else expand(value, env)
                     )
-                # The image turns pip's cache off to stay small; here the cache
-                # is what keeps a fresh install down to about a minute.
+                # The image turns the installers' caches off to stay small; here
+                # the cache is what keeps a fresh install to seconds.
                 env.pop("PIP_NO_CACHE_DIR", None)
+                env.pop("UV_NO_CACHE", None)
             elif step.keyword == "ARG":
                 name, _, default = step.args.partition("=")
                 env[name] = shlex.split(default)[0] if default.strip() else ""

@@ -396,6 +396,21 @@ def test_document_formulas_spell_amounts_count_days_and_fix_any_size():
     assert value("fixed(x)", x=9.5e307).endswith(".00") and value("fixed(x)", x=2.675) == "2.68"
     yesterday = (date.today() - timedelta(days=1)).isoformat()
     assert value("days_ago(d, 'UTC')", d=yesterday) == 1 and value("days_ago(d, 'UTC')", d="nope") is None
+    # `+` joins two lists, and still adds what it reads as numbers
+    assert value("['common'] + compact([a, None])", a="own") == ["common", "own"]
+    assert value("a + b", a="2", b=None) == 2
+
+
+def test_in_looks_inside_literal_lists_and_list_fields_but_not_inside_text():
+    from mockserver.expressions.formulas import compile_formula
+
+    def value(text: str, **record: object) -> object:
+        return compile_formula(text, "test")(record)
+
+    assert value("'M1L' in flags", flags=["M1L", "X"]) is True and value("'M1L' not in flags", flags=[]) is True
+    assert value("'M1L' in flags", flags=None) is False and value("'M1L' not in flags", flags=None) is True
+    assert value("code in ('01', '03')", code="03") is True
+    assert value("'M1' in words", words="M1L") is False  # text is no list: no substring match
 
 
 def test_a_formula_call_its_function_cannot_take_is_refused_where_it_is_written():

@@ -332,6 +332,8 @@ MALFORMED = [
 CERTIFICATE = "/components/schemas/CompanyFields/properties/certificado_pem/x-file"
 PRODUCTION = "/components/schemas/CompanyFields/properties/modo_produccion"
 SYSTEM_INFO = "/paths/~1api~1system~1info/get/x-mock/values/initialized"
+SETUP_BRANCH = "/paths/~1api~1v1~1setup~1complete/post/x-mock/also/branch"
+SECTION_PARENT = "/paths/~1api~1v1~1companies~1{company_id}~1config~1{section}/get/x-mock/parent"
 # A schema's extensions and an operation's `values` formulas, which the app reads only when it is
 # built, are refused on load too. They reach serve, reload and check through the same refusal as the
 # cases above, so they are not repeated in the (dearer) test of those three.
@@ -360,6 +362,22 @@ CHECKED_ON_LOAD = [
         "usres > 0",
         SYSTEM_INFO,
         "formula 'usres > 0' names 'usres', which is not in the context here (body, parent, path,",
+    ),
+    # a further write's (`also`) `when` names only what it is given
+    (
+        "facturacion",
+        f"{SETUP_BRANCH}/when",
+        "principal.company_id == None and compnay",
+        f"{SETUP_BRANCH}/when",
+        "names 'compnay', which is not in the context here (also, body, parent, path,",
+    ),
+    # an operation's own answer for a missing parent is a documented response
+    (
+        "facturacion",
+        f"{SECTION_PARENT}/missing",
+        {"status": 503, "body": {"message": "${id}"}},
+        f"{SECTION_PARENT}/missing/status",
+        "503 is not a documented response of the operation",
     ),
 ]
 

@@ -216,13 +216,20 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
+def _add(left: Any, right: Any) -> Any:
+    """Numbers add; two lists join (a service's own errors after a common one)."""
+    if isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
+        return [*left, *right]
+    return number(left) + number(right)
+
+
 def _divide(left: Any, right: Any) -> Number:
     divisor = number(right)
     return number(left) / divisor if divisor else 0
 
 
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: lambda a, b: number(a) + number(b),
+    ast.Add: _add,
     ast.Sub: lambda a, b: number(a) - number(b),
     ast.Mult: lambda a, b: number(a) * number(b),
     ast.Div: _divide,
@@ -234,8 +241,9 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
     ast.LtE: lambda a, b: number(a) <= number(b),
     ast.Gt: lambda a, b: number(a) > number(b),
     ast.GtE: lambda a, b: number(a) >= number(b),
-    ast.In: lambda a, b: a in b if isinstance(b, tuple) else False,
-    ast.NotIn: lambda a, b: a not in b if isinstance(b, tuple) else True,
+    # membership in a literal list or a list field (a stored JSON array); never a substring test of text
+    ast.In: lambda a, b: a in b if isinstance(b, (tuple, list)) else False,
+    ast.NotIn: lambda a, b: a not in b if isinstance(b, (tuple, list)) else True,
 }
 
 Formula = Callable[[Mapping[str, Any]], Any]

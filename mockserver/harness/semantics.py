@@ -57,6 +57,8 @@ def refusals(model: ContractModel, operation: Operation) -> set[int]:
         statuses.add(operation.mock.gather.none.status)
     if operation.mock.not_found is not None:  # a record the body names may not exist (an `exists` rule's 422)
         statuses.add(operation.mock.not_found.status)
+    if operation.mock.not_found_error is not None:  # the same, as the field's validation error
+        statuses.add(model.validation_status(operation))
     return statuses
 
 

@@ -28,7 +28,15 @@ from mockserver.expressions.formulas import compile_formula
 from mockserver.expressions.templates import Render, compile_template
 from mockserver.pipeline import rules as business_rules
 from mockserver.pipeline.auth import Authenticator, Identity
-from mockserver.pipeline.documents import ChildUpdates, FileRenderer, Gatherer, Numbering, Outcomes, Resolver
+from mockserver.pipeline.documents import (
+    ChildUpdates,
+    FileRenderer,
+    FurtherWrites,
+    Gatherer,
+    Numbering,
+    Outcomes,
+    Resolver,
+)
 from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template
 from mockserver.spec.context import VALUE_ROOTS, expression_root, placeholders
 from mockserver.spec.model import FilterDecl, Relation
@@ -107,6 +115,12 @@ def _insert(table: Table, record: Record, now: str) -> Stored:
     return table.insert(record)
 
 
+def _change(table: Table, record: Mapping[str, Any], changes: Record, now: str) -> None:
+    """Write changes to a stored record, with its update timestamp."""
+    _stamp(table.config, changes, now, created=False)
+    table.update(record["id"], changes)
+
+
 @dataclass(frozen=True)
 class _ChildList:
     name: str
@@ -183,6 +197,10 @@ class _Base:
         self.children = ChildLists(operation, self.config)
         parent = mock.parent
         self.parent = (parent.resource, compile_template(parent.id)) if parent is not None else None
+        #: this operation's own answer for a missing parent, else the parent resource's 404
+        self.parent_missing = (
+            reply_template(parent.missing, operation) if parent is not None and parent.missing is not None else None
+        )
         #: the path parameters the parent's id names
         self.parent_params = {
             expression.split("|")[0].strip().removeprefix("path.")
@@ -191,6 +209,8 @@ class _Base:
         }
         #: field tuples this behaviour looks records up by, for the store to index
         self.lookups: list[tuple[str, ...]] = business_rules.unique_keys(self.rules)
+        #: records of other resources written once the operation's own is (`also`)
+        self.also = FurtherWrites(mock.also, operation.pointer) if mock.also else None
 
     def __call__(self, call: Call) -> Reply:
         """What the behaviour does to the state, and its answer (each action has its own)."""
@@ -220,8 +240,20 @@ class _Base:
         record_id = id_template(call.context)
         parent = call.store.table(resource).row(record_id)
         if parent is None:
-            raise self.missing(call.context, record_id, resource)
+            raise self.missing_parent(call.context, record_id)
         call.context["parent"] = parent
+
+    def missing_parent(self, context: Mapping[str, Any], record_id: Any) -> Reply:
+        """The answer when the parent does not exist: the operation's `parent.missing`, else its resource's 404."""
+        if self.parent_missing is not None:
+            return self.parent_missing({**context, "id": record_id})
+        return self.missing(context, record_id, self.parent[0] if self.parent is not None else None)
+
+    def write_also(self, call: Call, record: Row) -> None:
+        """The further records the operation writes once its own is (`also`), with the record written as `record`."""
+        if self.also is not None:
+            call.context["record"] = record
+            self.also(call.store, call.context, _insert, _change)
 
     def missing_from_path(self, context: Mapping[str, Any], record_id: Any, name: str) -> Reply:
         """The answer to a path parameter that cannot name any record: `invalid_path`, else the (parent's) 404.
@@ -230,7 +262,7 @@ class _Base:
         the operation's `invalid_path` says: that answer is about the operation's own parameters.
         """
         if self.parent is not None and name in self.parent_params:
-            return self.missing(context, record_id, self.parent[0])
+            return self.missing_parent(context, record_id)
         if self.invalid_path is not None:
             return self.invalid_path({**context, "id": record_id})
         return self.missing(context, record_id, self.parent[0] if self.parent else None)
@@ -265,6 +297,8 @@ class _Base:
 
     def index_fields(self) -> dict[str, set[tuple[str, ...]]]:
         fields = business_rules.foreign_keys(self.rules)
+        for resource, keys in (self.also.index_fields() if self.also is not None else {}).items():
+            fields.setdefault(resource, set()).update(keys)
         if self.resource:
             fields.setdefault(self.resource, set()).update(self.lookups)
         return fields
@@ -282,6 +316,11 @@ class _Targeted(_Base):
         if self.match:
             self.lookups.append(tuple(self.match))
         self.upsert = mock.upsert
+        missing = mock.not_found_error
+        #: a missing record as a field's validation error (Laravel's `exists` on an id the body names)
+        self.missing_error = (
+            FieldError(missing.field, missing.rule or "exists", {}, missing.message) if missing is not None else None
+        )
         # found from the path alone (not the body): a lookup that may run before validation
         named = [mock.id, dict(mock.match)]
         self.path_bound = (
@@ -307,6 +346,8 @@ class _Targeted(_Base):
             record = next(iter(table.find(_evaluate(self.match, call.context))), None)
         if record is None and self.upsert:  # create or replace: a draft the update stores once its rules pass
             return {**self.config.declared.defaults, **_evaluate(self.match, call.context)}
+        if record is None and self.missing_error is not None:
+            raise Invalid([self.missing_error])
         if record is None:
             raise self.missing(call.context, record_id)
         return record
@@ -351,6 +392,7 @@ class Create(_Base):
         # the draft holds what was stored (the id included), and nothing below writes this record again;
         # a plain dict reads faster than the stored record's view
         created = Row(table, record)
+        self.write_also(call, created)
         if self.scheme is None:
             return self.answer(call, record=created)
         credential = self.env.auth.issue(self.scheme, call.store, created)
@@ -570,6 +612,7 @@ class Update(_Targeted):
         self.change(call, record, changes)
         (case.children if case is not None else self.set_children)(call.store, record["id"], call.context)
         self.children.write(call, record["id"])
+        self.write_also(call, Row(self.table(call), record))
         if case is not None:
             call.context["record"] = Row(self.table(call), record)
             return case.response(call.context)

@@ -9,6 +9,9 @@
 * `Gatherer` (`x-mock.gather`): a create collects the records of another
   resource that match, one element of a list field each, and links them to
   the new record (a day's report of the entries still open).
+* `FurtherWrites` (`x-mock.also`): once its own record is written, an
+  operation writes (or creates) records of other resources too, e.g. a
+  first-run setup that registers an organisation, its head office and the caller's link to it.
 * `ChildUpdates` (`x-mock.set_children`): an update also sets fields on the
   record's children of a list (the lines of an order that ships).
 * `Outcomes` (`x-mock.outcomes`): an update answers one of several declared
@@ -33,10 +36,12 @@ import jinja2
 import jinja2.sandbox
 
 from mockserver.errors import BadPreference
+from mockserver.expressions.formulas import Formula, compile_formula
 from mockserver.expressions.templates import Render, compile_template, shape
 from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template
 from mockserver.spec import cache
-from mockserver.spec.model import FileDecl, GatherDecl, NumberDecl, OutcomesDecl, ResolveDecl
+from mockserver.spec.context import ALSO, VALUE_ROOTS
+from mockserver.spec.model import AlsoDecl, FileDecl, GatherDecl, NumberDecl, OutcomesDecl, ResolveDecl
 from mockserver.spec.openapi import Operation
 from mockserver.spec.pointers import parse_pointer, value_at
 from mockserver.spec.schemas import merged_properties
@@ -44,6 +49,8 @@ from mockserver.state.store import Record, ResourceConfig, Row, Store, Stored, T
 
 #: how a behaviour stores a new record (sequences, timestamps, a fresh id)
 Insert = Callable[[Table, Record, str], Stored]
+#: how a behaviour changes a stored record (its update timestamp too): table, record, changes, now
+Change = Callable[[Table, Mapping[str, Any], Record, str], None]
 
 
 class Numbering:
@@ -113,6 +120,68 @@ class Gatherer:
         table = store.table(self.resource)
         for row in rows:
             table.update(row["id"], {self.link: record_id})
+
+
+@dataclass(frozen=True)
+class _Write:
+    name: str
+    resource: str
+    match: dict[str, Render]
+    set: dict[str, Render]
+    upsert: bool
+    when: Formula | None
+
+
+class FurtherWrites:
+    """Records of other resources an operation writes once its own is written (`also`), in order.
+
+    Each is bound as `also.<name>` (the record written, or null when its `when` does not hold or, without
+    `upsert`, nothing matches), so the next writes and the response can name it.
+    """
+
+    def __init__(self, declared: Mapping[str, AlsoDecl], pointer: str) -> None:
+        self.writes = [
+            _Write(
+                name,
+                write.resource,
+                {key: compile_template(value) for key, value in write.match.items()},
+                {key: compile_template(value) for key, value in write.set.items()},
+                write.upsert,
+                compile_formula(write.when, f"{pointer}/also/{name}/when") if write.when is not None else None,
+            )
+            for name, write in declared.items()
+        ]
+
+    def index_fields(self) -> dict[str, set[tuple[str, ...]]]:
+        """The fields the writes look records up by, by resource."""
+        fields: dict[str, set[tuple[str, ...]]] = {}
+        for write in self.writes:
+            fields.setdefault(write.resource, set()).add(tuple(write.match))
+        return fields
+
+    def __call__(self, store: Store, context: dict[str, Any], insert: Insert, change: Change) -> None:
+        written: dict[str, Row | None] = {}
+        context[ALSO] = written
+        for write in self.writes:
+            written[write.name] = self._write(write, store, context, insert, change)
+
+    def _write(
+        self, write: _Write, store: Store, context: dict[str, Any], insert: Insert, change: Change
+    ) -> Row | None:
+        if write.when is not None:
+            names = {key: context.get(key) for key in VALUE_ROOTS} | {ALSO: context[ALSO]}
+            if not write.when(names):
+                return None
+        table = store.table(write.resource)
+        criteria = {key: render(context) for key, render in write.match.items()}
+        changes = {key: render(context) for key, render in write.set.items()}
+        found = next(iter(table.find(criteria)), None)
+        if found is None:
+            if not write.upsert:
+                return None
+            return Row(table, insert(table, {**table.config.declared.defaults, **criteria, **changes}, context["now"]))
+        change(table, found, changes, context["now"])
+        return Row(table, found)
 
 
 class ChildUpdates:

@@ -10,8 +10,9 @@
   polymorphic reference (`kind_id` names a record of the resource `kind`
   holds) is one rule per kind. Text of digits names the record of that id.
 * `deny_if: {field: value}`: the record must not match (an inactive account).
-* `deny_when: formula`: the formula must not hold over the record,
-  `sent` (the fields the request named) and `principal` (the caller):
+* `deny_when: formula`: the formula must not hold over the record (its
+  relations resolved: `company.activo`), `sent` (the fields the request
+  named) and `principal` (the caller):
   `len(document_number) > 15`, `has(sent, 'owner_id')`,
   `principal.role_name != 'super_admin'`.
 * `empty: {resource, where?}`: the resource holds no record (matching
@@ -50,6 +51,19 @@ def _total(lines: list[Any], name: str) -> float:
     return round(sum(a for a in amounts if isinstance(a, (int, float)) and not isinstance(a, bool)), 2)
 
 
+def _related(table: Table, candidate: Mapping[str, Any]) -> dict[str, Any]:
+    """The records the candidate's relations name, for a formula to read (`not company.gre_configurado`).
+
+    A field of the candidate wins over a relation of the same name.
+    """
+    relations = table.config.declared.relations
+    return {
+        name: table.store.table(relation.resource).row(candidate.get(relation.key))
+        for name, relation in relations.items()
+        if name not in candidate and candidate.get(relation.key) is not None
+    }
+
+
 @dataclass
 class Rule:
     declared: RuleDecl
@@ -70,7 +84,8 @@ class Rule:
         if self.formula is not None:
             body = context.get("body")
             sent = body if isinstance(body, Mapping) else {}
-            return not self.formula({**candidate, "sent": sent, "principal": context.get("principal")})
+            seen = {**_related(table, candidate), **candidate, "sent": sent, "principal": context.get("principal")}
+            return not self.formula(seen)
         if rule.empty is not None:
             return not any(True for _ in store.table(rule.empty.resource).find(rule.empty.where))
         if rule.kind == "unique":

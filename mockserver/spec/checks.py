@@ -97,7 +97,9 @@ def _operation(spec: ApiSpec, operation: Operation) -> Problems:
         yield from _requirements(spec, declared["security"], f"{at.removesuffix('/x-mock')}/security")
     if mock.resource is not None:
         yield from _resource(api, mock.resource, f"{at}/resource")
-    yield from _reply(operation, mock.response, f"{at}/response", context.OPERATION)
+    # an operation that writes further records (`also`) names them in its response
+    answered = context.OPERATION | {context.ALSO} if mock.also else context.OPERATION
+    yield from _reply(operation, mock.response, f"{at}/response", answered)
     if mock.failure is not None:
         yield from _reply(operation, mock.failure, f"{at}/failure", context.OPERATION)
     if mock.not_found is not None:
@@ -124,6 +126,8 @@ def _operation(spec: ApiSpec, operation: Operation) -> Problems:
     if mock.parent is not None:
         yield from _resource(api, mock.parent.resource, f"{at}/parent/resource")
         yield from _template(mock.parent.id, context.OPERATION, f"{at}/parent/id")
+        if mock.parent.missing is not None:
+            yield from _reply(operation, mock.parent.missing, f"{at}/parent/missing", context.NOT_FOUND)
     for name, count in mock.counts.items():
         where = at + pointer("counts", name)
         if count.resource is not None:
@@ -158,6 +162,13 @@ def _documents(spec: ApiSpec, operation: Operation, at: str) -> Problems:
         yield from _resource(api, mock.number.counter.resource, f"{at}/number/counter/resource")
         yield from _fields(mock.number.counter.match, context.OPERATION, f"{at}/number/counter/match")
         yield from _fields(mock.number.set, context.NUMBERED, f"{at}/number/set")
+    for name, write in mock.also.items():
+        where = at + pointer("also", name)
+        yield from _resource(api, write.resource, f"{where}/resource")
+        for group in ("match", "set"):
+            yield from _fields(getattr(write, group), context.OPERATION | {context.ALSO}, f"{where}/{group}")
+        if write.when is not None:
+            yield from _formulas({"when": write.when}, context.VALUE_ROOTS | {context.ALSO}, where)
     for name, resolve in mock.resolve.items():
         yield from _resource(api, resolve.resource, at + pointer("resolve", name, "resource"))
     if mock.gather is not None:

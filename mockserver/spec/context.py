@@ -46,6 +46,8 @@ OUTCOME = OPERATION | {"outcome"}
 ISSUE = frozenset({"credential", "principal", "random"})
 #: what an operation's `values` formulas name besides its counts (`mockserver.pipeline.behaviours` binds them)
 VALUE_ROOTS = frozenset({"record", "records", "parent", "body", "query", "principal", "path"})
+#: an operation that declares `also`: the records it wrote besides its own, by name (its writes and response)
+ALSO = "also"
 #: bound inside `{$each: ..., item: ...}` to the element being rendered
 EACH_ITEM = "item"
 

@@ -137,6 +137,8 @@ class PagingDecl:
 class ParentDecl:
     resource: str
     id: Template
+    #: this operation's answer when the parent does not exist (None: the resource's own 404)
+    missing: ReplyDecl | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +194,18 @@ class ResolveDecl:
     resource: str
     source: str
     match: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AlsoDecl:
+    """`also.<name>`: once the operation's own record is written, the record of `resource` matching `match`
+    gets `set` (created from both when `upsert` and none matches), when the `when` formula holds."""
+
+    resource: str
+    match: Mapping[str, Template]
+    set: Mapping[str, Template]
+    upsert: bool = False
+    when: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +305,8 @@ class OperationMock:
     parent: ParentDecl | None = None
     counts: Mapping[str, CountDecl] = field(default_factory=dict)
     not_found: ReplyDecl | None = None
+    #: the record the request names, missing, as this field's validation error (instead of a 404)
+    not_found_error: FieldErrorDecl | None = None
     invalid_path: ReplyDecl | None = None
     errors: Mapping[str, ReplyDecl] = field(default_factory=dict)
     # login
@@ -303,6 +319,7 @@ class OperationMock:
     number: NumberDecl | None = None
     resolve: Mapping[str, ResolveDecl] = field(default_factory=dict)
     gather: GatherDecl | None = None
+    also: Mapping[str, AlsoDecl] = field(default_factory=dict)
     outcomes: OutcomesDecl | None = None
     file: FileDecl | None = None
 
@@ -392,6 +409,8 @@ class InputDecl:
     #: the query string's parameters are part of the body's input (the body wins)
     merge_query: bool = False
     method_override: MethodOverrideDecl | None = None
+    #: the only methods whose multipart body is read (empty: every method)
+    multipart_methods: tuple[str, ...] = ()
     coerce: CoercionDecl = field(default_factory=CoercionDecl)
 
 
@@ -450,6 +469,10 @@ def parse_reply(data: Mapping[str, Any], default_status: int | None = None) -> R
     )
 
 
+def _field_error(data: Mapping[str, Any] | None) -> FieldErrorDecl | None:
+    return FieldErrorDecl(data["field"], data.get("rule"), data.get("message")) if data is not None else None
+
+
 def _optional_reply(data: Mapping[str, Any] | None) -> ReplyDecl | None:
     return parse_reply(data) if data is not None else None
 
@@ -484,7 +507,7 @@ def parse_rule(data: Mapping[str, Any]) -> RuleDecl:
         if "balanced" in data
         else None,
         respond=_optional_reply(data.get("respond")),
-        error=FieldErrorDecl(error["field"], error.get("rule"), error.get("message")) if error is not None else None,
+        error=_field_error(error),
     )
 
 
@@ -559,9 +582,12 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
         if paging is not None
         else None,
         limit=data.get("limit"),
-        parent=ParentDecl(parent["resource"], parent["id"]) if parent is not None else None,
+        parent=ParentDecl(parent["resource"], parent["id"], _optional_reply(parent.get("missing")))
+        if parent is not None
+        else None,
         counts={name: _count(value) for name, value in (data.get("counts") or {}).items()},
         not_found=_optional_reply(data.get("not_found")),
+        not_found_error=_field_error(data.get("not_found_error")),
         invalid_path=_optional_reply(data.get("invalid_path")),
         errors={name: parse_reply(value) for name, value in (data.get("errors") or {}).items()},
         identity=dict(data.get("identity") or {}),
@@ -575,6 +601,16 @@ def parse_operation(data: Mapping[str, Any]) -> OperationMock:
             for name, value in (data.get("resolve") or {}).items()
         },
         gather=_gather(data.get("gather")),
+        also={
+            name: AlsoDecl(
+                value["resource"],
+                dict(value["match"]),
+                dict(value["set"]),
+                bool(value.get("upsert")),
+                value.get("when"),
+            )
+            for name, value in (data.get("also") or {}).items()
+        },
         outcomes=_outcomes(data.get("outcomes")),
         file=_file(data.get("file")),
     )
@@ -675,6 +711,7 @@ def parse_input(data: Mapping[str, Any]) -> InputDecl:
         )
         if override is not None
         else None,
+        multipart_methods=tuple(data.get("multipart_methods") or ()),
         coerce=CoercionDecl(
             numeric_strings=bool(coerce.get("numeric_strings")),
             numbers_as_strings=bool(coerce.get("numbers_as_strings")),

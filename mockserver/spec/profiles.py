@@ -33,9 +33,14 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 def apply_profile(document: dict[str, Any], profile: str | None) -> dict[str, Any]:
-    """The document with each operation's quirks of `profile` applied, as new objects (the document is not changed)."""
+    """The document with each operation's quirks of `profile` applied, as new objects (the document is not changed).
+
+    A profile may also patch the document's own `x-mock` (`x-mock.profiles.<name>.patch`): how the whole
+    API reads its input, say, rather than what one operation does.
+    """
     if profile is None:
         return document
+    document = _with_document_patch(document, profile)
     paths = document.get("paths")
     if not isinstance(paths, dict):
         return document
@@ -62,3 +67,13 @@ def _patched(operation: dict[str, Any], profile: str) -> dict[str, Any]:
         if isinstance(quirk, dict) and quirk.get("profile") == profile and isinstance(quirk.get("patch"), dict):
             operation = merge_patch(operation, quirk["patch"])
     return operation
+
+
+def _with_document_patch(document: dict[str, Any], profile: str) -> dict[str, Any]:
+    mock = document.get("x-mock")
+    profiles = mock.get("profiles") if isinstance(mock, dict) else None
+    declared = profiles.get(profile) if isinstance(profiles, dict) else None
+    patch = declared.get("patch") if isinstance(declared, dict) else None
+    if not isinstance(patch, dict):
+        return document
+    return {**document, "x-mock": merge_patch(mock, patch)}
