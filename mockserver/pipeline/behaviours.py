@@ -507,7 +507,7 @@ class ListRecords(_Base):
         plain = not criteria and not choices and not searches and not bounds and order == [("id", False)]
         tables = [table, *(call.store.table(name) for name in self.union)]
         # each record with the table it is a row of: a union lists the records of several
-        listed: Iterable[tuple[Table, Record]]
+        listed: Iterable[tuple[Table, Stored]]
         rows: Any
         if plain and not self.union:
             rows = table  # the whole table as it stands, kept lazy
@@ -595,7 +595,7 @@ class _OwnTable:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def __iter__(self) -> Iterator[tuple[Table, Record]]:
+    def __iter__(self) -> Iterator[tuple[Table, Stored]]:
         return ((self.table, record) for record in self.table)
 
 
