@@ -17,6 +17,7 @@ module's app starts, so its tests share one state as they do in memory.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -28,11 +29,19 @@ from redis_server import RedisServer
 from starlette.testclient import TestClient
 
 from mockserver.server.process import ServerProcess
+from mockserver.spec.cache import DIRECTORY_VARIABLE
 from mockserver.state.backend import is_memory
 
 #: the state backends the behaviour modules run on; the Redis one on this database of `redis_server`
 BACKENDS = ("memory", "redis")
 BEHAVIOUR_DB = 1
+
+
+@pytest.fixture(scope="session", autouse=True)
+def start_up_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The run's on-disk start-up cache (parsed specs, compiled templates) in a folder of its own, not the
+    user's: the servers the tests start inherit it."""
+    os.environ[DIRECTORY_VARIABLE] = str(tmp_path_factory.mktemp("start-up-cache"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

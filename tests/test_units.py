@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import json
+import pickle
+
 import pytest
 
 from mockserver.errors import BadPreference, FieldError, SpecError
@@ -24,6 +28,7 @@ from mockserver.spec.model import (
     parse_rule,
 )
 from mockserver.spec.openapi import Operation
+from mockserver.state.shared import dumps as shared_dumps
 from mockserver.state.store import ResourceConfig, Row, Store, sort_key
 
 
@@ -107,6 +112,27 @@ def test_indexes_follow_inserts_updates_and_deletes():
     table.delete(2)
     new = table.insert({"k": "b"})
     assert new["id"] == 3 and [r["id"] for r in table.find({"k": "b"})] == [1, 3]
+
+
+def test_a_stored_record_reads_and_copies_as_the_dict_it_was_written_as():
+    store = Store({})
+    store.load({"t": [{"id": 1, "k": "a", "tags": ["x"]}, {"k": None, "id": 2}]}, {"t": {("k",)}})
+    table = store.table("t")
+    first, second = table.get(1), table.get(2)
+    assert first == {"id": 1, "k": "a", "tags": ["x"]} and list(second) == ["k", "id"]  # each its own key order
+    table.update(1, {"extra": True, "k": "b"})  # a known key keeps its place, a new one goes last
+    assert list(first.items()) == [("id", 1), ("k", "b"), ("tags", ["x"]), ("extra", True)]
+    copied = copy.deepcopy(first)
+    assert type(copied) is dict and copied == first and copied["tags"] is not first["tags"]
+    assert json.loads(shared_dumps({"r": first})) == {"r": copied} and pickle.loads(pickle.dumps(first)) == copied
+    # a record with no indexed field set is found all the same, in id order
+    table.insert({"id": 0, "k": None})
+    assert [r["id"] for r in table.find({"k": None})] == [0, 2]
+    del first["extra"]
+    first["k"] = "c"  # written on the view itself: the record changes, as a stored dict did
+    assert table.get(1) == {"id": 1, "k": "c", "tags": ["x"]}
+    table.delete(1)
+    assert first["k"] == "c" and table.get(1) is None  # a view of a deleted record still reads it
 
 
 def test_seed_is_copied_so_reset_restores_it():

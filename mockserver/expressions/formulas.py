@@ -29,8 +29,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from num2words import num2words
-
 from mockserver.errors import SpecError
 
 Number = int | float
@@ -182,6 +180,9 @@ def _spelled(value: Any, language: str) -> str:
     the amount in letters a receipt's legend carries. The language is always written: the mock
     serves APIs of several languages, and none is the engine's to assume."""
     try:
+        # imported on first use: num2words loads every language's module, a tenth of the start-up
+        from num2words import num2words
+
         return str(num2words(int(number(value)), lang=str(language)))
     except NotImplementedError:  # a language num2words does not know: the digits, as written
         return str(int(number(value)))

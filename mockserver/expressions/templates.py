@@ -52,10 +52,44 @@ class View:
     items: View | None = None
 
 
+#: views already worked out, by the schema's id (with the schema, so an id is not taken for another's)
+_VIEWS: dict[int, tuple[Mapping[str, Any], View | None]] = {}
+_VIEWS_KEPT = 20_000
+
+
 def view_for(schema: Mapping[str, Any] | None) -> View | None:
+    """The view a schema asks for; a resolved spec shares its components' schemas between responses,
+    and working each one's view out again for every template was a tenth of the start-up."""
     if not isinstance(schema, Mapping):
         return None
+    known = _VIEWS.get(id(schema))
+    if known is not None and known[0] is schema:
+        return known[1]
+    view = _view_for(schema)
+    if len(_VIEWS) >= _VIEWS_KEPT:  # a process that builds many apps (the tests) starts over
+        _VIEWS.clear()
+    _VIEWS[id(schema)] = (schema, view)
+    return view
+
+
+#: each schema's merged properties, by id as _VIEWS: read only, and the same sub-schemas each time, so
+#: their views are worked out once too
+_PROPERTIES: dict[int, tuple[Mapping[str, Any], dict[str, Any]]] = {}
+
+
+def _properties(schema: Mapping[str, Any]) -> dict[str, Any]:
+    known = _PROPERTIES.get(id(schema))
+    if known is not None and known[0] is schema:
+        return known[1]
     properties = merged_properties(schema)
+    if len(_PROPERTIES) >= _VIEWS_KEPT:
+        _PROPERTIES.clear()
+    _PROPERTIES[id(schema)] = (schema, properties)
+    return properties
+
+
+def _view_for(schema: Mapping[str, Any]) -> View | None:
+    properties = _properties(schema)
     if properties:
         return View(fields=tuple((name, view_for(sub)) for name, sub in properties.items() if not sub.get("writeOnly")))
     # a value may be any alternative's: it shows what any of them declares (the first alone would drop
@@ -144,7 +178,7 @@ def compile_template(template: Any, schema: Mapping[str, Any] | None = None) -> 
             return _merge([compile_template(part, schema) for part in template["$merge"] or ()])
         if "$text" in template:
             return _as_text_values(compile_template(template["$text"], schema), frozenset(template.get("keep") or ()))
-        properties = merged_properties(schema) if isinstance(schema, Mapping) else {}
+        properties = _properties(schema) if isinstance(schema, Mapping) else {}
         parts = [(key, compile_template(value, properties.get(key))) for key, value in template.items()]
         return lambda context: {key: render(context) for key, render in parts}
     if isinstance(template, list):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import logging
 import time
 from collections.abc import Mapping
@@ -98,10 +99,7 @@ class CompiledOperation:
 
     def __init__(self, operation: Operation, api: MockApi) -> None:
         self.operation = operation
-        declared = api.spec.mock.input
-        self.validator = RequestValidator(
-            operation, coercion=declared.coerce, blank_query_is_null=declared.empty_strings_to_null
-        )
+        self.input = api.spec.mock.input
         self.behaviour = behaviours.build(operation, api.environment)
         overrides = operation.mock.errors
         self.errors = {**api.errors, **{name: reply_template(t, operation) for name, t in overrides.items()}}
@@ -109,6 +107,15 @@ class CompiledOperation:
         self.examples = {status: operation.examples(status) for status in self.documented}
         # one generator per operation, so a seed gives each operation the same answers in every run
         self.dynamic = DataGenerator(f"{api.seed_value}:{operation.operation_id}")
+
+    @functools.cached_property
+    def validator(self) -> RequestValidator:
+        """Built at the operation's first request: building every operation's was a quarter of the
+        start-up, and it refuses nothing (a schema it cannot compile is checked the slow way)."""
+        declared = self.input
+        return RequestValidator(
+            self.operation, coercion=declared.coerce, blank_query_is_null=declared.empty_strings_to_null
+        )
 
     def forced(self, preference: Preference) -> Reply:
         """The documented response a caller asked for with `Prefer` or `__code`."""

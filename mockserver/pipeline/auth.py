@@ -145,14 +145,14 @@ class Authenticator:
         record: dict[str, Any] = {}
         if scheme.principal is not None:
             record[scheme.principal.key] = principal.get("id")
-        record = table.insert(record)
+        stored = table.insert(record)
         context = {
-            "credential": record,
+            "credential": stored,
             "principal": principal,
             "random": "".join(secrets.choice(_ALPHABET) for _ in range(40)),
         }
-        table.update(record["id"], {field: render(context) for field, render in scheme.issue.items()})
-        return Row(table, record)
+        table.update(stored["id"], {field: render(context) for field, render in scheme.issue.items()})
+        return Row(table, stored)
 
     @staticmethod
     def revoke(identity: Identity) -> None:

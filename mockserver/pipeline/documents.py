@@ -34,23 +34,23 @@ from typing import Any
 
 import jinja2
 import jinja2.sandbox
-from fpdf import FPDF
 
 from mockserver.errors import BadPreference
 from mockserver.expressions.formulas import Formula, compile_formula
 from mockserver.expressions.templates import Render, compile_template, shape
 from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template
+from mockserver.spec import cache
 from mockserver.spec.context import ALSO, VALUE_ROOTS
 from mockserver.spec.model import AlsoDecl, FileDecl, GatherDecl, NumberDecl, OutcomesDecl, ResolveDecl
 from mockserver.spec.openapi import Operation
 from mockserver.spec.pointers import parse_pointer, value_at
 from mockserver.spec.schemas import merged_properties
-from mockserver.state.store import Record, ResourceConfig, Row, Store, Table
+from mockserver.state.store import Record, ResourceConfig, Row, Store, Stored, Table
 
 #: how a behaviour stores a new record (sequences, timestamps, a fresh id)
-Insert = Callable[[Table, Record, str], Record]
+Insert = Callable[[Table, Record, str], Stored]
 #: how a behaviour changes a stored record (its update timestamp too): table, record, changes, now
-Change = Callable[[Table, Record, Record, str], None]
+Change = Callable[[Table, Mapping[str, Any], Record, str], None]
 
 
 class Numbering:
@@ -63,7 +63,7 @@ class Numbering:
     def __call__(self, store: Store, context: dict[str, Any], insert: Insert) -> dict[str, Any]:
         table = store.table(self.resource)
         criteria = {name: render(context) for name, render in self.match.items()}
-        counter = next(iter(table.find(criteria)), None)
+        counter: Stored | None = next(iter(table.find(criteria)), None)
         if counter is None:  # created on first use, as having taken no number yet
             counter = insert(table, {**table.config.declared.defaults, **criteria, self.field: 0}, context["now"])
         n = int(counter.get(self.field) or 0) + 1
@@ -294,9 +294,15 @@ class FileRenderer:
 @functools.lru_cache(maxsize=8)
 def _environment(folder: str) -> jinja2.Environment:
     """One environment per templates folder, shared by every app of the process: a template is
-    compiled once (its loader still notices an edited file, for hot reload)."""
+    compiled once (its loader still notices an edited file, for hot reload).
+
+    Compiled templates are also kept in the on-disk cache (`mockserver.spec.cache`): compiling the
+    bundled ones was a fifth of the start-up. Jinja keys each by its source's checksum and its own
+    and Python's versions, and a template that does not compile is never kept."""
+    where = cache.folder("templates")
     return jinja2.sandbox.SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(folder),
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(where)) if where is not None else None,
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("xml", "xml.j2", "html", "html.j2"), default_for_string=False
         ),
@@ -318,6 +324,9 @@ def _pdf(text: str, size: tuple[float, float]) -> bytes:
     """Lay the rendered text onto pages of the given size (mm): one line per line, long ones wrapped."""
     width, height = size
     margin = 5.0 if width < 100 else 12.0
+    # imported on first use: fpdf2 brings fontTools and Pillow, over a second of the start-up on a busy machine
+    from fpdf import FPDF
+
     pdf = FPDF(unit="mm", format=(width, height))
     pdf.set_margins(margin, margin, margin)
     pdf.set_auto_page_break(True, margin)

@@ -40,10 +40,12 @@ class Router(Generic[T]):
         self.static: dict[str, dict[str, T]] = {}
         #: (pattern, literal weight, parameter names by group, methods); groups are p0, p1, ... since
         #: a parameter's name need not be a Python identifier (`{thing-id}`, `{a.b}`)
-        self.dynamic: list[tuple[re.Pattern[str], int, tuple[str, ...], dict[str, T]]] = []
+        self.dynamic: list[tuple[str, int, tuple[str, ...], dict[str, T]]] = []
         self.templates: dict[str, list[str]] = {}  # path template -> methods, for explaining misses
-        #: the dynamic entries by how many slashes their paths have (a parameter matches no slash), in order
-        self._by_slashes: dict[int, list[tuple[re.Pattern[str], int, tuple[str, ...], dict[str, T]]]] | None = None
+        #: the dynamic entries, compiled, by how many slashes their paths have (a parameter matches no
+        #: slash), in order; each group compiled when a path first needs it (compiling every template's
+        #: pattern was a tenth of the start-up)
+        self._by_slashes: dict[int, list[tuple[re.Pattern[str], tuple[str, ...], dict[str, T]]]] = {}
 
     def add(self, method: str, template: str, target: T) -> None:
         self.templates.setdefault(template, []).append(method)
@@ -53,15 +55,15 @@ class Router(Generic[T]):
         names = _PARAM.findall(template)
         groups = iter(range(len(names)))
         escaped = re.escape(template).replace(r"\{", "{").replace(r"\}", "}")
-        pattern = re.compile("^" + _PARAM.sub(lambda _: f"(?P<p{next(groups)}>[^/]+)", escaped) + "$")
+        pattern = "^" + _PARAM.sub(lambda _: f"(?P<p{next(groups)}>[^/]+)", escaped) + "$"
         for existing, _, existing_names, methods in self.dynamic:
-            if existing.pattern == pattern.pattern and existing_names == tuple(names):
+            if existing == pattern and existing_names == tuple(names):
                 methods[method] = target
                 return
         literal_weight = -len(_PARAM.sub("", template))
         self.dynamic.append((pattern, literal_weight, tuple(names), {method: target}))
         self.dynamic.sort(key=lambda entry: entry[1])
-        self._by_slashes = None
+        self._by_slashes = {}
 
     def match(self, method: str, path: str) -> Match[T] | Miss:
         for candidate in self._candidates(path):
@@ -105,14 +107,18 @@ class Router(Generic[T]):
         methods = self.static.get(path)
         if methods is not None:
             return methods, {}
-        if self._by_slashes is None:
-            # only templates with as many segments can match: a path tries those, not every template
-            by_slashes: dict[int, list[tuple[re.Pattern[str], int, tuple[str, ...], dict[str, T]]]] = {}
-            for entry in self.dynamic:
-                # each parameter's group, `[^/]+`, holds one slash of its own
-                by_slashes.setdefault(entry[0].pattern.count("/") - len(entry[2]), []).append(entry)
-            self._by_slashes = by_slashes
-        for pattern, _, names, dynamic_methods in self._by_slashes.get(path.count("/"), ()):
+        # only templates with as many segments can match: a path tries those, not every template
+        slashes = path.count("/")
+        group = self._by_slashes.get(slashes)
+        if group is None:
+            # each parameter's group, `[^/]+`, holds one slash of its own
+            entries = [entry for entry in self.dynamic if entry[0].count("/") - len(entry[2]) == slashes]
+            if not entries:  # kept only for what some template has: a path cannot grow this map
+                return None, {}
+            group = self._by_slashes[slashes] = [
+                (re.compile(pattern), names, methods) for pattern, _, names, methods in entries
+            ]
+        for pattern, names, dynamic_methods in group:
             found = pattern.match(path)
             if found:
                 return dynamic_methods, dict(zip(names, found.groups(), strict=True))

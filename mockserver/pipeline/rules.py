@@ -49,7 +49,7 @@ from mockserver.pipeline.responses import ReplyTemplate, reply_template
 from mockserver.spec.model import RuleDecl
 from mockserver.spec.openapi import Operation
 from mockserver.spec.pointers import parse_pointer, value_at
-from mockserver.state.store import Record, Store, Table, whole_number
+from mockserver.state.store import Store, Table, whole_number
 
 
 def _total(lines: list[Any], name: str) -> float:
@@ -161,7 +161,7 @@ def foreign_keys(rules: list[Rule]) -> dict[str, set[tuple[str, ...]]]:
 
 
 def check(
-    rules: list[Rule], store: Store, table: Table, candidate: Record, own_id: Any, context: Context
+    rules: list[Rule], store: Store, table: Table, candidate: Mapping[str, Any], own_id: Any, context: Context
 ) -> list[FieldError]:
     """Field errors of the failing `error` rules, the after-hooks' last; raises the first failing `respond` rule's reply."""
     errors: list[FieldError] = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode
 
 from mockserver.errors import SpecError
+from mockserver.spec import cache
 
 #: libyaml's safe loader when PyYAML has it: eight times faster on the specs, same data
 _BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -56,26 +56,36 @@ class UniqueKeyLoader(_BASE):  # type: ignore[valid-type,misc]
 
 #: documents already parsed, by the digest of their text: each app (and each test's mock) loads the
 #: same specs, and unpickling a parsed one is some twenty times faster than parsing it again
-_PARSED: dict[bytes, bytes] = {}
+_PARSED: dict[str, bytes] = {}
 _PARSED_KEPT = 32
 
 
 def load_yaml(path: Path) -> Any:
     """The document at `path`; a fresh copy each call (callers may change it), parsed once per text."""
+    return load_yaml_keyed(path)[0]
+
+
+def load_yaml_keyed(path: Path) -> tuple[Any, str]:
+    """The document at `path` and the cache key of its text (`cache.document_key`)."""
     try:
         text = path.read_bytes()
     except OSError as exc:
         raise SpecError(str(exc), file=path) from exc
-    key = hashlib.blake2b(text, digest_size=20).digest()
-    parsed = _PARSED.get(key)
-    if parsed is not None:
+    key = cache.document_key(text)
+    kept = _PARSED.get(key)
+    if kept is not None:
         # the bytes are our own pickle of a document we parsed, never input from outside
-        return pickle.loads(parsed)  # noqa: S301
-    document = _parse(path, text)
+        return pickle.loads(kept), key  # noqa: S301
+    stored = cache.read("documents", key)
+    document = cache.loads(stored) if stored is not None else None
+    if stored is None or document is None:  # not parsed before (or not by this release): parse, keep if it parsed
+        document = _parse(path, text)
+        stored = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
+        cache.write("documents", key, stored)
     if len(_PARSED) >= _PARSED_KEPT:  # a process that reads many documents (the tests' variants) starts over
         _PARSED.clear()
-    _PARSED[key] = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
-    return document
+    _PARSED[key] = stored
+    return document, key
 
 
 def _parse(path: Path, text: bytes) -> Any:

@@ -10,14 +10,16 @@ every problem of a spec is reported at once, each with its JSON pointer.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from mockserver.errors import SpecError, SpecErrors
+from mockserver.spec import cache
 from mockserver.spec.checks import meaning_problems
-from mockserver.spec.loader import load_yaml
+from mockserver.spec.loader import load_yaml_keyed
 from mockserver.spec.model import (
     ApiMock,
     CertificationCheck,
@@ -178,18 +180,14 @@ def load_spec(path: Path, raw: Any = None, profile: str | None = None, *, files:
     have downloaded it without the file templates beside it): its `x-mock.file`
     declarations are left out, so no template need be at hand.
     """
-    raw = load_yaml(path) if raw is None else raw
+    key = None
+    if raw is None:
+        raw, key = load_yaml_keyed(path)
     if not isinstance(raw, dict) or not isinstance(raw.get("paths"), dict):
         raise SpecError("not an OpenAPI document (no 'paths')", file=path)
     if not isinstance(raw.get("components", {}), dict):  # before references into it are followed
         raise SpecError(f"expected an object, got {_kind(raw['components'])}", file=path, pointer="/components")
-    try:
-        # quirks patch the document as written, so a patch may name components by $ref
-        resolved = resolve_refs(apply_profile(raw, profile))
-    except SpecError as exc:
-        raise exc.at(file=path) from None
-    _refuse(path, _structure_problems(resolved))
-    _refuse(path, [*_shape_problems(resolved), *extension_problems(raw)])
+    resolved = _checked_document(path, raw, profile, key)
     mock = parse_api(resolved.get("x-mock") or {}, path.stem)
     spec = ApiSpec(
         name=mock.name,
@@ -230,6 +228,28 @@ def load_spec(path: Path, raw: Any = None, profile: str | None = None, *, files:
         )
     _refuse(path, meaning_problems(spec))
     return spec
+
+
+def _checked_document(path: Path, raw: dict[str, Any], profile: str | None, key: str | None) -> dict[str, Any]:
+    """The document with its profile applied and its references resolved, refused unless its structure
+    and every x-mock shape hold. Kept in the on-disk cache once it passed (`key`: the key of the text
+    `raw` was read from; None, as for a document given in memory, neither reads nor writes the cache):
+    these are a quarter of a spec's load and depend on its text alone."""
+    entry = cache.document_key(key.encode(), "checked", profile or "") if key is not None else None
+    stored = cache.read("checked", entry) if entry is not None else None
+    kept = cache.loads(stored) if stored is not None else None
+    if isinstance(kept, dict):
+        return kept
+    try:
+        # quirks patch the document as written, so a patch may name components by $ref
+        resolved = resolve_refs(apply_profile(raw, profile))
+    except SpecError as exc:
+        raise exc.at(file=path) from None
+    _refuse(path, _structure_problems(resolved))
+    _refuse(path, [*_shape_problems(resolved), *extension_problems(raw)])
+    if entry is not None:
+        cache.write("checked", entry, pickle.dumps(resolved, protocol=pickle.HIGHEST_PROTOCOL))
+    return resolved
 
 
 def _schemes(resolved: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
@@ -30,6 +31,17 @@ def schema_text() -> str:
 def _validator(part: str) -> Draft202012Validator:
     definitions = json.loads(schema_text())["$defs"]
     return Draft202012Validator({"$defs": definitions, "$ref": f"#/$defs/{part}"})
+
+
+@functools.cache
+def _quick_validator(part: str) -> jsonschema_rs.Validator:
+    """The same check as `_validator`, compiled by jsonschema-rs: a yes or no only, some fifty times faster.
+
+    Nearly every declaration of a spec that loads is valid; jsonschema, whose errors the messages are
+    written from, walked them all and was a third of the start-up.
+    """
+    definitions = json.loads(schema_text())["$defs"]
+    return jsonschema_rs.Draft202012Validator({"$defs": definitions, "$ref": f"#/$defs/{part}"}, validate_formats=False)
 
 
 def shape_problems(data: Any, part: str, at: str) -> Iterator[tuple[str, str]]:
@@ -81,7 +93,10 @@ def _extensions(node: Any, parts: list[Any], *, names: bool, seen: set[int]) -> 
 @functools.lru_cache(maxsize=4096)
 def _known_problems(text: str, part: str) -> tuple[tuple[tuple[Any, ...], str], ...]:
     """The problems of a declaration by its JSON text: every app of a process checks the same specs."""
-    return _problems(json.loads(text), part)
+    data = json.loads(text)
+    if _quick_validator(part).is_valid(data):
+        return ()
+    return _problems(data, part)
 
 
 def _problems(data: Any, part: str) -> tuple[tuple[tuple[Any, ...], str], ...]:

@@ -35,13 +35,10 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
 import orjson
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from mockserver.errors import StoreUnavailable
 from mockserver.state.sessions import check_name
-from mockserver.state.store import Changes, Record, Store
+from mockserver.state.store import Changes, Record, Store, Stored
 
 log = logging.getLogger("mockserver")
 
@@ -209,9 +206,16 @@ return id
 
 def dumps(value: Any) -> str:
     try:
-        return orjson.dumps(value).decode()
+        return orjson.dumps(value, default=_plain).decode()
     except TypeError:  # an integer beyond 64 bits: the standard library writes it
-        return json.dumps(value)
+        return json.dumps(value, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    """A stored record's view (`Stored`) as the object it is written as."""
+    if isinstance(value, Stored):
+        return value.plain()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def loads(text: bytes | str) -> Any:
@@ -227,7 +231,16 @@ class RedisConnection:
     """One connection pool per process, with short timeouts: a Redis that does not answer is a 503, never a hang."""
 
     def __init__(self, url: str, timeout: float = SOCKET_TIMEOUT) -> None:
+        # imported here: redis-py (asyncio support and all) is a third of a second of a start-up that
+        # serves the in-memory state, which never needs it
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
         self.url = url
+        #: what a failed command raises, and which of those mean Redis is unreachable (see guard)
+        self.failure: type[Exception] = redis.RedisError
+        self.unreachable: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError)
         # one retry, no backoff: a connection broken by a Redis restart is replaced at once,
         # and a Redis that is down costs at most two timeouts
         self.redis = redis.Redis.from_url(
@@ -249,8 +262,8 @@ class RedisConnection:
         """Redis errors become the one refusal the pipeline renders as a 503."""
         try:
             yield
-        except redis.RedisError as exc:
-            if not isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+        except self.failure as exc:
+            if not isinstance(exc, self.unreachable):
                 log.error("the state store refused a command: %s", exc)
             raise StoreUnavailable(f"the state store did not answer ({type(exc).__name__})") from None
 
