@@ -188,7 +188,7 @@ def beside(
     rules: list[Rule],
     store: Store,
     table: Table,
-    candidate: Record,
+    candidate: Mapping[str, Any],
     own_id: Any,
     context: Context,
     failed: set[str],
