@@ -61,7 +61,8 @@ spec-check: install lint-tools
 	$(BIN)/mockserver check specs
 	$(SPECTRAL) lint --quiet --fail-severity=warn --ruleset .spectral.yaml specs/*.yaml
 
-# `test` runs the lint and the spec checks side by side (each keeps to one
+# `test` installs the project and its tools side by side (the venv from
+# PyPI, Spectral from npm), then runs the lint and the spec checks side by side (each keeps to one
 # core, about 25 s apiece here), each one's output kept together, then the
 # tests: two workers (one per core here, `-n auto`); the tests of one live
 # server fixture share an xdist_group, so they run on one worker and start it once.
@@ -72,7 +73,8 @@ spec-check: install lint-tools
 # process keeps hypothesis' Unicode tables, 7 s to build, built once.
 test: export PYTHONDONTWRITEBYTECODE =
 test: export HYPOTHESIS_STORAGE_DIRECTORY = $(CURDIR)/.hypothesis
-test: install browser redis lint-tools
+test:
+	$(MAKE) --no-print-directory --jobs=4 --output-sync=target install browser redis lint-tools
 	$(MAKE) --no-print-directory --jobs=2 --output-sync=target lint spec-check
 	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
