@@ -18,7 +18,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,22 @@ def _give_back_memory() -> None:
         asyncio.get_running_loop().call_soon(trim, 0)
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No garbage collection while an API is built (at start-up, on a reload, in every test's app).
+
+    A build makes some half a million objects and keeps nearly all of them, so each collection it
+    triggered walked them for nothing: half of the CPU of building both specs (0.9 s -> 0.45 s here).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class MockServer:
     def __init__(self, config: ServerConfig, specs: Iterable[ApiSpec] | None = None) -> None:
         """The APIs of the specs in `config.specs_dir`, or of exactly the loaded `specs` given."""
@@ -145,14 +161,15 @@ class MockServer:
 
     def _build(self, spec_path: Path, spec: ApiSpec | None = None) -> MockApi:
         try:
-            return MockApi(
-                spec or load_spec(spec_path, profile=self.config.profile),
-                Path(self.config.fixtures_dir),
-                self.config,
-                self.controls,
-                self.limits,
-                self.shared,
-            )
+            with _collector_paused():
+                return MockApi(
+                    spec or load_spec(spec_path, profile=self.config.profile),
+                    Path(self.config.fixtures_dir),
+                    self.config,
+                    self.controls,
+                    self.limits,
+                    self.shared,
+                )
         except SpecError as exc:  # a behaviour that cannot be built names its operation; the file is known here
             raise exc.at(file=spec_path) from exc
 
