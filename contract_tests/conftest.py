@@ -32,6 +32,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--contract-operation", action="append", help="operationId to test; repeatable. Default: every one."
     )
+    group.addoption(
+        "--contract-phase",
+        action="append",
+        help="Conformance phase to run (examples, coverage, fuzzing); repeatable. Default: all three.",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -174,3 +174,23 @@ def test_read_only_conformance_sends_no_writes():
     schema = semantics.load_schema("daftra", Settings.resolve({"api": ["daftra"], "read_only": "true"}))
     methods = {op.ok().method.upper() for op in schema.get_all_operations()}
     assert methods and methods <= {"GET", "HEAD"}
+
+
+def test_the_conformance_layer_runs_only_the_phases_asked_for():
+    every = semantics.load_schema("daftra", Settings.resolve({"api": ["daftra"], "operation": ["createClient"]}))
+    chosen = semantics.load_schema(
+        "daftra", Settings.resolve({"api": ["daftra"], "operation": ["createClient"], "phase": ["examples", "fuzzing"]})
+    )
+    operation = next(op.ok() for op in chosen.get_all_operations())
+
+    def enabled(schema):
+        phases = schema.config.phases_for(operation=operation)
+        return {name for name in ("examples", "coverage", "fuzzing") if getattr(phases, name).enabled}
+
+    assert enabled(every) == {"examples", "coverage", "fuzzing"}
+    assert enabled(chosen) == {"examples", "fuzzing"}
+
+
+def test_an_unknown_phase_is_refused_naming_the_phases():
+    with pytest.raises(ValueError, match="unknown phase stateful; the phases are examples, coverage, fuzzing"):
+        Settings.resolve({"api": ["daftra"], "phase": ["examples", "stateful"]})

@@ -33,7 +33,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.schemas import BaseSchema
 
 from mockserver.harness.model import ContractModel
-from mockserver.harness.settings import Settings, spec_at
+from mockserver.harness.settings import PHASES, Settings, spec_at
 from mockserver.harness.target import Target, find_model
 from mockserver.spec.model import CertificationCheck
 from mockserver.spec.openapi import ApiSpec, Operation
@@ -115,8 +115,9 @@ def load_schema(name: str, settings: Settings) -> BaseSchema:
     """The schemathesis schema of one API, configured from its spec's declarations."""
     model = find_model(name, settings.spec)
     spec = model.spec
-    config = SchemathesisConfig.from_dict(schemathesis_config(model, settings.seed, settings.max_examples))
-    schema: BaseSchema = schemathesis.openapi.from_path(spec.source, config=config)
+    config = schemathesis_config(model, settings.seed, settings.max_examples)
+    config["phases"] = {phase: {"enabled": phase in settings.phases} for phase in PHASES}
+    schema: BaseSchema = schemathesis.openapi.from_path(spec.source, config=SchemathesisConfig.from_dict(config))
     # Narrowed with `exclude`: once the config has per-operation sections, schemathesis 4 tests every
     # operation whatever `include` says (measured: include(method=["GET"]) still yielded all 147).
     chosen = {

@@ -25,7 +25,9 @@ from mockserver.spec.openapi import ApiSpec, load_spec
 
 ENV_PREFIX = "MOCKSERVER_CONTRACT_"
 #: every setting's name: `--contract-<name>` and MOCKSERVER_CONTRACT_<NAME>, dashes as underscores
-NAMES = ("api", "spec", "base_url", "header", "login", "read_only", "seed", "max_examples", "operation")
+NAMES = ("api", "spec", "base_url", "header", "login", "read_only", "seed", "max_examples", "operation", "phase")
+#: the generation phases of the conformance layer, in schemathesis' names (the stateful layer is its own)
+PHASES = ("examples", "coverage", "fuzzing")
 
 
 def login_body(given: str | None) -> dict[str, Any] | None:
@@ -54,6 +56,8 @@ class Settings:
     max_examples: int = 25
     #: operationIds to test; empty for every operation of the spec
     operations: list[str] = field(default_factory=list)
+    #: the conformance layer's generation phases (PHASES)
+    phases: tuple[str, ...] = PHASES
 
     _active: ClassVar[Settings | None] = None
 
@@ -82,6 +86,10 @@ class Settings:
                 name, header = line.split(":", 1)
                 headers[name.strip()] = header.strip()
         spec, login = value("spec"), value("login")
+        phases = tuple(name.strip() for name in values("phase", ","))
+        unknown = [name for name in phases if name not in PHASES]
+        if unknown:
+            raise ValueError(f"unknown phase {', '.join(unknown)}; the phases are {', '.join(PHASES)}")
         read_only = value("read_only")
         return cls(
             apis=values("api", ",") or ([spec_at(Path(spec)).name] if spec else cls.all_apis()),
@@ -93,6 +101,7 @@ class Settings:
             seed=int(value("seed") or cls.seed),
             max_examples=int(value("max_examples") or cls.max_examples),
             operations=values("operation", ","),
+            phases=phases or PHASES,
         )
 
     @classmethod
