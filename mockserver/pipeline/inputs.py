@@ -23,9 +23,9 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
-from starlette.requests import Request
 
 from mockserver.errors import BodyError
+from mockserver.pipeline.incoming import Incoming
 from mockserver.pipeline.limits import Limits, read_once
 from mockserver.spec.model import InputDecl, InputLimitsDecl, MethodOverrideDecl
 
@@ -68,11 +68,11 @@ class InputReader:
         self.accepted = _listed([_MEDIA[kind] for kind in declared.bodies])
         self.override: MethodOverrideDecl | None = declared.method_override
 
-    async def read(self, request: Request) -> Input:
+    async def read(self, request: Incoming) -> Input:
         """The body's input, read once per request: the router and the operation share it."""
         return await read_once(request, _READ, lambda: self._read(request), BodyError)
 
-    async def method(self, request: Request) -> str | None:
+    async def method(self, request: Incoming) -> str | None:
         """The method a POST asks to be routed as, when the API reads an override; else None."""
         override = self.override
         if override is None or request.method != "POST":
@@ -86,7 +86,7 @@ class InputReader:
         wanted = named.upper() if isinstance(named, str) else None
         return wanted if wanted in override.methods else None
 
-    async def _read(self, request: Request) -> Input:
+    async def _read(self, request: Incoming) -> Input:
         raw = await self.limits.read_body(request)
         value: Any = {}
         if raw.strip():
