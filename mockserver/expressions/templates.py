@@ -33,7 +33,7 @@ So the response schema decides what a record looks like in each response.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.spec.context import PLACEHOLDER as _PLACEHOLDER
@@ -50,6 +50,11 @@ class View:
 
     fields: tuple[tuple[str, View | None], ...] | None = None
     items: View | None = None
+    #: the names of `fields`, for a record that reads them all at once (`values_of`)
+    names: tuple[str, ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(name for name, _ in self.fields or ()))
 
 
 #: views already worked out, by the schema's id (with the schema, so an id is not taken for another's)
@@ -126,9 +131,17 @@ def shape(value: Any, view: View | None) -> Any:
         if view is None or view.fields is None:
             return {key: item if type(item) in _LEAVES else shape(item, None) for key, item in value.items()}
         out = {}
-        get = value.get
-        for name, sub in view.fields:
-            item = get(name, MISSING)
+        if type(value) is dict:
+            get = value.get
+            for name, sub in view.fields:
+                item = get(name, MISSING)
+                if item is not MISSING:
+                    out[name] = item if type(item) in _LEAVES else shape(item, sub)
+            return out
+        # a stored record's view reads every field in one call (see `Row.values_of`)
+        values_of = getattr(value, "values_of", None)
+        items = values_of(view.names, MISSING) if values_of is not None else [value.get(n, MISSING) for n in view.names]
+        for (name, sub), item in zip(view.fields, items, strict=True):
             if item is not MISSING:
                 out[name] = item if type(item) in _LEAVES else shape(item, sub)
         return out

@@ -234,8 +234,16 @@ class MockApi:
             store.load(records, self.indexes, owned=owned)
         return store
 
+    @functools.cached_property
+    def _owned(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """The prefixes this API owns, and each with a slash after it (worked out once: `owns` runs for every
+        API on every request)."""
+        prefixes = (self.prefix, *self.also_owns)
+        return frozenset(prefixes), tuple(prefix + "/" for prefix in prefixes)
+
     def owns(self, path: str) -> bool:
-        return any(path == prefix or path.startswith(prefix + "/") for prefix in (self.prefix, *self.also_owns))
+        exact, below = self._owned
+        return path in exact or path.startswith(below)
 
     async def handle(self, request: Incoming) -> Outcome:
         method = request.method
