@@ -10,7 +10,6 @@ is exactly what Starlette's objects gave, quirks included (see `_plain`).
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncGenerator
 from typing import Any
 
 from starlette.datastructures import URL, Headers, QueryParams
@@ -98,20 +97,23 @@ class Incoming:
             self._cookies = cookies
         return self._cookies
 
-    async def stream(self) -> AsyncGenerator[bytes, None]:
-        """The body's chunks as they arrive (once: the limits keep what was read); a hang-up is ClientDisconnect."""
-        if self._consumed:
-            raise RuntimeError("Stream consumed")
+    async def chunk(self) -> bytes | None:
+        """The body's next chunk as it arrives, None once all of it has; a hang-up is ClientDisconnect.
+
+        A coroutine called per chunk rather than Starlette's async generator, whose machinery was ~2% of a
+        create's CPU; as there, empty chunks are skipped.
+        """
         while not self._consumed:
             message = await self._receive()
             if message["type"] == "http.request":
-                body = message.get("body", b"")
                 if not message.get("more_body", False):
                     self._consumed = True
+                body: bytes = message.get("body", b"")
                 if body:
-                    yield body
+                    return body
             elif message["type"] == "http.disconnect":
                 raise ClientDisconnect()
+        return None
 
 
 def _plain(scope: Scope, host: str | None) -> bool:

@@ -85,7 +85,7 @@ class Limits:
             raise TooLarge(PAYLOAD_TOO_LARGE, limit)
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
+        while (chunk := await request.chunk()) is not None:
             size += len(chunk)
             if size > limit:  # chunked bodies declare no length
                 raise TooLarge(PAYLOAD_TOO_LARGE, limit)

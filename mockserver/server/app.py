@@ -392,8 +392,10 @@ class MockApp(Starlette):
         path: str = scope["path"]
         if path.startswith("/__mock") or scope.get("root_path") or scope["method"] not in _METHODS:
             return False
-        if self.server.config.cors and any(name == b"origin" for name, _ in scope["headers"]):
-            return False
+        if self.server.config.cors:
+            for name, _ in scope["headers"]:  # a plain loop: `any()` over a generator cost twice as much
+                if name == b"origin":
+                    return False
         return _DOCS_PATH.match(path) is None
 
     @functools.cached_property
