@@ -33,7 +33,7 @@ So the response schema decides what a record looks like in each response.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.spec.context import PLACEHOLDER as _PLACEHOLDER
@@ -50,6 +50,11 @@ class View:
 
     fields: tuple[tuple[str, View | None], ...] | None = None
     items: View | None = None
+    #: the names of `fields`, for a record that reads them all at once (`values_of`)
+    names: tuple[str, ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(name for name, _ in self.fields or ()))
 
 
 #: views already worked out, by the schema's id (with the schema, so an id is not taken for another's)
@@ -109,20 +114,40 @@ def _view_for(schema: Mapping[str, Any]) -> View | None:
     return None
 
 
+#: the types of JSON's leaves, which every view renders as they are
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
 def shape(value: Any, view: View | None) -> Any:
-    """Render a value for JSON through a view (records become plain dicts)."""
+    """Render a value for JSON through a view (records become plain dicts).
+
+    A leaf (most of a record's fields) is taken as it is without a call of its own, and found by its exact
+    type before the `Mapping` check (an ABC's, much slower): a create's answer made 21 calls, a list page
+    of 20 records over 400; this roughly halved the rendering's time.
+    """
+    if type(value) in _LEAVES:
+        return value
     if isinstance(value, Mapping):
         if view is None or view.fields is None:
-            return {key: shape(item, None) for key, item in value.items()}
+            return {key: item if type(item) in _LEAVES else shape(item, None) for key, item in value.items()}
         out = {}
-        for name, sub in view.fields:
-            item = value.get(name, MISSING)
+        if type(value) is dict:
+            get = value.get
+            for name, sub in view.fields:
+                item = get(name, MISSING)
+                if item is not MISSING:
+                    out[name] = item if type(item) in _LEAVES else shape(item, sub)
+            return out
+        # a stored record's view reads every field in one call (see `Row.values_of`)
+        values_of = getattr(value, "values_of", None)
+        items = values_of(view.names, MISSING) if values_of is not None else [value.get(n, MISSING) for n in view.names]
+        for (name, sub), item in zip(view.fields, items, strict=True):
             if item is not MISSING:
-                out[name] = shape(item, sub)
+                out[name] = item if type(item) in _LEAVES else shape(item, sub)
         return out
     if isinstance(value, (list, tuple)):
         item_view = view.items if view is not None else None
-        return [shape(item, item_view) for item in value]
+        return [item if type(item) in _LEAVES else shape(item, item_view) for item in value]
     return value
 
 

@@ -18,9 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
-
 from mockserver.config import ServerConfig
 from mockserver.errors import BadPreference, BodyError, FieldError, Invalid, Refusal, SpecError, StoreUnavailable
 from mockserver.pipeline import behaviours
@@ -28,11 +25,12 @@ from mockserver.pipeline import rules as business_rules
 from mockserver.pipeline.auth import Authenticator, secret_headers
 from mockserver.pipeline.controls import TRANSPORT_FAULTS, Controls, request_transport_fault
 from mockserver.pipeline.dynamic import DataGenerator
+from mockserver.pipeline.incoming import ClientDisconnect, Incoming
 from mockserver.pipeline.inputs import InputReader
 from mockserver.pipeline.limits import Limits
 from mockserver.pipeline.messages import Messages
 from mockserver.pipeline.preferences import Preference, read_preference
-from mockserver.pipeline.responses import Reply, ReplyTemplate, reply_template, to_response
+from mockserver.pipeline.responses import Encoded, Reply, ReplyTemplate, encode, reply_template
 from mockserver.pipeline.routing import Match, Router
 from mockserver.pipeline.validation import RequestValidator
 from mockserver.spec.fixtures import load_seed
@@ -150,11 +148,11 @@ class CompiledOperation:
         return reply
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """A handled request: the answer, and for the journal what answered it (or why nothing did)."""
 
-    response: Response
+    response: Encoded | None = None
     operation: str | None = None
     miss: dict[str, Any] | None = None
     #: the data the response body was rendered from
@@ -236,18 +234,24 @@ class MockApi:
             store.load(records, self.indexes, owned=owned)
         return store
 
-    def owns(self, path: str) -> bool:
-        return any(path == prefix or path.startswith(prefix + "/") for prefix in (self.prefix, *self.also_owns))
+    @functools.cached_property
+    def _owned(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """The prefixes this API owns, and each with a slash after it (worked out once: `owns` runs for every
+        API on every request)."""
+        prefixes = (self.prefix, *self.also_owns)
+        return frozenset(prefixes), tuple(prefix + "/" for prefix in prefixes)
 
-    async def handle(self, request: Request) -> Outcome:
+    def owns(self, path: str) -> bool:
+        exact, below = self._owned
+        return path in exact or path.startswith(below)
+
+    async def handle(self, request: Incoming) -> Outcome:
         method = request.method
-        path = request.url.path
-        # origin: the scheme and host the caller addressed, for links back to this server
-        origin = f"{request.url.scheme}://{request.url.netloc}"
+        path = request.path
         context: dict[str, Any] = {
-            "request": {"method": method, "path": path, "route": path.lstrip("/"), "origin": origin}
+            "request": {"method": method, "path": path, "route": path.lstrip("/"), "origin": request.origin}
         }
-        outcome = Outcome(Response())
+        outcome = Outcome()
         try:
             self.limits.check_head(request)
             routed = await self.input.method(request)
@@ -265,14 +269,14 @@ class MockApi:
         except Exception as exc:  # a bug in the mock: log it, never leak a traceback
             log.exception("unexpected error on %s %s", method, path)
             reply = self.errors["internal"]({**context, "status": 500, "detail": type(exc).__name__})
-        outcome.response = to_response(reply, head_only=request.method == "HEAD")
+        outcome.response = encode(reply, head_only=request.method == "HEAD")
         # a file is journaled as what it is, not as its bytes
         is_file = isinstance(reply.body, bytes)
         outcome.body = f"<{len(reply.body)} bytes, {reply.headers.get('Content-Type')}>" if is_file else reply.body
         return outcome
 
     async def _answer(
-        self, request: Request, method: str, path: str, context: dict[str, Any], outcome: Outcome
+        self, request: Incoming, method: str, path: str, context: dict[str, Any], outcome: Outcome
     ) -> Reply:
         found = self.router.match(method, path)
         if not isinstance(found, Match):
@@ -293,7 +297,7 @@ class MockApi:
             return self.refused(operation.errors, refusal, context)
 
     async def _serve(
-        self, request: Request, operation: CompiledOperation, found: Match[CompiledOperation], context: dict[str, Any]
+        self, request: Incoming, operation: CompiledOperation, found: Match[CompiledOperation], context: dict[str, Any]
     ) -> Reply:
         query = request.query_params
         preference = read_preference(request.headers.get("prefer"), query) or Preference()

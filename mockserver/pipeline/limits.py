@@ -15,9 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar, cast
 
-from starlette.requests import Request
-
 from mockserver.errors import TooLarge
+from mockserver.pipeline.incoming import Incoming
 
 #: the envelopes (`x-mock.errors` names) a request over a bound is refused with
 PAYLOAD_TOO_LARGE, URI_TOO_LONG, HEADERS_TOO_LARGE = "payload_too_large", "uri_too_long", "headers_too_large"
@@ -30,7 +29,7 @@ _READ = "mockserver.body"
 T = TypeVar("T")
 
 
-async def read_once(request: Request, key: str, read: Callable[[], Awaitable[T]], refusal: type[Exception]) -> T:
+async def read_once(request: Incoming, key: str, read: Callable[[], Awaitable[T]], refusal: type[Exception]) -> T:
     """What `read()` gives, or the `refusal` it raises, kept in the request's scope under `key`.
 
     A second reader gets the same result, or the same refusal, without reading again.
@@ -60,7 +59,7 @@ class Limits:
     max_headers: int = 100
     max_header_bytes: int = 64 * 1024
 
-    def check_head(self, request: Request) -> None:
+    def check_head(self, request: Incoming) -> None:
         scope = request.scope
         target = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
         if target > self.max_target_bytes:
@@ -71,7 +70,7 @@ class Limits:
         if sum(len(name) + len(value) for name, value in headers) > self.max_header_bytes:
             raise TooLarge(HEADERS_TOO_LARGE, self.max_header_bytes)
 
-    async def read_body(self, request: Request) -> bytes:
+    async def read_body(self, request: Incoming) -> bytes:
         """The body, read no further than the limit: a declared or streamed excess is refused unread.
 
         The outcome is kept in the request's scope, so a second reader (the
@@ -79,14 +78,14 @@ class Limits:
         """
         return await read_once(request, _READ, lambda: self._read(request), TooLarge)
 
-    async def _read(self, request: Request) -> bytes:
+    async def _read(self, request: Incoming) -> bytes:
         limit = self.max_body_bytes
         declared = request.headers.get("content-length", "")
         if declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise TooLarge(PAYLOAD_TOO_LARGE, limit)
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
+        while (chunk := await request.chunk()) is not None:
             size += len(chunk)
             if size > limit:  # chunked bodies declare no length
                 raise TooLarge(PAYLOAD_TOO_LARGE, limit)

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from starlette.responses import Response
+from starlette.types import Send
 
 from mockserver.expressions.templates import Context, Render, compile_template
 from mockserver.spec.model import ReplyDecl
@@ -42,18 +43,46 @@ class JSONResponse(Response):
         return dumps(content)
 
 
-def to_response(reply: Reply, head_only: bool = False) -> Response:
-    if reply.body is None:
-        return Response(status_code=reply.status, headers=reply.headers)
-    if isinstance(reply.body, bytes):  # a file (x-mock.file): its headers name its type
-        response = Response(reply.body, status_code=reply.status, headers=reply.headers)
-        if head_only:
-            response.body = b""
+@dataclass(slots=True)
+class Encoded:
+    """A reply as it goes out: status, header list and body bytes, as Starlette's `Response` would send it."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+    async def send(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+    def as_response(self) -> Response:
+        """The same answer as a Starlette `Response`, for a request that came through Starlette's router."""
+        response = Response(status_code=self.status)
+        response.body, response.raw_headers = self.body, self.headers
         return response
-    response = JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)
-    if head_only:
-        response.body = b""
-    return response
+
+
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
+def encode(reply: Reply, head_only: bool = False) -> Encoded:
+    """The reply's bytes and headers, as `Response`/`JSONResponse` wrote them, without building one.
+
+    What `Response.init_headers` adds, added the same way: a content-length (none for 1xx, 204 and 304)
+    and, for JSON, a content-type, each unless the reply's own headers name it. A HEAD answer keeps the
+    length of the body it leaves out.
+    """
+    status = reply.status
+    body = reply.body
+    is_json = body is not None and not isinstance(body, bytes)
+    content = b"" if body is None else body if isinstance(body, bytes) else dumps(body)
+    headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers.items()]
+    names = {name for name, _ in headers} if headers else ()
+    if b"content-length" not in names and not (status < 200 or status in (204, 304)):
+        headers.append((b"content-length", str(len(content)).encode("latin-1")))
+    if is_json and b"content-type" not in names:
+        headers.append(_JSON_TYPE)
+    return Encoded(status, headers, b"" if head_only and body is not None else content)
 
 
 @dataclass

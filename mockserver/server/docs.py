@@ -65,7 +65,7 @@ def routes(server: MockServer) -> list[Route]:
         async def read_or_dispatch(request: Request) -> Response:
             api = server.api(request.path_params["api"])
             if api is None or request.method not in ("GET", "HEAD"):
-                return await server.dispatch(request)
+                return await server.endpoint(request)
             return await endpoint(request, api)
 
         return read_or_dispatch

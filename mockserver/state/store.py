@@ -297,6 +297,22 @@ class Row(Mapping[str, Any]):
             return [Row(table, record) for record in table.find({children.key: self.data.get("id")})]
         return default
 
+    def values_of(self, names: tuple[str, ...], default: Any) -> list[Any]:
+        """`get(name, default)` of each name, with what every look-up shares looked up once: a response
+        projects each record onto a dozen or more fields (a list page of 20, hundreds of look-ups)."""
+        data = self.data
+        if type(data) is not Stored:
+            return [self.get(name, default) for name in names]
+        computed = self.table.config.computed
+        cell = data.cell
+        position = cell[0].position
+        values = []
+        for name in names:
+            index = position.get(name)
+            # a stored value, unless a formula names the field (it wins, as in `get`)
+            values.append(cell[index] if index is not None and name not in computed else self.get(name, default))
+        return values
+
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.get(key, _ABSENT) is not _ABSENT
 
