@@ -26,6 +26,7 @@ next request once Redis is back.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -212,9 +213,12 @@ def dumps(value: Any) -> str:
 
 
 def _plain(value: Any) -> Any:
-    """A stored record's view (`Stored`) as the object it is written as."""
+    """A stored record's view (`Stored`) as the object it is written as; a dataclass as its fields
+    (orjson writes one itself; this is for the standard library's writer)."""
     if isinstance(value, Stored):
         return value.plain()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
@@ -382,6 +386,19 @@ class RedisSessions:
         for name, meta in entry["m"].items():
             self._set_counters(store, name, loads(meta))
         store.generation += 1
+
+    def resume(self, name: str | None, store: Store) -> Store:
+        """No round trip when this process still holds `store` as the session's state.
+
+        Whatever another process committed since it was read, the commit finds (the
+        revision it is made on is no longer the head) and refuses: the pipeline then
+        runs the behaviour again on a state read anew (`get`). A reset or restore in
+        this process replaced the cached store, so that is read anew now.
+        """
+        cached = self.cache.get(name or "")
+        if cached is not None and cached[2] is store:
+            return store
+        return self.get(name)
 
     # -- writing -----------------------------------------------------------
     def commit(self, name: str | None, store: Store) -> bool:
