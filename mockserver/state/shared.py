@@ -57,9 +57,33 @@ local function drop(p)
 end
 """
 
+# what a process holding a session's state at (epoch, rev) lacks: {} (no such session), {epoch, rev}
+# (nothing), {epoch, rev, 'log', commits since} or {epoch, rev, 'full', meta, table, records, ...}
+_CATCH_UP = """
+local function catch_up(p, epoch, rev)
+  local head = redis.call('HMGET', p .. ':head', 'epoch', 'rev')
+  if not head[1] then return {} end
+  if head[1] == epoch then
+    local behind = tonumber(head[2]) - tonumber(rev)
+    if behind == 0 then return {head[1], head[2]} end
+    if behind > 0 then
+      local entries = redis.call('LRANGE', p .. ':log', -behind, -1)
+      if #entries == behind then return {head[1], head[2], 'log', entries} end
+    end
+  end
+  local out = {head[1], head[2], 'full', redis.call('HGETALL', p .. ':meta')}
+  for _, t in ipairs(redis.call('HKEYS', p .. ':meta')) do
+    out[#out + 1] = t
+    out[#out + 1] = redis.call('HGETALL', p .. ':t:' .. t)
+  end
+  return out
+end
+"""
+
 # ARGV: base, session name, cached epoch, cached rev, now, idle seconds, touch ('1'/'0')
 _REFRESH = (
     _LUA_HELPERS
+    + _CATCH_UP
     + """
 local function refresh()
 local base, name = ARGV[1], ARGV[2]
@@ -76,22 +100,7 @@ if name ~= '' then
     end
   end
 end
-local head = redis.call('HMGET', p .. ':head', 'epoch', 'rev')
-if not head[1] then return {} end
-if head[1] == ARGV[3] then
-  local behind = tonumber(head[2]) - tonumber(ARGV[4])
-  if behind == 0 then return {head[1], head[2]} end
-  if behind > 0 then
-    local entries = redis.call('LRANGE', p .. ':log', -behind, -1)
-    if #entries == behind then return {head[1], head[2], 'log', entries} end
-  end
-end
-local out = {head[1], head[2], 'full', redis.call('HGETALL', p .. ':meta')}
-for _, t in ipairs(redis.call('HKEYS', p .. ':meta')) do
-  out[#out + 1] = t
-  out[#out + 1] = redis.call('HGETALL', p .. ':t:' .. t)
-end
-return out
+return catch_up(p, ARGV[3], ARGV[4])
 end
 -- the version of a watched document (the controls), read in the same round trip
 local watched = '0'
@@ -137,10 +146,14 @@ return 1
 
 # ARGV: session prefix, epoch, rev, log length, log entry, number of records,
 # then (table, id, record or '' for deleted) per record, then (table, meta) per table
-_COMMIT = """
+# -> the new rev; or, when the state is no longer (epoch, rev), what the writer lacks (see _CATCH_UP),
+# so that it runs the write again without another round trip to catch up
+_COMMIT = (
+    _CATCH_UP
+    + """
 local p = ARGV[1]
 local head = redis.call('HMGET', p .. ':head', 'epoch', 'rev')
-if head[1] ~= ARGV[2] or head[2] ~= ARGV[3] then return 0 end
+if head[1] ~= ARGV[2] or head[2] ~= ARGV[3] then return catch_up(p, ARGV[2], ARGV[3]) end
 local i = 7
 for _ = 1, tonumber(ARGV[6]) do
   local key = p .. ':t:' .. ARGV[i]
@@ -156,6 +169,7 @@ redis.call('RPUSH', p .. ':log', rev .. '\\n' .. ARGV[5])
 redis.call('LTRIM', p .. ':log', -tonumber(ARGV[4]), -1)
 return rev
 """
+)
 
 # ARGV: base, session name
 _DROP = (
@@ -344,6 +358,10 @@ class RedisSessions:
             )
         if connection.watched is not None:
             connection.seen_version = (int(watched), time.perf_counter())
+        return self._caught_up(key, cached, answer)
+
+    def _caught_up(self, key: str, cached: tuple[str, int, Store] | None, answer: list[Any]) -> Store | None:
+        """The session's state with what Redis answered it lacks (see _CATCH_UP) taken in."""
         if not answer:
             self.cache.pop(key, None)
             return None
@@ -391,9 +409,10 @@ class RedisSessions:
         """No round trip when this process still holds `store` as the session's state.
 
         Whatever another process committed since it was read, the commit finds (the
-        revision it is made on is no longer the head) and refuses: the pipeline then
-        runs the behaviour again on a state read anew (`get`). A reset or restore in
-        this process replaced the cached store, so that is read anew now.
+        revision it is made on is no longer the head) and refuses, bringing back what
+        it lacked: the pipeline then runs the behaviour again on that store, brought up
+        to date. A reset or restore in this process replaced the cached store (and one
+        elsewhere makes the commit bring back a whole new state): that is read anew.
         """
         cached = self.cache.get(name or "")
         if cached is not None and cached[2] is store:
@@ -433,8 +452,9 @@ class RedisSessions:
         except StoreUnavailable:
             store.undo(changes)  # if Redis did apply it, the next read catches up from its log
             raise
-        if not committed:
+        if isinstance(committed, list):  # another process committed first: what it wrote is taken in now
             store.undo(changes)
+            self._caught_up(key, cached, committed)
             return False
         self.cache[key] = (epoch, int(committed), store)
         return True
