@@ -356,6 +356,8 @@ class RedisSessions:
         self.clock = clock
         #: session ("" the default) -> (epoch, rev, store) as last read or committed by this process
         self.cache: OrderedDict[str, tuple[str, int, Store]] = OrderedDict()
+        #: session -> when its cached state was last brought up to date (perf_counter)
+        self.read_at: dict[str, float] = {}
 
     def _prefix(self, key: str) -> str:
         return f"{self.base}:{key.encode().hex()}"
@@ -420,9 +422,10 @@ class RedisSessions:
         else:
             store = self._load(answer[3], answer[4:])
         self.cache[key] = (new_epoch, new_rev, store)
+        self.read_at[key] = time.perf_counter()
         self.cache.move_to_end(key)
         while len(self.cache) > self.limit + 1:  # the default and the named sessions kept
-            self.cache.popitem(last=False)
+            self.read_at.pop(self.cache.popitem(last=False)[0], None)
         return store
 
     def _load(self, meta: list[bytes], tables: list[Any]) -> Store:
@@ -458,9 +461,13 @@ class RedisSessions:
         it lacked: the pipeline then runs the behaviour again on that store, brought up
         to date. A reset or restore in this process replaced the cached store (and one
         elsewhere makes the commit bring back a whole new state): that is read anew.
+        So is a state read longer ago than `FRESH_STATE_SECONDS` (an outcome's delay
+        since): a read, which commits nothing, then answers from the state after the
+        wait, as in memory.
         """
-        cached = self.cache.get(name or "")
-        if cached is not None and cached[2] is store:
+        key = name or ""
+        cached = self.cache.get(key)
+        if cached is not None and cached[2] is store and time.perf_counter() - self.read_at[key] < FRESH_STATE_SECONDS:
             return store
         return self.get(name)
 
@@ -584,6 +591,11 @@ class SharedList:
             self.connection.redis.delete(self.key)
 
 
+#: how long ago a request's state may have been read for it to write on, or answer from, without a
+#: round trip to see whether it is still current (see RedisSessions.resume): a request that nothing
+#: suspends takes well under a millisecond from its first look to its write; a wait (an outcome's delay)
+#: longer than this reads the state again, so a read answers from the state after it
+FRESH_STATE_SECONDS = 0.005
 #: how old a version piggy-backed on a state refresh may be to stand for a fresh read (the request that
 #: refreshed reads it microseconds later; anything else reads Redis)
 FRESH_VERSION_SECONDS = 0.005
