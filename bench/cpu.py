@@ -6,7 +6,12 @@ On a shared machine this is steadier than requests/s over the network (the
 other processes' load changes the wall clock, hardly one process's CPU time),
 so it is what a change to the request path is judged by.
 
-    python bench/cpu.py [--requests 3000] [--workload NAME ...] [--profile out.txt]
+    python bench/cpu.py [--requests 3000] [--workload NAME ...] [--store redis://HOST:PORT/DB]
+
+With `--store redis://…` the app runs on the shared state (that database is
+flushed first), and each workload's line also says what a request costs
+Redis: the commands it ran (scripts counted once, as one round trip each)
+and redis-server's CPU time.
 """
 
 from __future__ import annotations
@@ -147,9 +152,7 @@ async def one(app: Any, workload: Workload) -> int:
 
 async def measure(app: Any, workload: Workload, requests: int, batches: int = 5) -> float:
     """CPU µs per request after a warm-up: the least of `batches` batches (the others were disturbed more)."""
-    for _ in range(200):
-        status = await one(app, workload)
-        assert status == workload.status, (workload.name, status)
+    await warm_up(app, workload)
     costs = []
     for _ in range(batches):
         started = time.process_time()
@@ -159,19 +162,58 @@ async def measure(app: Any, workload: Workload, requests: int, batches: int = 5)
     return min(costs)
 
 
+async def warm_up(app: Any, workload: Workload) -> None:
+    for _ in range(200):
+        status = await one(app, workload)
+        assert status == workload.status, (workload.name, status)
+
+
+def redis_figures(client: Any) -> tuple[dict[str, int], float]:
+    """Calls per command so far (EVALSHA is a script: one round trip), and redis-server's CPU seconds."""
+    stats = client.info("commandstats")
+    cpu = client.info("cpu")
+    calls = {name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()}
+    return calls, float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
+
+
+async def measure_on_redis(app: Any, workload: Workload, requests: int, client: Any) -> str:
+    """The app's CPU per request, then (separately, so INFO is not inside the timing) Redis' share."""
+    cost = await measure(app, workload, requests)
+    calls_before, cpu_before = redis_figures(client)
+    for _ in range(requests):
+        await one(app, workload)
+    calls_after, cpu_after = redis_figures(client)
+    ran = {name: calls - calls_before.get(name, 0) for name, calls in calls_after.items()}
+    # INFO itself ran twice between the two readings
+    ran["info"] = ran.get("info", 0) - 2
+    per_request = ", ".join(f"{name} {n / requests:.2f}" for name, n in sorted(ran.items()) if n)
+    redis_cpu = (cpu_after - cpu_before) / requests * 1e6
+    return f"{cost:8.1f} µs/request; Redis {redis_cpu:.1f} µs/request, commands/request: {per_request}"
+
+
 async def main_async(args: argparse.Namespace) -> None:
-    app = create_app(ServerConfig(reload=False))
+    client = None
+    if args.store:
+        import redis
+
+        client = redis.Redis.from_url(args.store)
+        client.flushdb()
+    app = create_app(ServerConfig(reload=False, store=args.store or "memory"))
     gc.collect()
     gc.freeze()
     for name in args.workload or list(WORKLOADS):
-        cost = await measure(app, WORKLOADS[name], args.requests)
-        print(f"{name:<20} {cost:8.1f} µs/request", flush=True)
+        if client is not None:
+            line = await measure_on_redis(app, WORKLOADS[name], args.requests, client)
+        else:
+            line = f"{await measure(app, WORKLOADS[name], args.requests):8.1f} µs/request"
+        print(f"{name:<20} {line}", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--workload", action="append", choices=list(WORKLOADS))
+    parser.add_argument("--store", help="redis://HOST:PORT/DB: run on the shared state (flushes that database)")
     args = parser.parse_args()
     try:
         import uvloop

@@ -32,3 +32,18 @@ def test_an_unreachable_store_is_a_503_in_each_apis_envelope(make_mock):
     assert facturacion.status_code == 503 and "state store" in facturacion.text
     admin = client.post("/__mock/reset")
     assert admin.status_code == 503 and "state store" in admin.json()["error"]
+
+
+def test_a_redis_that_lost_its_scripts_keeps_serving_and_sharing(redis_server, make_mock):
+    redis_server.client(4).flushdb()
+    one, other = (make_mock(store=redis_server.url(4)) for _ in range(2))
+    assert one.get("/api2/clients/1", headers=DAFTRA).status_code == 200
+    redis_server.client(4).script_flush()  # as after a restart: the scripts the replicas loaded are gone
+    created = one.post("/api2/clients.json", headers=DAFTRA, json={"Client": {"business_name": "After Flush"}})
+    assert created.status_code == 202
+    shown = other.get(f"/api2/clients/{created.json()['id']}", headers=DAFTRA)
+    assert shown.json()["data"]["Client"]["business_name"] == "After Flush"
+    assert [e["path"] for e in other.get("/__mock/journal").json()["entries"]][:2] == [
+        f"/api2/clients/{created.json()['id']}",
+        "/api2/clients.json",
+    ]

@@ -367,8 +367,8 @@ class MockApi:
             if attempt:  # a lost race: the fields may sit in the records that were undone
                 fields = copy.deepcopy(validator.record(body))
             # the body was read (an await): the store is taken again, after the last await, so a write
-            # never lands in one a reset or restore replaced meanwhile
-            latest = self.sessions.get(session)
+            # never lands in one a reset or restore replaced meanwhile (nor, after a lost race, on the old state)
+            latest = self.sessions.resume(session, store)
             # replaced, or written since (another process's commit, a logout): the caller is identified again
             if latest is not store or latest.generation != seen:
                 store = latest

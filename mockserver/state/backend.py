@@ -23,6 +23,13 @@ class StateBackend(Protocol):
     def get(self, name: str | None) -> Store:
         """A session's current state, made from the fixtures on first use."""
 
+    def resume(self, name: str | None, store: Store) -> Store:
+        """The state to write on after an await, `store` being what `get` gave this request before it.
+
+        A reset or restore meanwhile replaced it: the current one. (On shared state a commit
+        of another process meanwhile is found by `commit`, which then refuses the write.)
+        """
+
     def commit(self, name: str | None, store: Store) -> bool:
         """Make the request's writes to `store` durable; False: another writer won, the writes are undone."""
 
