@@ -65,8 +65,8 @@ def load_yaml(path: Path) -> Any:
     return load_yaml_keyed(path)[0]
 
 
-def load_yaml_keyed(path: Path) -> tuple[Any, str]:
-    """The document at `path` and the cache key of its text (`cache.document_key`)."""
+def load_yaml_keyed(path: Path) -> tuple[Any, str, bytes]:
+    """The document at `path`, the cache key of its text (`cache.document_key`) and its pickle."""
     try:
         text = path.read_bytes()
     except OSError as exc:
@@ -75,7 +75,7 @@ def load_yaml_keyed(path: Path) -> tuple[Any, str]:
     kept = _PARSED.get(key)
     if kept is not None:
         # the bytes are our own pickle of a document we parsed, never input from outside
-        return pickle.loads(kept), key  # noqa: S301
+        return pickle.loads(kept), key, kept  # noqa: S301
     stored = cache.read("documents", key)
     document = cache.loads(stored) if stored is not None else None
     if stored is None or document is None:  # not parsed before (or not by this release): parse, keep if it parsed
@@ -85,7 +85,7 @@ def load_yaml_keyed(path: Path) -> tuple[Any, str]:
     if len(_PARSED) >= _PARSED_KEPT:  # a process that reads many documents (the tests' variants) starts over
         _PARSED.clear()
     _PARSED[key] = stored
-    return document, key
+    return document, key, stored
 
 
 def _parse(path: Path, text: bytes) -> Any:
