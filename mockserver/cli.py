@@ -17,7 +17,6 @@ from typing import Any, NoReturn
 
 import click
 import uvicorn
-import yaml
 
 from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS, ServerConfig, bundled
 from mockserver.errors import ControlError, SpecError, StateError
@@ -39,6 +38,8 @@ def _read_config(ctx: click.Context, param: click.Parameter, path: Path | None) 
     """`--config FILE`: YAML or TOML whose keys are the options' long names."""
     if path is None:
         return None
+    import yaml  # only for a config file: a start without one does not need PyYAML
+
     try:
         text = path.read_text()
         data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)

@@ -60,6 +60,15 @@ def test_thousands_of_headers_are_not_all_kept(mock):
     assert more > len(noise) - 100, "the note says how many were left out"
 
 
+def test_answers_given_again_and_answers_that_differ_each_read_back_as_they_were_sent(mock):
+    mock.delete("/__mock/journal")
+    sent = [mock.get(f"/api2/clients/{n}", headers=DAFTRA) for n in (1, 1, 2, 1)]
+    assert [answer.status_code for answer in sent] == [200] * 4
+    entries = mock.get("/__mock/journal").json()["entries"]
+    assert [entry["response_body"] for entry in reversed(entries)] == [answer.json() for answer in sent]
+    assert sent[1].json() == sent[0].json() != sent[2].json()
+
+
 def test_small_headers_are_kept_as_they_came_until_read(mock):
     mock.delete("/__mock/journal")
     mock.get("/api2/clients/1", headers=DAFTRA)

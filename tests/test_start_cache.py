@@ -9,7 +9,7 @@ import pytest
 
 from mockserver.config import DEFAULT_SPECS
 from mockserver.errors import SpecError
-from mockserver.spec import cache, loader
+from mockserver.spec import cache, loader, parsing
 from mockserver.spec.openapi import load_spec
 
 
@@ -29,7 +29,7 @@ def restart(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(path: Path, text: bytes) -> None:
         raise AssertionError(f"{path} was parsed again")
 
-    monkeypatch.setattr(loader, "_parse", refuse)
+    monkeypatch.setattr(parsing, "parse", refuse)
 
 
 def test_a_parsed_document_is_read_back_by_the_next_start(folder, tmp_path, monkeypatch):

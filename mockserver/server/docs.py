@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -51,6 +50,8 @@ def routes(server: MockServer) -> list[Route]:
         return JSONResponse(served_spec(request, api))
 
     async def spec_yaml(request: Request, api: MockApi) -> Response:
+        import yaml  # only when asked for: a start that finds every document in its cache needs no PyYAML
+
         return PlainTextResponse(
             yaml.safe_dump(served_spec(request, api), sort_keys=False, allow_unicode=True),
             media_type="application/yaml",

@@ -22,8 +22,8 @@ from yaml.nodes import MappingNode, Node, SequenceNode
 
 from mockserver.errors import SpecError
 from mockserver.spec.fixtures import load_seed
-from mockserver.spec.loader import UniqueKeyLoader
 from mockserver.spec.openapi import ApiSpec, Operation
+from mockserver.spec.parsing import UniqueKeyLoader
 from mockserver.spec.pointers import parse_pointer, pointer, value_at
 from mockserver.spec.schemas import merged_properties
 
