@@ -74,7 +74,7 @@ spec-check: install lint-tools
 # The coverage phase runs once: in the self-certification (the schemathesis CLI,
 # every phase of both specs against the mock). The conformance suite skips it
 # here; in the pytest plugin each worker also built every operation's coverage
-# cases while collecting, and the phase was about half the suite's CPU.
+# cases while collecting, and the phase was about half that suite's CPU.
 test: export PYTHONDONTWRITEBYTECODE =
 test: export HYPOTHESIS_STORAGE_DIRECTORY = $(CURDIR)/.hypothesis
 test:

@@ -150,6 +150,8 @@ def _start_order(item: pytest.Item) -> int:
 SHARED_FIXTURES = {"server": "live", "image": "image"}
 
 
+# tryfirst: xdist reads these marks in a hook of its own (`--dist loadgroup`), which must run after this one.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests of a module that share a slow fixture share an xdist group: one worker runs them, and starts it once."""
     items.sort(key=_start_order)  # stable: the rest keep their order

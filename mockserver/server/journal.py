@@ -288,7 +288,7 @@ class Journal:
         """An answer's bytes as the journal keeps them: the newest entry's when equal, else a copy of their size.
 
         orjson hands out its whole write buffer (a 6 KB list page held 32 KB), so 1,000 entries held some
-        25 MB more than their bytes; and an answer given again (a client polling a page) is kept once.
+        25 MB more than their bytes; and an answer given again (a caller polling a page) is kept once.
         """
         if not isinstance(raw, bytes) or not raw:
             return raw
