@@ -90,10 +90,11 @@ async def _send_examples(spec: ApiSpec, app: MockApp) -> list[SpecError]:
     session_header = app.state.server.config.session_header
     sessions = itertools.count()
     transport = httpx.ASGITransport(app=app)
+    written = spec.raw  # a fresh copy each time it is read: one for every example
     async with httpx.AsyncClient(transport=transport, base_url="http://mockserver.check") as mock:
         for operation in spec.operations:
             for name, body, parts in request_examples(operation):
-                _, where = locate(spec.raw, parts)
+                _, where = locate(written, parts)
                 params = {p["name"]: parameter_example(p) for p in operation.parameters}
                 missing = sorted(param for param in operation.parameter_names("path") if params[param] is None)
                 if missing:

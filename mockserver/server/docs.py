@@ -44,7 +44,8 @@ _PAGE = """<!doctype html>
 def routes(server: MockServer) -> list[Route]:
     def served_spec(request: Request, api: MockApi) -> dict[str, Any]:
         here = {"url": str(request.base_url).rstrip("/"), "description": "This mock server"}
-        return {**api.spec.raw, "servers": [here, *(s for s in api.spec.raw.get("servers", []) if s != here)]}
+        written = api.spec.raw
+        return {**written, "servers": [here, *(s for s in written.get("servers", []) if s != here)]}
 
     async def spec_json(request: Request, api: MockApi) -> Response:
         return JSONResponse(served_spec(request, api))

@@ -246,11 +246,12 @@ def _expressions(value: Any) -> list[str]:
 def link_problems(spec: ApiSpec) -> Iterator[SpecError]:
     """Every `links` entry names an operation, that operation's parameters, and expressions that resolve."""
     by_id = {op.operation_id: op for op in spec.operations}
+    written = spec.raw  # a fresh copy each time it is read: one for every link
     for source in spec.operations:
         for status, response in source.responses.items():
             for name, link in (response.get("links") or {}).items():
                 parts: Parts = ["paths", source.path, source.method.lower(), "responses", status, "links", name]
-                _, where = locate(spec.raw, parts)
+                _, where = locate(written, parts)
                 target = by_id.get(link.get("operationId", ""))
                 if target is None:
                     reason = f"link to unknown operationId {link.get('operationId')!r}"
