@@ -6,7 +6,13 @@ On a shared machine this is steadier than requests/s over the network (the
 other processes' load changes the wall clock, hardly one process's CPU time),
 so it is what a change to the request path is judged by.
 
-    python bench/cpu.py [--requests 3000] [--workload NAME ...] [--store redis://HOST:PORT/DB]
+    python bench/cpu.py [--requests 3000] [--workload NAME ...] [--store redis://HOST:PORT/DB] [--gc]
+
+The collector runs as under `mockserver serve` (everything built frozen, the
+same young generation). With `--gc` each line also says what the garbage
+collector did on that workload's requests: collections per 1,000 requests by
+generation, their pause (median and longest), and the wall time of a request
+(p50, p99, longest), where a pause shows as a tail.
 
 With `--store redis://…` the app runs on the shared state (that database is
 flushed first), and each workload's line also says what a request costs
@@ -162,6 +168,53 @@ async def measure(app: Any, workload: Workload, requests: int, batches: int = 5)
     return min(costs)
 
 
+class Collections:
+    """Every garbage collection while it is installed: its generation and how long it paused the process."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []
+        self.started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], time.perf_counter() - self.started))
+
+    def __enter__(self) -> Collections:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        gc.callbacks.remove(self)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.2f}"
+
+
+async def measure_gc(app: Any, workload: Workload, requests: int) -> str:
+    """The collections `requests` requests caused and the wall time of each request, as one line."""
+    await warm_up(app, workload)
+    walls = []
+    with Collections() as collections:
+        for _ in range(requests):
+            started = time.perf_counter()
+            await one(app, workload)
+            walls.append(time.perf_counter() - started)
+    walls.sort()
+    wall = f"wall p50 {ms(walls[len(walls) // 2])} p99 {ms(walls[len(walls) * 99 // 100])} max {ms(walls[-1])} ms"
+    by_generation = []
+    for generation in range(3):
+        pauses = sorted(pause for g, pause in collections.pauses if g == generation)
+        if pauses:
+            by_generation.append(
+                f"gen{generation} {len(pauses) * 1000 / requests:.2f}/1000 "
+                f"(pause median {ms(pauses[len(pauses) // 2])}, max {ms(pauses[-1])} ms)"
+            )
+    return f"{wall}; GC {', '.join(by_generation) or 'none'}"
+
+
 async def warm_up(app: Any, workload: Workload) -> None:
     for _ in range(200):
         status = await one(app, workload)
@@ -201,11 +254,14 @@ async def main_async(args: argparse.Namespace) -> None:
     app = create_app(ServerConfig(reload=False, store=args.store or "memory"))
     gc.collect()
     gc.freeze()
+    gc.set_threshold(7_000, 10, 10)  # serve's young generation (mockserver/cli.py)
     for name in args.workload or list(WORKLOADS):
         if client is not None:
             line = await measure_on_redis(app, WORKLOADS[name], args.requests, client)
         else:
             line = f"{await measure(app, WORKLOADS[name], args.requests):8.1f} µs/request"
+        if args.gc:
+            line += f"; {await measure_gc(app, WORKLOADS[name], args.requests)}"
         print(f"{name:<20} {line}", flush=True)
 
 
@@ -214,6 +270,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--workload", action="append", choices=list(WORKLOADS))
     parser.add_argument("--store", help="redis://HOST:PORT/DB: run on the shared state (flushes that database)")
+    parser.add_argument("--gc", action="store_true", help="also count garbage collections and time each request")
     args = parser.parse_args()
     try:
         import uvloop

@@ -260,7 +260,7 @@ class MockApi:
                 context["request"]["method"] = routed
             reply = await self._answer(request, method, path, context, outcome)
         except Reply as raised:
-            reply = raised
+            reply = raised.caught()
         except Refusal as refusal:  # refused before any operation was matched
             reply = self.refused(self.errors, refusal, context)
         except ClientDisconnect:  # the caller hung up mid-body: nobody is left to answer
@@ -448,7 +448,7 @@ class MockApi:
                 )
             )
         except Reply as raised:
-            return raised
+            return raised.caught()
         except Refusal as refusal:
             return self.refused(each.errors, refusal, context)
 

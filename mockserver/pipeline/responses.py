@@ -25,6 +25,17 @@ class Reply(Exception):
         self.body = body
         self.headers = dict(headers or {})
 
+    def caught(self) -> Reply:
+        """This reply, caught to be sent, without the traceback and context its raising attached.
+
+        The pipeline keeps a caught reply (answered, journaled): its traceback holds the frames it passed
+        through, and the frame that caught it holds the reply, a cycle only the cyclic collector frees. A
+        duplicate create (a rule's 400, raised) left 42 such objects a request, whose collections gave that
+        workload's p99 7.8 times its p50 (bench/results.md, issue 17).
+        """
+        self.__traceback__ = self.__context__ = self.__cause__ = None
+        return self
+
 
 def dumps(content: Any, *, indent: bool = False) -> bytes:
     """JSON bytes by orjson, or by the standard library for what orjson refuses (integers beyond 64 bits)."""
