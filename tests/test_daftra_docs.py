@@ -23,7 +23,7 @@ from jsonschema import Draft202012Validator
 from seed import DAFTRA
 
 from mockserver.config import DEFAULT_SPECS
-from mockserver.pipeline.validation import FORMATS
+from mockserver.pipeline.validation import format_checker
 from mockserver.spec.loader import load_yaml
 from mockserver.spec.openapi import Operation, load_spec
 
@@ -161,7 +161,7 @@ def _schema_errors(doc: dict[str, Any], source: str, shown: dict[str, Any]) -> l
     schema = op.response_schema(shown["status"])
     if source == "responses":
         schema = _without_required(schema)
-    validator = Draft202012Validator(schema, format_checker=FORMATS)
+    validator = Draft202012Validator(schema, format_checker=format_checker())
     return ["/".join(map(str, e.absolute_path)) + f": {e.message}" for e in validator.iter_errors(shown["example"])]
 
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from inprocess import bundled_specs
 
 from mockserver.config import DEFAULT_SPECS
 from mockserver.errors import SpecError
+from mockserver.server.app import create_app
 from mockserver.spec import cache, loader, parsing
 from mockserver.spec.openapi import load_spec
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -94,3 +100,33 @@ def test_a_checked_spec_is_read_back_and_its_templates_are_still_looked_for(fold
     template.unlink()  # what lies beyond the document is checked on every load
     with pytest.raises(SpecError, match="is not a file beside the spec"):
         load_spec(specs / "facturacion.yaml")
+
+
+#: a start in a fresh interpreter: the bundled specs' app and one answer, then what it imported
+START = """
+import asyncio, sys
+from mockserver.config import ServerConfig
+from mockserver.server.app import create_app
+
+app = create_app(ServerConfig(reload=False))
+statuses = []
+scope = {"type": "http", "method": "GET", "path": "/api2/clients/1", "query_string": b"",
+         "headers": [(b"host", b"mock"), (b"apikey", b"demo-daftra-api-key")]}
+
+async def receive():
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+async def send(message):
+    if message["type"] == "http.response.start":
+        statuses.append(message["status"])
+
+asyncio.run(app(scope, receive, send))
+print(statuses, sorted({"yaml", "jsonschema", "jinja2"} & set(sys.modules)))
+"""
+
+
+def test_a_start_from_a_warm_cache_imports_neither_pyyaml_nor_jsonschema_nor_jinja2():
+    # this process's build of the same app leaves every document and template in the cache
+    create_app(specs=bundled_specs(None))
+    started = subprocess.run([sys.executable, "-c", START], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert started.stdout.split("\n")[0] == "[200] []"

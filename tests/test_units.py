@@ -370,16 +370,18 @@ def test_records_of_mixed_types_sort_and_odd_digits_are_no_numbers():
 
 
 def test_dynamic_answers_compile_each_schema_once_and_merge_all_of_as_the_engine_does(monkeypatch):
+    import jsonschema
+
     from mockserver.pipeline import dynamic
 
     compiled = []
-    real = dynamic.Draft202012Validator
+    real = jsonschema.Draft202012Validator
 
     def counting(schema: dict[str, object]) -> object:
         compiled.append(schema)
         return real(schema)
 
-    monkeypatch.setattr(dynamic, "Draft202012Validator", counting)
+    monkeypatch.setattr(jsonschema, "Draft202012Validator", counting)  # imported at the first compile
     schema = {
         "allOf": [
             {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]},

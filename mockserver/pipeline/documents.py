@@ -25,15 +25,14 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib.util
 import io
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import jinja2
-import jinja2.sandbox
+from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import BadPreference
 from mockserver.expressions.formulas import Formula, compile_formula
@@ -46,6 +45,9 @@ from mockserver.spec.openapi import Operation
 from mockserver.spec.pointers import parse_pointer, value_at
 from mockserver.spec.schemas import merged_properties
 from mockserver.state.store import Record, ResourceConfig, Row, Store, Stored, Table
+
+if TYPE_CHECKING:
+    import jinja2
 
 #: how a behaviour stores a new record (sequences, timestamps, a fresh id)
 Insert = Callable[[Table, Record, str], Stored]
@@ -252,14 +254,19 @@ class FileRenderer:
 
     def __init__(self, declared: FileDecl, operation: Operation, folder: Path) -> None:
         self.declared = declared
-        environment = _environment(str(folder))
-        self.template = environment.get_template(declared.template) if declared.template else None
-        self.entries = [
-            (compile_template(name), environment.get_template(file)) for name, file in declared.entries.items()
-        ]
+        self.folder = str(folder)
+        self.entries = [(compile_template(name), file) for name, file in declared.entries.items()]
+        for file in [*([declared.template] if declared.template else []), *declared.entries.values()]:
+            if not _compiled_before(folder / file):  # a template that does not compile fails the start
+                self.template_named(file)
+                _remember_compiled(folder / file)
         self.filename = compile_template(declared.filename)
         self.page = compile_template(declared.page) if declared.page is not None else None
         self.missing = reply_template(declared.missing, operation)
+
+    def template_named(self, file: str) -> jinja2.Template:
+        """The compiled template (the environment keeps it; its loader notices an edited file)."""
+        return _environment(self.folder).get_template(file)
 
     def __call__(self, context: dict[str, Any]) -> Reply:
         record = context["record"]
@@ -279,11 +286,11 @@ class FileRenderer:
         if kind == "zip":
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                for name, template in self.entries:
-                    archive.writestr(str(name(context)), template.render(data))
+                for name, file in self.entries:
+                    archive.writestr(str(name(context)), self.template_named(file).render(data))
             return buffer.getvalue()
-        assert self.template is not None  # the loader asks every text and pdf file for a template
-        text = self.template.render(data)
+        assert self.declared.template is not None  # the loader asks every text and pdf file for a template
+        text = self.template_named(self.declared.template).render(data)
         if kind == "text":
             return text.encode()
         pages = self.declared.pages
@@ -298,7 +305,13 @@ def _environment(folder: str) -> jinja2.Environment:
 
     Compiled templates are also kept in the on-disk cache (`mockserver.spec.cache`): compiling the
     bundled ones was a fifth of the start-up. Jinja keys each by its source's checksum and its own
-    and Python's versions, and a template that does not compile is never kept."""
+    and Python's versions, and a template that does not compile is never kept.
+
+    Jinja2 is imported here, by the first template a process compiles or renders: a start whose
+    templates all compiled before (`_compiled_before`) does not import it (some 40 ms of CPU)."""
+    import jinja2
+    import jinja2.sandbox
+
     where = cache.folder("templates")
     return jinja2.sandbox.SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(folder),
@@ -309,6 +322,33 @@ def _environment(folder: str) -> jinja2.Environment:
         undefined=jinja2.ChainableUndefined,
         keep_trailing_newline=True,
     )
+
+
+#: the on-disk cache's kind for the marks of templates that compiled
+COMPILED = "compiled-templates"
+
+
+def _compiled_key(path: Path) -> str | None:
+    """A template's key: its bytes and Jinja2's release (its `__init__.py`, read without importing it)."""
+    found = importlib.util.find_spec("jinja2")
+    try:
+        text = path.read_bytes()
+        release = Path(found.origin).read_bytes() if found is not None and found.origin is not None else b""
+    except OSError:
+        return None
+    return cache.document_key(text, COMPILED, hashlib.blake2b(release, digest_size=16).hexdigest())
+
+
+def _compiled_before(path: Path) -> bool:
+    """Whether this very template compiled in an earlier start (then it is compiled when first rendered)."""
+    key = _compiled_key(path)
+    return key is not None and cache.read(COMPILED, key) is not None
+
+
+def _remember_compiled(path: Path) -> None:
+    key = _compiled_key(path)
+    if key is not None:
+        cache.write(COMPILED, key, b"")
 
 
 def _linked(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,21 +7,24 @@ schema declares them, and per field in rule order (required, type, ...).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError
 
 from mockserver.errors import FieldError
 from mockserver.spec.model import CoercionDecl
 from mockserver.spec.openapi import Operation
 from mockserver.spec.pointers import value_at
 from mockserver.spec.schemas import merged_properties, required_names
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema.exceptions import ValidationError
 
 _RULE_ORDER = {
     rule: i
@@ -35,12 +38,48 @@ _INTEGER = re.compile(r"^-?[0-9]{1,4000}$")
 _NUMBER = re.compile(r"^-?[0-9]{1,300}(\.[0-9]{1,300})?([eE][-+]?[0-9]{1,3})?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
-FORMATS = FormatChecker()
 
-
-@FORMATS.checks("email")
 def _is_email(value: object) -> bool:
     return not isinstance(value, str) or bool(_EMAIL.match(value))
+
+
+@functools.cache
+def format_checker() -> FormatChecker:
+    """jsonschema's format checks, with `email` as the APIs read it.
+
+    jsonschema (python) is imported here, when a value jsonschema-rs refused needs its failures written
+    (or when a path or query value is first checked in full): a start and requests that pass never
+    import it (about 90 ms of CPU); the first 422 of a process pays that once.
+    """
+    from jsonschema import FormatChecker
+
+    checker = FormatChecker()
+    checker.checks("email")(_is_email)
+    return checker
+
+
+class FullValidator:
+    """jsonschema's validator of one schema, built at its first use (see `format_checker`)."""
+
+    __slots__ = ("_built", "schema")
+
+    def __init__(self, schema: Any) -> None:
+        self.schema = schema
+        self._built: Draft202012Validator | None = None
+
+    @property
+    def validator(self) -> Draft202012Validator:
+        if self._built is None:
+            from jsonschema import Draft202012Validator
+
+            self._built = Draft202012Validator(self.schema, format_checker=format_checker())
+        return self._built
+
+    def is_valid(self, value: Any) -> bool:
+        return self.validator.is_valid(value)
+
+    def iter_errors(self, value: Any) -> Iterator[ValidationError]:
+        return self.validator.iter_errors(value)
 
 
 def _either(quick: Callable[[Any], bool], full: Callable[[Any], bool]) -> Callable[[Any], bool]:
@@ -287,7 +326,7 @@ class RequestValidator:
         # name -> (how its text is read, its check)
         self.path_params: dict[str, tuple[Coercer, Callable[[Any], bool]]] = {}
         # (name, how its text is read, quick check, full validator, required)
-        self.query_params: list[tuple[str, Coercer, Callable[[Any], bool], Draft202012Validator, bool]] = []
+        self.query_params: list[tuple[str, Coercer, Callable[[Any], bool], FullValidator, bool]] = []
         self.header_params: list[tuple[str, bool]] = []
         #: a query parameter's own wording (`x-messages` on its schema)
         self.query_messages: dict[str, Mapping[str, Any]] = {}
@@ -306,12 +345,10 @@ class RequestValidator:
                 # parameter allows null: it filters on null rather than being refused
                 read = _blank_as_null(read)
             if param["in"] == "path":
-                full = Draft202012Validator(schema, format_checker=FORMATS)
                 quick = _quick_check(schema)
-                self.path_params[param["name"]] = (read, _either(quick, full.is_valid))
+                self.path_params[param["name"]] = (read, _either(quick, FullValidator(schema).is_valid))
             elif param["in"] == "query":
-                full = Draft202012Validator(schema, format_checker=FORMATS)
-                self.query_params.append((param["name"], read, _quick_check(schema), full, required))
+                self.query_params.append((param["name"], read, _quick_check(schema), FullValidator(schema), required))
                 # its own wording: `x-messages` on the parameter, or on its schema
                 wording = {**schema.get("x-messages", {}), **param.get("x-messages", {})}
                 if wording:
@@ -320,13 +357,16 @@ class RequestValidator:
                 self.header_params.append((param["name"], required))
         self.body_schema = with_files(operation.body_schema())
         self.body_required = bool(operation.request_body and operation.request_body.get("required"))
-        self.body_validator = (
-            Draft202012Validator(self.body_schema, format_checker=FORMATS) if self.body_schema is not None else None
-        )
+        self._body_full = FullValidator(self.body_schema) if self.body_schema is not None else None
         self.body_valid = _quick_check(self.body_schema) if self.body_schema is not None else None
         self.body_coerce = body_coercer(self.body_schema or {}, rules) or _keep
         self.fields = _FieldMap(self.body_schema or {})
         self.record_prefix = operation.record_pointer
+
+    @property
+    def body_validator(self) -> Draft202012Validator | None:
+        """jsonschema's validator of the body (built when first asked: a body that passes never needs it)."""
+        return self._body_full.validator if self._body_full is not None else None
 
     # -- path and query ----------------------------------------------------
     def path(self, raw: Mapping[str, str]) -> tuple[dict[str, Any], str | None]:
@@ -367,7 +407,7 @@ class RequestValidator:
         return self.body_coerce(value)
 
     def body(self, value: Any, sent: bool = True) -> list[FieldError]:
-        if self.body_validator is None:
+        if self._body_full is None:
             return []
         valid = self.body_valid is not None and self.body_valid(value)
         errors = [] if valid else self._field_errors(self._body_failures(value))

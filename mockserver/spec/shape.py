@@ -11,13 +11,15 @@ import functools
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
 
 from mockserver.spec.pointers import pointer
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_PATH = Path(__file__).with_name("x-mock.schema.json")
 
@@ -29,6 +31,10 @@ def schema_text() -> str:
 
 @functools.cache
 def _validator(part: str) -> Draft202012Validator:
+    # imported here: its errors are wanted only for a declaration jsonschema-rs refused, and a start from
+    # the on-disk cache, or of specs that are right, need not import it (~90 ms of CPU)
+    from jsonschema import Draft202012Validator
+
     definitions = json.loads(schema_text())["$defs"]
     return Draft202012Validator({"$defs": definitions, "$ref": f"#/$defs/{part}"})
 
@@ -133,6 +139,8 @@ def _describe(error: ValidationError) -> Iterator[tuple[list[Any], str]]:
         wanted = [t for sub in error.context for t in _types(sub.validator_value)]
         yield path, f"expected {' or '.join(_a(t) for t in wanted)}, got {_json_type(instance)}"
     elif kind in ("oneOf", "anyOf") and error.context:
+        from jsonschema.exceptions import best_match  # loaded with the validator that made `error`
+
         yield from _describe(best_match(error.context))
     else:
         yield path, _reason(kind, expected, instance, schema.get("description"), error.message)
