@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mockserver.cli import COLLECTOR_THRESHOLDS
 from mockserver.config import ServerConfig
 from mockserver.server.app import create_app
 
@@ -254,7 +255,7 @@ async def main_async(args: argparse.Namespace) -> None:
     app = create_app(ServerConfig(reload=False, store=args.store or "memory"))
     gc.collect()
     gc.freeze()
-    gc.set_threshold(7_000, 10, 10)  # serve's young generation (mockserver/cli.py)
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)  # as serve runs
     for name in args.workload or list(WORKLOADS):
         if client is not None:
             line = await measure_on_redis(app, WORKLOADS[name], args.requests, client)

@@ -78,6 +78,17 @@ def option(*names: str, **kwargs: Any) -> Callable[[Any], Any]:
     )
 
 
+#: the collector's thresholds under `serve`. A request leaves no cyclic garbage (tests/test_garbage.py),
+#: so a collection only walks what lives on: the records a create stores (about five containers each)
+#: and the journal's last 1,000 entries. The default young generation (700) collected every ~9
+#: requests; 7,000 every ~1,400 creates, each pausing 5-30 ms, and every tenth one a gen-1 collection
+#: of 70-80 ms. At 20,000 the journal entries a collection finds are fewer for the records it finds,
+#: and a gen-1 collection every fourth keeps its pause near the old one. In-process, 80,000 creates
+#: (bench/cpu.py's workload, one run each): GC 836 ms in all, longest pause 86 ms (7,000, 10, 10)
+#: -> 577 ms, 98 ms (20,000, 4, 10); 160 ms longest with (20,000, 10, 10).
+COLLECTOR_THRESHOLDS = (20_000, 4, 10)
+
+
 def refuse_spec(exc: SpecError) -> NoReturn:
     """A spec that cannot be served: each problem on its own line (file, JSON pointer, reason), exit status 2."""
     for problem in exc.problems:
@@ -202,10 +213,7 @@ def serve(host: str, port: int, log_level: str, access_log: bool, workers: int, 
     # start); what another spec's build might leave stays, once, for the life of the process.
     gc.freeze()
     gc.enable()
-    # A young generation ten times the default: each request allocates some 80 containers, so the
-    # default 700 collected every ~9 requests. Measured in-process over 20,000 creates (bench/cpu.py's
-    # workload): GC time 14.7 -> 11.6 µs a request, gen-0 collections 155 -> 14, no full collection.
-    gc.set_threshold(7_000, 10, 10)
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
     logging.getLogger("uvicorn.access").addFilter(MaskedAccessLog())
     # The fastest stack uvicorn offers: httptools parses about twice as fast as
     # h11 and uvloop runs the loop. httptools answers a request target over its
