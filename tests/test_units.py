@@ -112,6 +112,11 @@ def test_indexes_follow_inserts_updates_and_deletes():
     table.delete(2)
     new = table.insert({"k": "b"})
     assert new["id"] == 3 and [r["id"] for r in table.find({"k": "b"})] == [1, 3]
+    table.update(3, {"k": "a"})
+    assert [r["id"] for r in table.find({"k": "a"})] == [3] and [r["id"] for r in table.find({"k": "b"})] == [1]
+    table.delete(1)
+    table.delete(3)
+    assert list(table.find({"k": "a"})) == [] and list(table.find({"k": "b"})) == []
 
 
 def test_a_stored_record_reads_and_copies_as_the_dict_it_was_written_as():

@@ -19,7 +19,7 @@ import copy
 import functools
 import itertools
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -388,8 +388,8 @@ class Table:
         self.shapes: dict[tuple[str, ...], Shape] = {}
         self.next_id = 1
         self.counters: dict[str, int] = {}
-        # fields tuple -> value tuple -> ids; kept current on every write.
-        self.indexes: dict[tuple[str, ...], dict[tuple[Any, ...], set[Any]]] = {}
+        # fields tuple -> value tuple -> ids (see `_index`); kept current on every write.
+        self.indexes: dict[tuple[str, ...], dict[tuple[Any, ...], Any]] = {}
 
     # -- reading -----------------------------------------------------------
     def get(self, record_id: Any) -> Stored | None:
@@ -419,7 +419,7 @@ class Table:
         if index is not None:
             key = tuple(_hashable(criteria[f]) for f in fields)
             if not _unset(key):
-                return [Stored(self.records[i]) for i in sorted(index.get(key, ()), key=sort_key)]
+                return [Stored(self.records[i]) for i in sorted(_ids(index, key), key=sort_key)]
             # records none of whose indexed fields is set are not in the index: in the index's order
             found = [
                 (record_id, cell)
@@ -440,7 +440,7 @@ class Table:
         fields = tuple(fields)
         if fields in self.indexes:
             return
-        index: dict[tuple[Any, ...], set[Any]] = {}
+        index: dict[tuple[Any, ...], Any] = {}
         for record_id, cell in self.records.items():
             _index(index, tuple(_hashable(_value(cell, name)) for name in fields), record_id)
         self.indexes[fields] = index
@@ -548,25 +548,50 @@ class Table:
         return tuple(_hashable(record.get(f)) for f in fields)
 
     def _unindex(self, fields: tuple[str, ...], record: Mapping[str, Any]) -> None:
-        bucket = self.indexes[fields].get(self._key(fields, record))
-        if bucket is not None:
-            bucket.discard(record["id"])
+        index, key, record_id = self.indexes[fields], self._key(fields, record), record["id"]
+        bucket = index.get(key, _NO_BUCKET)
+        if type(bucket) is set:
+            bucket.discard(record_id)
             if not bucket:
-                del self.indexes[fields][self._key(fields, record)]
+                del index[key]
+        elif bucket is not _NO_BUCKET and bucket == record_id:
+            del index[key]
 
 
 def _unset(key: tuple[Any, ...]) -> bool:
     return all(value is None for value in key)
 
 
-def _index(index: dict[tuple[Any, ...], set[Any]], key: tuple[Any, ...], record_id: Any) -> None:
+#: what an index holds under a key no record has (an id is never this object)
+_NO_BUCKET: Any = object()
+
+
+def _index(index: dict[tuple[Any, ...], Any], key: tuple[Any, ...], record_id: Any) -> None:
     """Index a record under its key, unless none of the fields is set: then it is found by a scan.
 
     Most records leave most indexed fields unset, and one bucket holding every id was 4 MB of
-    100,000 loaded records that never set the field.
+    100,000 loaded records that never set the field. A key most often names one record (a unique
+    document, an email): it holds that id itself, and a set only once a second record shares it. A set
+    per record was two of the five containers a create left for the garbage collector to walk, and
+    216 bytes each.
     """
-    if not _unset(key):
-        index.setdefault(key, set()).add(record_id)
+    if _unset(key):
+        return
+    bucket = index.get(key, _NO_BUCKET)
+    if bucket is _NO_BUCKET:
+        index[key] = record_id
+    elif type(bucket) is set:
+        bucket.add(record_id)
+    elif bucket != record_id:
+        index[key] = {bucket, record_id}
+
+
+def _ids(index: dict[tuple[Any, ...], Any], key: tuple[Any, ...]) -> Collection[Any]:
+    """The ids indexed under a key (see `_index`)."""
+    bucket = index.get(key, _NO_BUCKET)
+    if bucket is _NO_BUCKET:
+        return ()
+    return bucket if type(bucket) is set else (bucket,)
 
 
 def _value(cell: Cell, name: str) -> Any:
