@@ -13,7 +13,7 @@ from inprocess import bundled_specs
 from mockserver.config import DEFAULT_SPECS
 from mockserver.errors import SpecError
 from mockserver.server.app import create_app
-from mockserver.spec import cache, loader, parsing
+from mockserver.spec import cache, loader, openapi, parsing
 from mockserver.spec.openapi import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,7 +93,13 @@ def test_a_checked_spec_is_read_back_and_its_templates_are_still_looked_for(fold
     shutil.copy(DEFAULT_SPECS / "facturacion.yaml", specs / "facturacion.yaml")
     first = load_spec(specs / "facturacion.yaml")
     assert len(list((folder.parent / "checked").glob("*.pickle"))) == 1
+    assert len(list((folder.parent / "meaning").glob("*.pickle"))) == 1  # it passed its meaning checks
     restart(monkeypatch)
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("the meaning checks ran again")
+
+    monkeypatch.setattr(openapi, "meaning_problems", refuse)
     again = load_spec(specs / "facturacion.yaml")
     assert again.resolved == first.resolved and again.operations == first.operations
     template = next((specs / "templates").rglob("*.j2"))

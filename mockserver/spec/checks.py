@@ -53,6 +53,24 @@ def meaning_problems(spec: ApiSpec, written: Mapping[str, Any]) -> Problems:
         yield from _operation(spec, operation)
 
 
+def file_problems(spec: ApiSpec) -> Problems:
+    """Every file template an operation names that is not beside the spec: the one check that looks
+    beyond the document, so it runs on every load (`meaning_problems` need not, see `openapi.load_spec`)."""
+    folder = Path(spec.source).parent
+    for operation in spec.operations:
+        declared = operation.mock.file
+        if declared is None:
+            continue
+        templates = [("template", declared.template)] if declared.template else []
+        templates += [(f"entries{pointer(name)}", file) for name, file in declared.entries.items()]
+        for where, file in templates:
+            if not (folder / file).is_file():
+                yield (
+                    f"{operation.pointer}/file/{where}",
+                    f"template {file!r} is not a file beside the spec ({folder / file})",
+                )
+
+
 def _supported(scheme: Mapping[str, Any]) -> bool:
     bearer = scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer"
     return bearer or (scheme.get("type") == "apiKey" and "name" in scheme)
@@ -189,14 +207,8 @@ def _documents(spec: ApiSpec, operation: Operation, at: str) -> Problems:
             yield from _set_children(spec, operation, case.set_children, f"{where}/set_children", context.OUTCOME)
     if mock.file is not None:
         declared = mock.file
-        folder = Path(spec.source).parent
-        templates = [("template", declared.template)] if declared.template else []
-        templates += [(f"entries{pointer(name)}", file) for name, file in declared.entries.items()]
-        if not templates:
+        if not declared.template and not declared.entries:
             yield f"{at}/file", "needs a template (or, for a zip, entries)"
-        for where, file in templates:
-            if not (folder / file).is_file():
-                yield f"{at}/file/{where}", f"template {file!r} is not a file beside the spec ({folder / file})"
         if declared.kind == "pdf" and not declared.pages:
             yield f"{at}/file", "a pdf needs pages: {<name>: [width_mm, height_mm]}"
         yield from _template(declared.filename, context.OPERATION, f"{at}/file/filename")
