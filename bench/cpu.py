@@ -32,9 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.cli import COLLECTOR_THRESHOLDS
 from mockserver.config import ServerConfig
-from mockserver.server.app import create_app
+from mockserver.server.app import COLLECTOR_THRESHOLDS, create_app
 
 FACTURACION = [(b"authorization", b"Bearer 1|sunat_demo_admin_token")]
 DAFTRA = [(b"apikey", b"demo-daftra-api-key")]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import gc
 import logging
 import os
 import secrets
@@ -21,7 +20,7 @@ import uvicorn
 from mockserver.config import DEFAULT_FIXTURES, DEFAULT_SPECS, ServerConfig, bundled
 from mockserver.errors import ControlError, SpecError, StateError
 from mockserver.harness.settings import PHASES
-from mockserver.server.app import CONFIG_VARIABLE, config_to_json, create_app
+from mockserver.server.app import CONFIG_VARIABLE, config_to_json, serving_app
 from mockserver.server.http import BoundedHttpTools
 from mockserver.server.journal import MaskedAccessLog
 from mockserver.state.backend import is_memory
@@ -76,17 +75,6 @@ def option(*names: str, **kwargs: Any) -> Callable[[Any], Any]:
         show_default=True,
         **kwargs,
     )
-
-
-#: the collector's thresholds under `serve`. A request leaves no cyclic garbage (tests/test_garbage.py),
-#: so a collection only walks what lives on: the records a create stores (about five containers each)
-#: and the journal's last 1,000 entries. The default young generation (700) collected every ~9
-#: requests; 7,000 every ~1,400 creates, each pausing 5-30 ms, and every tenth one a gen-1 collection
-#: of 70-80 ms. At 20,000 the journal entries a collection finds are fewer for the records it finds,
-#: and a gen-1 collection every fourth keeps its pause near the old one. In-process, 80,000 creates
-#: (bench/cpu.py's workload, one run each): GC 836 ms in all, longest pause 86 ms (7,000, 10, 10)
-#: -> 577 ms, 98 ms (20,000, 4, 10); 160 ms longest with (20,000, 10, 10).
-COLLECTOR_THRESHOLDS = (20_000, 4, 10)
 
 
 def refuse_spec(exc: SpecError) -> NoReturn:
@@ -190,13 +178,8 @@ def serve(host: str, port: int, log_level: str, access_log: bool, workers: int, 
     if config.admin_token is None and host not in LOOPBACK:
         config.admin_token = secrets.token_urlsafe(24)
         click.echo(f"admin API token (set --admin-token to choose one): {config.admin_token}")
-    # The modules imported live as long as the process: frozen, no collection walks them again. Nor
-    # does one run while the app is built, nor when it is done (MockServer's own pause would end in a
-    # collection of all it built, ~55 ms here): the collector stays off until the app is frozen too.
-    gc.freeze()
-    gc.disable()
     try:
-        app = create_app(config)
+        app = serving_app(config)
     except SpecError as exc:
         refuse_spec(exc)
     except (StateError, ControlError, ValueError) as exc:
@@ -207,13 +190,6 @@ def serve(host: str, port: int, log_level: str, access_log: bool, workers: int, 
             f"(docs: http://{host}:{port}/{api.name}/docs)"
         )
     click.echo(f"console and admin API: http://{host}:{port}/__mock/")
-    # Everything built so far lives as long as the process: keeping it out of the collector's sight
-    # stops full collections from stalling requests. Frozen without a collection first: building the
-    # bundled specs' app leaves no cyclic garbage (a full collection found none, in ~95 ms of the
-    # start); what another spec's build might leave stays, once, for the life of the process.
-    gc.freeze()
-    gc.enable()
-    gc.set_threshold(*COLLECTOR_THRESHOLDS)
     logging.getLogger("uvicorn.access").addFilter(MaskedAccessLog())
     # The fastest stack uvicorn offers: httptools parses about twice as fast as
     # h11 and uvloop runs the loop. httptools answers a request target over its

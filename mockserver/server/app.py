@@ -495,6 +495,38 @@ def config_to_json(config: ServerConfig) -> str:
     return json.dumps(data)
 
 
+#: the collector's thresholds under `serve`. A request leaves no cyclic garbage (tests/test_garbage.py),
+#: so a collection only walks what lives on: the records a create stores (about five containers each)
+#: and the journal's last 1,000 entries. The default young generation (700) collected every ~9
+#: requests; 7,000 every ~1,400 creates, each pausing 5-30 ms, and every tenth one a gen-1 collection
+#: of 70-80 ms. At 20,000 the journal entries a collection finds are fewer for the records it finds,
+#: and a gen-1 collection every fourth keeps its pause near the old one. In-process, 80,000 creates
+#: (bench/cpu.py's workload, one run each): GC 836 ms in all, longest pause 86 ms (7,000, 10, 10)
+#: -> 577 ms, 98 ms (20,000, 4, 10); 160 ms longest with (20,000, 10, 10).
+COLLECTOR_THRESHOLDS = (20_000, 4, 10)
+
+
+def serving_app(config: ServerConfig) -> MockApp:
+    """The app as a serving process builds it (`serve`, and each of its `--workers`), with the collector
+    set for serving.
+
+    What exists by the end lives as long as the process (the modules imported, the app built): it is
+    frozen, so no collection walks it again. No collection runs while the app is built, nor when it is
+    done (MockServer's own pause would end in a collection of all it built, ~55 ms here), and none
+    before the freeze: building the bundled specs' app leaves no cyclic garbage (a full collection
+    found none, in ~95 ms of the start); what another spec's build might leave stays, once, for the
+    life of the process.
+    """
+    gc.freeze()
+    gc.disable()
+    try:
+        return create_app(config)
+    finally:
+        gc.freeze()
+        gc.enable()
+        gc.set_threshold(*COLLECTOR_THRESHOLDS)
+
+
 def app_from_environment() -> MockApp:
     """The app of one worker of `--workers N` (uvicorn imports it by name in each process)."""
     data = json.loads(os.environ[CONFIG_VARIABLE])
@@ -503,6 +535,6 @@ def app_from_environment() -> MockApp:
             data[key] = Path(data[key])
     for key in ("cors_origins", "cors_headers"):
         data[key] = tuple(data[key])
-    app = create_app(ServerConfig(**data))
+    app = serving_app(ServerConfig(**data))
     logging.getLogger("uvicorn.access").addFilter(MaskedAccessLog())
     return app
