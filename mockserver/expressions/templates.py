@@ -291,7 +291,7 @@ def _text_of(lookup: Render) -> Render:
 def render_text(text: str, context: Context) -> str:
     """Interpolate a message template: a validation message, chosen per failure from the API's locale table.
 
-    Compiled once per text: a 422 renders several, and compiling each on every answer was about a tenth
-    of the refusal's CPU.
+    Compiled once per text: compiling it at every use took 7.5 µs a message against 3.3, and a 422
+    renders several (five in the bench's invalid create).
     """
     return str(_text_template(text)(context))
