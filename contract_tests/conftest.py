@@ -14,9 +14,10 @@ from contextlib import ExitStack
 
 import pytest
 
+from mockserver.harness import semantics
 from mockserver.harness.report import Finding, findings
 from mockserver.harness.settings import NAMES, Settings
-from mockserver.harness.target import Target, mock_target, remote_target
+from mockserver.harness.target import Target, find_spec, mock_target, remote_target
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,15 +50,38 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "writes: the test changes the target's state (left out with --contract-read-only)"
     )
+    config.addinivalue_line(
+        "markers", "follows_links: the test follows the spec's OpenAPI links (left out when none joins the chosen)"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not Settings.active().read_only:
-        return
-    dropped = [item for item in items if item.get_closest_marker("writes")]
+    settings = Settings.active()
+    dropped = [item for item in items if settings.read_only and item.get_closest_marker("writes")]
+    if settings.operations:
+        # With no link between the operations chosen, the stateful layer has nothing to follow
+        # (schemathesis would fail the run for it): it is left out, and the summary says why.
+        unlinked = [item for item in items if _follows_links(item) and not _links_among(item, settings)]
+        config.stash[UNLINKED] = sorted({_api_of(item) for item in unlinked})
+        dropped += unlinked
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = [item for item in items if not item.get_closest_marker("writes")]
+        items[:] = [item for item in items if item not in dropped]
+
+
+UNLINKED = pytest.StashKey[list[str]]()
+
+
+def _follows_links(item: pytest.Item) -> bool:
+    return item.get_closest_marker("follows_links") is not None
+
+
+def _api_of(item: pytest.Item) -> str:
+    return str(item.callspec.params["api_name"]) if isinstance(item, pytest.Function) else ""
+
+
+def _links_among(item: pytest.Item, settings: Settings) -> int:
+    return semantics.link_count(find_spec(_api_of(item), settings.spec), settings.operations)
 
 
 BROKEN = pytest.StashKey[list[tuple[str, Finding]]]()
@@ -75,6 +99,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    for api in config.stash.get(UNLINKED, []):
+        terminalreporter.write_line(
+            f"{api}: the stateful layer was left out: no OpenAPI link between the operations chosen"
+        )
     broken = config.stash.get(BROKEN, [])
     if broken:
         terminalreporter.section(f"{len(broken)} broken contract(s)", red=True)

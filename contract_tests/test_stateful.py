@@ -15,6 +15,7 @@ SETTINGS = Settings.active()
 
 
 @pytest.mark.writes
+@pytest.mark.follows_links
 @pytest.mark.parametrize("api_name", SETTINGS.apis)
 def test_stateful_workflows(api_name, targets, tmp_path):
     target = targets(api_name)

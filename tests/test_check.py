@@ -26,6 +26,7 @@ def edited(folder: Path, source: Path, old: str, new: str) -> Path:
     """A copy of a file in `folder` with one passage replaced (line numbers kept when `new` keeps them)."""
     text = source.read_text()
     assert text.count(old) == 1, old
+    folder.mkdir(exist_ok=True)
     copy = folder / source.name
     copy.write_text(text.replace(old, new))
     for data in source.parent.glob(f"{source.stem}-*.json"):  # data files a fixtures file reads beside it
@@ -63,6 +64,26 @@ def test_a_duplicate_key_is_named_with_its_line(tmp_path: Path) -> None:
     line = line_of(copy, "operationId: findClient")
     assert f"{copy}:{line}: #/paths/~1api~1v1~1clients~1search-by-document/post/operationId: " in result.output
     assert f"duplicate key 'operationId' (first at line {line - 1})" in result.output
+
+
+def test_an_openapi_problem_is_found_right_after_a_clean_check_of_the_same_spec(tmp_path: Path) -> None:
+    # The validator's answer is remembered for the document without its x-mock declarations: edited
+    # declarations reuse it, an edited OpenAPI part never does.
+    declared = edited(tmp_path / "declared", SPEC, "message: Login exitoso", "message: Sesión iniciada")
+    assert run(str(declared)).exit_code == 0
+    broken = edited(
+        tmp_path / "broken",
+        SPEC,
+        "      operationId: searchClientByDocument\n",
+        "      operationId: searchClientByDocument\n      deprecated: sometimes\n",
+    )
+    result = run(str(broken))
+    assert result.exit_code == 1
+    line = line_of(broken, "deprecated: sometimes")
+    where = "#/paths/~1api~1v1~1clients~1search-by-document/post/deprecated"
+    assert f'{broken}:{line}: {where}: OpenAPI 3.1: "sometimes" is not of type "boolean"' in result.output, (
+        result.output
+    )
 
 
 def test_an_example_that_breaks_its_schema(tmp_path: Path) -> None:

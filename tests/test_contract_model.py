@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -194,3 +196,20 @@ def test_the_conformance_layer_runs_only_the_phases_asked_for():
 def test_an_unknown_phase_is_refused_naming_the_phases():
     with pytest.raises(ValueError, match="unknown phase stateful; the phases are examples, coverage, fuzzing"):
         Settings.resolve({"api": ["daftra"], "phase": ["examples", "stateful"]})
+
+
+def test_the_stateful_layer_is_left_out_when_no_link_joins_the_operations_chosen():
+    spec = find_spec("daftra")
+    assert semantics.link_count(spec, ["listClients"]) == 0 < semantics.link_count(spec, ["createClient", "getClient"])
+    suite = Path(__file__).parents[1] / "contract_tests" / "test_stateful.py"
+
+    def collect(*operations: str) -> subprocess.CompletedProcess[str]:
+        chosen = [f"--contract-operation={operation_id}" for operation_id in operations]
+        command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", str(suite)]
+        return subprocess.run([*command, "--contract-api=daftra", *chosen], capture_output=True, text=True)
+
+    alone = collect("listClients")
+    assert "1 deselected" in alone.stdout, alone.stdout
+    assert "daftra: the stateful layer was left out: no OpenAPI link between the operations chosen" in alone.stdout
+    linked = collect("createClient", "getClient")
+    assert "test_stateful_workflows[daftra]" in linked.stdout and "left out" not in linked.stdout, linked.stdout

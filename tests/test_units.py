@@ -149,6 +149,22 @@ def test_seed_is_copied_so_reset_restores_it():
     assert store.table("t").get(1)["k"] == "a" and seed["t"][0]["k"] == "a"
 
 
+def test_a_copied_store_is_private_to_its_session():
+    store = Store({})
+    store.load({"t": [{"id": 1, "k": "a", "tags": ["x"]}, {"id": 2, "k": "b"}]}, {"t": {("k",)}})
+    original = store.table("t")
+    assert original.next_in_sequence("k") == 1
+    copied = store.copy().table("t")
+    copied.update(1, {"k": "b"})
+    copied.get(1)["tags"].append("y")  # a list value changed in place, as a behaviour may
+    copied.delete(2)
+    assert copied.insert({"k": "c"})["id"] == 3 and copied.next_in_sequence("k") == 2
+    assert original.get(1) == {"id": 1, "k": "a", "tags": ["x"]} and original.get(2) == {"id": 2, "k": "b"}
+    assert [r["id"] for r in original.find({"k": "b"})] == [2] and list(original.find({"k": "c"})) == []
+    assert [r["id"] for r in copied.find({"k": "b"})] == [1]
+    assert original.insert({"k": "z"})["id"] == 3 and original.next_in_sequence("k") == 2
+
+
 def test_sequences_continue_after_the_largest_stored_number():
     store = Store({})
     store.load({"t": [{"id": 1, "n": "000041"}, {"id": 2, "n": ""}]}, {})

@@ -32,6 +32,7 @@ So the response schema decides what a record looks like in each response.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -266,6 +267,12 @@ def _compile_string(text: str, schema: Mapping[str, Any] | None) -> Render:
         lookup = compile_expression(whole.group(1))
         view = view_for(schema)
         return lambda context: shape(lookup(context), view)
+    return _text_template(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_template(text: str) -> Render:
+    """`text` with each placeholder's value as text in its place."""
     pieces = _PLACEHOLDER.split(text)
     if len(pieces) == 1:
         return lambda context: text
@@ -282,5 +289,9 @@ def _text_of(lookup: Render) -> Render:
 
 
 def render_text(text: str, context: Context) -> str:
-    """Interpolate a one-off message template (not worth compiling)."""
-    return _PLACEHOLDER.sub(lambda match: as_text(compile_expression(match.group(1))(context)), text)
+    """Interpolate a message template: a validation message, chosen per failure from the API's locale table.
+
+    Compiled once per text: compiling it at every use took 7.5 µs a message against 3.3, and a 422
+    renders several (five in the bench's invalid create).
+    """
+    return str(_text_template(text)(context))

@@ -219,6 +219,7 @@ class MockApi:
         self.indexes = indexes
         self.fixtures_path = spec.fixtures_file(fixtures_dir)
         self.seed = load_seed(self.fixtures_path)
+        self._pristine: tuple[Mapping[str, list[Record]], Store] | None = None
         self.sessions: StateBackend = (
             Sessions(self.fresh_store, config.session_limit, config.session_idle_seconds)
             if shared is None
@@ -227,12 +228,23 @@ class MockApi:
 
     def fresh_store(self, records: Mapping[str, list[Record]] | None = None, *, owned: bool = False) -> Store:
         """A state holding the fixtures, or the given records (kept as they are when `owned`: see Store.load)."""
-        store = Store(self.resources)
         if records is None:
-            store.load(self.seed, self.indexes)
-        else:
-            store.load(records, self.indexes, owned=owned)
+            return self._seeded().copy()
+        store = Store(self.resources)
+        store.load(records, self.indexes, owned=owned)
         return store
+
+    def _seeded(self) -> Store:
+        """The fixtures as loaded, kept to be copied: every new session and reset starts from a copy.
+
+        Kept for the seed it was loaded from: new fixtures (a reload) are loaded afresh on first use.
+        """
+        kept = self._pristine
+        if kept is None or kept[0] is not self.seed:
+            store = Store(self.resources)
+            store.load(self.seed, self.indexes)
+            kept = self._pristine = (self.seed, store)
+        return kept[1]
 
     @functools.cached_property
     def _owned(self) -> tuple[frozenset[str], tuple[str, ...]]:
