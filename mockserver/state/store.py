@@ -559,8 +559,10 @@ class Table:
         table.shapes = self.shapes
         table.next_id = self.next_id
         table.counters = dict(self.counters)
+        # a key's one id is kept as it is (`_index`); only a set of ids is the index's own to change
         table.indexes = {
-            fields: {key: set(ids) for key, ids in index.items()} for fields, index in self.indexes.items()
+            fields: {key: set(ids) if type(ids) is set else ids for key, ids in index.items()}
+            for fields, index in self.indexes.items()
         }
         return table
 
