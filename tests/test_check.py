@@ -35,6 +35,12 @@ def edited(folder: Path, source: Path, old: str, new: str) -> Path:
     return copy
 
 
+def with_search_line(folder: Path, line: str) -> Path:
+    """A copy of the spec with one more line in the search-by-document operation, after its operationId."""
+    operation_id = "      operationId: searchClientByDocument\n"
+    return edited(folder, SPEC, operation_id, operation_id + line)
+
+
 def with_templates(folder: Path) -> None:
     """The file templates the bundled specs name, beside a copy of them."""
     shutil.copytree(DEFAULT_SPECS / "templates", folder / "templates", dirs_exist_ok=True)
@@ -53,12 +59,7 @@ def test_bundled_specs_are_clean() -> None:
 
 
 def test_a_duplicate_key_is_named_with_its_line(tmp_path: Path) -> None:
-    copy = edited(
-        tmp_path,
-        SPEC,
-        "      operationId: searchClientByDocument\n",
-        "      operationId: searchClientByDocument\n      operationId: findClient\n",
-    )
+    copy = with_search_line(tmp_path, "      operationId: findClient\n")
     result = run(str(copy))
     assert result.exit_code == 1
     line = line_of(copy, "operationId: findClient")
@@ -71,12 +72,7 @@ def test_an_openapi_problem_is_found_right_after_a_clean_check_of_the_same_spec(
     # declarations reuse it, an edited OpenAPI part never does.
     declared = edited(tmp_path / "declared", SPEC, "message: Login exitoso", "message: Sesión iniciada")
     assert run(str(declared)).exit_code == 0
-    broken = edited(
-        tmp_path / "broken",
-        SPEC,
-        "      operationId: searchClientByDocument\n",
-        "      operationId: searchClientByDocument\n      deprecated: sometimes\n",
-    )
+    broken = with_search_line(tmp_path / "broken", "      deprecated: sometimes\n")
     result = run(str(broken))
     assert result.exit_code == 1
     line = line_of(broken, "deprecated: sometimes")
