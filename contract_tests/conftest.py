@@ -66,7 +66,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         dropped += unlinked
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = [item for item in items if item not in dropped]
+        left_out = set(map(id, dropped))
+        items[:] = [item for item in items if id(item) not in left_out]
 
 
 UNLINKED = pytest.StashKey[list[str]]()
