@@ -25,8 +25,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import importlib.util
 import io
 import zipfile
 from collections.abc import Callable, Mapping
@@ -257,9 +255,13 @@ class FileRenderer:
         self.folder = str(folder)
         self.entries = [(compile_template(name), file) for name, file in declared.entries.items()]
         for file in [*([declared.template] if declared.template else []), *declared.entries.values()]:
-            if not _compiled_before(folder / file):  # a template that does not compile fails the start
+            key = _compiled_key(folder / file)
+            # a template that compiled in an earlier start is compiled when first rendered; one that
+            # does not compile fails the start, and is never marked
+            if key is None or cache.read(COMPILED, key) is None:
                 self.template_named(file)
-                _remember_compiled(folder / file)
+                if key is not None:
+                    cache.write(COMPILED, key, b"")
         self.filename = compile_template(declared.filename)
         self.page = compile_template(declared.page) if declared.page is not None else None
         self.missing = reply_template(declared.missing, operation)
@@ -308,7 +310,7 @@ def _environment(folder: str) -> jinja2.Environment:
     and Python's versions, and a template that does not compile is never kept.
 
     Jinja2 is imported here, by the first template a process compiles or renders: a start whose
-    templates all compiled before (`_compiled_before`) does not import it (some 40 ms of CPU)."""
+    templates all compiled in an earlier start does not import it (some 40 ms of CPU)."""
     import jinja2
     import jinja2.sandbox
 
@@ -329,26 +331,12 @@ COMPILED = "compiled-templates"
 
 
 def _compiled_key(path: Path) -> str | None:
-    """A template's key: its bytes and Jinja2's release (its `__init__.py`, read without importing it)."""
-    found = importlib.util.find_spec("jinja2")
+    """A template's key: its bytes and Jinja2's release (read without importing it)."""
     try:
         text = path.read_bytes()
-        release = Path(found.origin).read_bytes() if found is not None and found.origin is not None else b""
     except OSError:
         return None
-    return cache.document_key(text, COMPILED, hashlib.blake2b(release, digest_size=16).hexdigest())
-
-
-def _compiled_before(path: Path) -> bool:
-    """Whether this very template compiled in an earlier start (then it is compiled when first rendered)."""
-    key = _compiled_key(path)
-    return key is not None and cache.read(COMPILED, key) is not None
-
-
-def _remember_compiled(path: Path) -> None:
-    key = _compiled_key(path)
-    if key is not None:
-        cache.write(COMPILED, key, b"")
+    return cache.document_key(text, COMPILED, cache.package_release("jinja2"))
 
 
 def _linked(record: Mapping[str, Any]) -> dict[str, Any]:
