@@ -354,10 +354,9 @@ class RedisSessions:
         self.idle_seconds = idle_seconds
         # wall-clock time: every replica judges idleness by the same clock
         self.clock = clock
-        #: session ("" the default) -> (epoch, rev, store) as last read or committed by this process
-        self.cache: OrderedDict[str, tuple[str, int, Store]] = OrderedDict()
-        #: session -> when its cached state was last brought up to date (perf_counter)
-        self.read_at: dict[str, float] = {}
+        #: session ("" the default) -> (epoch, rev, store, when it was last brought up to date: perf_counter),
+        #: as last read or committed by this process
+        self.cache: OrderedDict[str, tuple[str, int, Store, float]] = OrderedDict()
 
     def _prefix(self, key: str) -> str:
         return f"{self.base}:{key.encode().hex()}"
@@ -407,7 +406,7 @@ class RedisSessions:
             connection.seen_version = (int(watched), time.perf_counter())
         return self._caught_up(key, cached, answer)
 
-    def _caught_up(self, key: str, cached: tuple[str, int, Store] | None, answer: list[Any]) -> Store | None:
+    def _caught_up(self, key: str, cached: tuple[str, int, Store, float] | None, answer: list[Any]) -> Store | None:
         """The session's state with what Redis answered it lacks (see _CATCH_UP) taken in."""
         if not answer:
             self.cache.pop(key, None)
@@ -421,11 +420,10 @@ class RedisSessions:
                 self._apply(store, loads(_text(entry).partition("\n")[2]))
         else:
             store = self._load(answer[3], answer[4:])
-        self.cache[key] = (new_epoch, new_rev, store)
-        self.read_at[key] = time.perf_counter()
+        self.cache[key] = (new_epoch, new_rev, store, time.perf_counter())
         self.cache.move_to_end(key)
         while len(self.cache) > self.limit + 1:  # the default and the named sessions kept
-            self.read_at.pop(self.cache.popitem(last=False)[0], None)
+            self.cache.popitem(last=False)
         return store
 
     def _load(self, meta: list[bytes], tables: list[Any]) -> Store:
@@ -461,13 +459,13 @@ class RedisSessions:
         it lacked: the pipeline then runs the behaviour again on that store, brought up
         to date. A reset or restore in this process replaced the cached store (and one
         elsewhere makes the commit bring back a whole new state): that is read anew.
-        So is a state read longer ago than `FRESH_STATE_SECONDS` (an outcome's delay
+        So is a state read longer ago than `FRESH_SECONDS` (an outcome's delay
         since): a read, which commits nothing, then answers from the state after the
         wait, as in memory.
         """
         key = name or ""
         cached = self.cache.get(key)
-        if cached is not None and cached[2] is store and time.perf_counter() - self.read_at[key] < FRESH_STATE_SECONDS:
+        if cached is not None and cached[2] is store and time.perf_counter() - cached[3] < FRESH_SECONDS:
             return store
         return self.get(name)
 
@@ -495,7 +493,7 @@ class RedisSessions:
         }
         meta = [item for pair in counters.items() for item in pair]
         entry = dumps({"r": [records[i : i + 3] for i in range(0, len(records), 3)], "m": counters})
-        epoch, rev, _ = cached
+        epoch, rev, _, read_at = cached
         try:
             with self.connection.guard():
                 committed = self.connection.run(
@@ -510,7 +508,7 @@ class RedisSessions:
             store.undo(changes)
             self._caught_up(key, cached, committed)
             return False
-        self.cache[key] = (epoch, int(committed), store)
+        self.cache[key] = (epoch, int(committed), store, read_at)
         return True
 
     def _write(self, key: str, store: Store, only_if_absent: bool = False) -> str:
@@ -536,7 +534,7 @@ class RedisSessions:
         key = name or ""
         epoch = self._write(key, store)
         store.changes = Changes()
-        self.cache[key] = (epoch, 0, store)
+        self.cache[key] = (epoch, 0, store, time.perf_counter())
 
     def reset(self, name: str | None = None) -> None:
         if name:
@@ -591,14 +589,12 @@ class SharedList:
             self.connection.redis.delete(self.key)
 
 
-#: how long ago a request's state may have been read for it to write on, or answer from, without a
-#: round trip to see whether it is still current (see RedisSessions.resume): a request that nothing
-#: suspends takes well under a millisecond from its first look to its write; a wait (an outcome's delay)
-#: longer than this reads the state again, so a read answers from the state after it
-FRESH_STATE_SECONDS = 0.005
-#: how old a version piggy-backed on a state refresh may be to stand for a fresh read (the request that
-#: refreshed reads it microseconds later; anything else reads Redis)
-FRESH_VERSION_SECONDS = 0.005
+#: how long ago something read from Redis still stands for a fresh read within the same request: the
+#: state a request writes on or answers from (see RedisSessions.resume), and a document's version read
+#: with a state refresh (SharedDocument.version). A request that nothing suspends takes well under a
+#: millisecond from its first look to its write; a wait (an outcome's delay) longer than this reads the
+#: state again, so a read answers from the state after it
+FRESH_SECONDS = 0.005
 
 
 class SharedDocument:
@@ -617,7 +613,7 @@ class SharedDocument:
         if self.connection.watched == self.key and seen is not None:
             self.connection.seen_version = None  # used once
             # read by the state refresh of this same request, with no await since; an older reading is not used
-            if time.perf_counter() - seen[1] < FRESH_VERSION_SECONDS:
+            if time.perf_counter() - seen[1] < FRESH_SECONDS:
                 return seen[0]
         with self.connection.guard():
             return int(self.connection.redis.hget(self.key, "version") or 0)
