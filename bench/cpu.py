@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.config import ServerConfig
-from mockserver.server.app import COLLECTOR_THRESHOLDS, create_app
+from mockserver.server.app import serving_app
 
 FACTURACION = [(b"authorization", b"Bearer 1|sunat_demo_admin_token")]
 DAFTRA = [(b"apikey", b"demo-daftra-api-key")]
@@ -251,10 +251,7 @@ async def main_async(args: argparse.Namespace) -> None:
 
         client = redis.Redis.from_url(args.store)
         client.flushdb()
-    app = create_app(ServerConfig(reload=False, store=args.store or "memory"))
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*COLLECTOR_THRESHOLDS)  # as serve runs
+    app = serving_app(ServerConfig(reload=False, store=args.store or "memory"))  # as serve builds it
     for name in args.workload or list(WORKLOADS):
         if client is not None:
             line = await measure_on_redis(app, WORKLOADS[name], args.requests, client)

@@ -129,10 +129,7 @@ async def send(message):
 asyncio.run(app(scope, receive, send))
 print(statuses, sorted({"yaml", "jsonschema", "jinja2"} & set(sys.modules)))
 
-# once up, the server imports in the background what the start left to the first request needing it
-import mockserver.server.app as served
-served.IMPORT_DEFERRED_AFTER_SECONDS = 0
-
+# once up and idle, the server imports in the background what the start left to the first request needing it
 async def serving():
     async with app.router.lifespan_context(app):
         for _ in range(500):

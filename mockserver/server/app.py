@@ -40,7 +40,7 @@ from mockserver.pipeline.incoming import ClientDisconnect, Incoming
 from mockserver.pipeline.limits import Limits
 from mockserver.pipeline.responses import Encoded, Reply, encode
 from mockserver.pipeline.routing import ALL_METHODS
-from mockserver.server import admin, docs
+from mockserver.server import admin, docs, idle
 from mockserver.server.journal import (
     Journal,
     MaskedAccessLog,
@@ -125,6 +125,8 @@ class MockServer:
         self.config = config
         #: a restore froze a large load (see settle_memory)
         self.frozen_load = False
+        #: requests dispatched so far (the collector tells an idle process by it)
+        self.requests = 0
         self.controls = Controls(Rule.parse(config.delay, config.fault, config.fault_rate), config.seed)
         #: the Redis every replica shares (`--store redis://…`); None: the state is this process's
         self.shared: RedisConnection | None = None
@@ -198,6 +200,7 @@ class MockServer:
     async def dispatch(self, request: Incoming) -> Encoded:
         """The answer to a request for the APIs, journaled."""
         started = time.perf_counter()
+        self.requests += 1
         path = request.path
         api = next((api for api in self.apis if api.owns(path)), None)
         outcome = await api.handle(request) if api is not None else self._no_api(path)
@@ -424,23 +427,11 @@ class MockApp(Starlette):
         return TransportFaults(answer)
 
 
-#: how long after start-up a serving process imports what its start left to the first request needing it
-IMPORT_DEFERRED_AFTER_SECONDS = 1.0
-
-
-async def _import_deferred(delay: float) -> None:
-    """Import, in a thread, what a start leaves out to answer sooner: jsonschema (the messages of a 422,
-    `validation.format_checker`) and Jinja2 (file templates).
-
-    Left to a request, the first 422 of a process waited some 100 ms for jsonschema, and so did every
-    request behind it: at 32 connections that pause was the invalid create's p99 (6-11 times its p50 on
-    a fresh server). A thread shares the loop's time instead of stopping it, once, after the start.
-    """
-    await asyncio.sleep(delay)
-    await asyncio.to_thread(_deferred_imports)
-
-
 def _deferred_imports() -> None:
+    """What a start leaves out to answer sooner: jsonschema (the messages of a 422,
+    `validation.format_checker`) and Jinja2 (file templates). Left to a request, the first 422 of a
+    process waited some 100 ms for jsonschema, and so did every request behind it: at 32 connections
+    that pause was the invalid create's p99 (6-11 times its p50 on a fresh server)."""
     import jinja2.sandbox  # noqa: F401
 
     from mockserver.pipeline.validation import format_checker
@@ -463,9 +454,14 @@ def create_app(config: ServerConfig | None = None, specs: Iterable[ApiSpec] | No
     if state_file is not None:
         state_file.load()
 
+    def requests() -> int:
+        return server.requests
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(_import_deferred(IMPORT_DEFERRED_AFTER_SECONDS))]
+        tasks = [asyncio.create_task(idle.import_when_idle(requests, _deferred_imports))]
+        if idle.is_serving():  # the collector leaves the older generations to idle spells
+            tasks.append(asyncio.create_task(idle.collect_when_idle(requests)))
         if state_file is not None:
             tasks.append(asyncio.create_task(state_file.save_every(config.state_interval_seconds)))
         if config.reload:
@@ -519,36 +515,11 @@ def config_to_json(config: ServerConfig) -> str:
     return json.dumps(data)
 
 
-#: the collector's thresholds under `serve`. A request leaves no cyclic garbage (tests/test_garbage.py),
-#: so a collection only walks what lives on: the records a create stores (about five containers each)
-#: and the journal's last 1,000 entries. The default young generation (700) collected every ~9
-#: requests; 7,000 every ~1,400 creates, each pausing 5-30 ms, and every tenth one a gen-1 collection
-#: of 70-80 ms. At 20,000 the journal entries a collection finds are fewer for the records it finds,
-#: and a gen-1 collection every fourth keeps its pause near the old one. In-process, 80,000 creates
-#: (bench/cpu.py's workload, one run each): GC 836 ms in all, longest pause 86 ms (7,000, 10, 10)
-#: -> 577 ms, 98 ms (20,000, 4, 10); 160 ms longest with (20,000, 10, 10).
-COLLECTOR_THRESHOLDS = (20_000, 4, 10)
-
-
 def serving_app(config: ServerConfig) -> MockApp:
     """The app as a serving process builds it (`serve`, and each of its `--workers`), with the collector
-    set for serving.
-
-    What exists by the end lives as long as the process (the modules imported, the app built): it is
-    frozen, so no collection walks it again. No collection runs while the app is built, nor when it is
-    done (MockServer's own pause would end in a collection of all it built, ~55 ms here), and none
-    before the freeze: building the bundled specs' app leaves no cyclic garbage (a full collection
-    found none, in ~95 ms of the start); what another spec's build might leave stays, once, for the
-    life of the process.
-    """
-    gc.freeze()
-    gc.disable()
-    try:
+    set for serving (see idle.py)."""
+    with idle.serving():
         return create_app(config)
-    finally:
-        gc.freeze()
-        gc.enable()
-        gc.set_threshold(*COLLECTOR_THRESHOLDS)
 
 
 def app_from_environment() -> MockApp:
