@@ -42,10 +42,10 @@ class Router(Generic[T]):
         #: a parameter's name need not be a Python identifier (`{thing-id}`, `{a.b}`)
         self.dynamic: list[tuple[str, int, tuple[str, ...], dict[str, T]]] = []
         self.templates: dict[str, list[str]] = {}  # path template -> methods, for explaining misses
-        #: the dynamic entries, compiled, by how many slashes their paths have (a parameter matches no
-        #: slash), in order; each group compiled when a path first needs it (compiling every template's
-        #: pattern was a tenth of the start-up)
-        self._by_slashes: dict[int, list[tuple[re.Pattern[str], tuple[str, ...], dict[str, T]]]] = {}
+        #: the dynamic entries by how many slashes their paths have (a parameter matches no slash), each
+        #: group one pattern of its templates in order, compiled when a path first needs it (compiling
+        #: every template's pattern was a tenth of the start-up)
+        self._by_slashes: dict[int, _Group[T]] = {}
 
     def add(self, method: str, template: str, target: T) -> None:
         self.templates.setdefault(template, []).append(method)
@@ -115,14 +115,43 @@ class Router(Generic[T]):
             entries = [entry for entry in self.dynamic if entry[0].count("/") - len(entry[2]) == slashes]
             if not entries:  # kept only for what some template has: a path cannot grow this map
                 return None, {}
-            group = self._by_slashes[slashes] = [
-                (re.compile(pattern), names, methods) for pattern, _, names, methods in entries
-            ]
-        for pattern, names, dynamic_methods in group:
-            found = pattern.match(path)
-            if found:
-                return dynamic_methods, dict(zip(names, found.groups(), strict=True))
-        return None, {}
+            group = self._by_slashes[slashes] = _Group(
+                [(pattern, names, methods) for pattern, _, names, methods in entries]
+            )
+        return group.match(path)
+
+
+class _Group(Generic[T]):
+    """Templates of one segment count as one pattern: `^(?:(t1)|(t2)|...)$`, the first that matches wins,
+    as when each was tried in turn; one match in C instead of a Python loop over a pattern per template
+    (4% of a request that reads one record)."""
+
+    __slots__ = ("pattern", "alternatives")
+
+    def __init__(self, entries: list[tuple[str, tuple[str, ...], dict[str, T]]]) -> None:
+        parts = []
+        #: the group number of each template's own group -> its parameters' names, its methods
+        self.alternatives: dict[int, tuple[tuple[str, ...], dict[str, T]]] = {}
+        number = 1
+        for pattern, names, methods in entries:
+            inner = _NAMED_GROUP.sub("(", pattern.removeprefix("^").removesuffix("$"))
+            parts.append(f"({inner})")
+            self.alternatives[number] = (names, methods)
+            number += 1 + len(names)
+        self.pattern = re.compile("^(?:" + "|".join(parts) + ")$")
+
+    def match(self, path: str) -> tuple[dict[str, T] | None, dict[str, str]]:
+        found = self.pattern.match(path)
+        if found is None:
+            return None, {}
+        number = found.lastindex
+        assert number is not None
+        names, methods = self.alternatives[number]
+        return methods, dict(zip(names, found.groups()[number : number + len(names)], strict=True))
+
+
+#: a template parameter's group in its own pattern (`(?P<p0>[^/]+)`), made plain to join others
+_NAMED_GROUP = re.compile(r"\(\?P<p\d+>")
 
 
 def _likeness(template: str, path: str) -> float:

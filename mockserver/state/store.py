@@ -19,7 +19,7 @@ import copy
 import functools
 import itertools
 import unicodedata
-from collections.abc import Collection, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -421,23 +421,25 @@ class Table:
         """Records whose fields equal the criteria, through an index when one fits."""
         if not criteria:
             return list(self)
-        fields = tuple(criteria)
-        index = self.indexes.get(fields)
-        wanted = list(criteria.items())
+        index = self.indexes.get(tuple(criteria))
         if index is not None:
-            key = tuple(_hashable(criteria[f]) for f in fields)
+            key = tuple(map(_hashable, criteria.values()))
             if not _unset(key):
-                return [Stored(self.records[i]) for i in sorted(_ids(index, key), key=sort_key)]
-            # records none of whose indexed fields is set are not in the index: in the index's order
-            found = [
-                (record_id, cell)
-                for record_id, cell in self.records.items()
-                if all(_value(cell, name) == value for name, value in wanted)
-            ]
-            return [Stored(cell) for _, cell in sorted(found, key=lambda item: sort_key(item[0]))]
-        return [
-            Stored(cell) for cell in self.records.values() if all(_value(cell, name) == value for name, value in wanted)
+                bucket = index.get(key, _NO_BUCKET)
+                if type(bucket) is set:
+                    return [Stored(self.records[i]) for i in sorted(bucket, key=sort_key)]
+                # a unique key's look-up mostly finds nothing, or its one record (see `_index`)
+                return [] if bucket is _NO_BUCKET else [Stored(self.records[bucket])]
+        wanted = list(criteria.items())
+        matching = [
+            (record_id, cell)
+            for record_id, cell in self.records.items()
+            if all(_value(cell, name) == value for name, value in wanted)
         ]
+        if index is None:
+            return [Stored(cell) for _, cell in matching]
+        # records none of whose indexed fields is set are not in the index: in the index's order
+        return [Stored(cell) for _, cell in sorted(matching, key=lambda item: sort_key(item[0]))]
 
     def values(self, name: str) -> Iterator[Any]:
         """Each record's value of one field (None where it has none), in id order."""
@@ -586,7 +588,7 @@ class Table:
 
 
 def _unset(key: tuple[Any, ...]) -> bool:
-    return all(value is None for value in key)
+    return key.count(None) == len(key)
 
 
 #: what an index holds under a key no record has (an id is never this object)
@@ -611,14 +613,6 @@ def _index(index: dict[tuple[Any, ...], Any], key: tuple[Any, ...], record_id: A
         bucket.add(record_id)
     elif bucket != record_id:
         index[key] = {bucket, record_id}
-
-
-def _ids(index: dict[tuple[Any, ...], Any], key: tuple[Any, ...]) -> Collection[Any]:
-    """The ids indexed under a key (see `_index`)."""
-    bucket = index.get(key, _NO_BUCKET)
-    if bucket is _NO_BUCKET:
-        return ()
-    return bucket if type(bucket) is set else (bucket,)
 
 
 def _value(cell: Cell, name: str) -> Any:
