@@ -155,7 +155,9 @@ FAULTS = {
         "use_after_free",
         "stateful",
         change_spec=_deleted_still_readable,
-        operations=CLIENT_OPERATIONS,
+        # the three a use-after-free takes: among all five client operations, 40 cases found the
+        # create -> delete -> read under some seeds and not others (2 of 3 tried; 6 of 6 with these three)
+        operations=("createClient", "deleteClient", "getClient"),
         max_examples=40,
     ),
 }
