@@ -126,11 +126,13 @@ def test_kill_9_never_leaves_a_broken_state_file(tmp_path):
     server = ServerProcess("--state-file", str(state), "--state-interval", "0.1").start()
     try:
         with httpx.Client(base_url=server.url) as http:
-            for n in range(60):  # writes while the saver runs, then a kill at an arbitrary moment
+            # writes while the saver runs, then a kill at an arbitrary moment once it has saved at least
+            # once (46 creates could all fall between two of its ticks on a busy machine)
+            for n in range(2000):
                 create_client(http, f"Busy {n}")
-                if n == 45:
-                    server.process.kill()
+                if n >= 45 and state.exists():
                     break
+            server.process.kill()
     finally:
         server.stop()
     assert state.exists()
