@@ -125,7 +125,7 @@ class MockServer:
         self.config = config
         #: a restore froze a large load (see settle_memory)
         self.frozen_load = False
-        #: requests dispatched so far (the collector tells an idle process by it)
+        #: requests dispatched so far: how a serving process tells it is idle (idle.py)
         self.requests = 0
         self.controls = Controls(Rule.parse(config.delay, config.fault, config.fault_rate), config.seed)
         #: the Redis every replica shares (`--store redis://…`); None: the state is this process's
