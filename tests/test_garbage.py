@@ -48,9 +48,14 @@ async def status_of(app: Any, method: str, path: str, headers: Headers, body: by
     return answered[0]
 
 
+def in_session(n: int) -> Headers:
+    """Daftra's credential in a session of its own: past the session limit, each evicts the oldest."""
+    return [*DAFTRA, (b"x-mock-session", b"garbage-%d" % n)]
+
+
 # every way an answer leaves the pipeline: rendered, raised by a rule, refused by validation or by
-# authentication, no route at all
-REQUESTS: dict[str, tuple[str, str, Headers, Callable[[int], bytes], int]] = {
+# authentication, no route at all; and a state dropped (a session evicted)
+REQUESTS: dict[str, tuple[str, str, Headers | Callable[[int], Headers], Callable[[int], bytes], int]] = {
     "created": ("POST", "/api/v1/clients", FACTURACION, lambda n: client_body(f"9{n:010d}"), 201),
     "duplicate": ("POST", "/api/v1/clients", FACTURACION, lambda n: client_body("20100047218"), 400),
     "invalid": ("POST", "/api/v1/clients", FACTURACION, lambda n: b'{"company_id": 1, "email": "x"}', 422),
@@ -64,22 +69,35 @@ REQUESTS: dict[str, tuple[str, str, Headers, Callable[[int], bytes], int]] = {
         202,
     ),
     "list": ("GET", "/api/v1/clients", FACTURACION, lambda n: b"", 200),
+    "too deep": ("POST", "/api2/clients", DAFTRA, lambda n: b'{"Client": ' + b"[" * 2000, 400),
+    "too large": (
+        "POST",
+        "/api2/clients",
+        DAFTRA,
+        lambda n: b'{"Client": {"business_name": "%s"}}' % (b"x" * 5000),
+        413,
+    ),
+    "session evicted": ("GET", "/api2/clients/1", in_session, lambda n: b"", 200),
 }
 
 
+def sent(headers: Headers | Callable[[int], Headers], n: int) -> Headers:
+    return headers(n) if callable(headers) else headers
+
+
 def test_no_answer_leaves_cyclic_garbage():
-    app = create_app(specs=bundled_specs(None))
+    app = create_app(specs=bundled_specs(None), session_limit=2, max_body_bytes=4096)
 
     async def garbage_left() -> dict[str, int]:
         # the first answers build what each operation keeps (validators, templates): not garbage, not counted
         for method, path, headers, body, status in REQUESTS.values():
-            assert await status_of(app, method, path, headers, body(0)) == status
+            assert await status_of(app, method, path, sent(headers, 0), body(0)) == status
         gc.collect()
         gc.freeze()  # what exists now is out of the count, and the collections below need not walk it
         left = {}
         for kind, (method, path, headers, body, status) in REQUESTS.items():
             for n in range(1, 11):
-                assert await status_of(app, method, path, headers, body(n)) == status
+                assert await status_of(app, method, path, sent(headers, n), body(n)) == status
             left[kind] = gc.collect()
         return left
 

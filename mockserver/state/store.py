@@ -19,6 +19,7 @@ import copy
 import functools
 import itertools
 import unicodedata
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -388,7 +389,10 @@ class Table:
     """The records of one resource, keyed by id, in id order."""
 
     def __init__(self, store: Store, config: ResourceConfig) -> None:
-        self.store = store
+        # weak: a store and its tables pointing at each other made every dropped state (an evicted
+        # session, a reset) garbage only the cyclic collector frees, and a serving process leaves that
+        # to its idle spells (server/idle.py): a soak of evicted sessions grew 11 KB a request
+        self._store = weakref.ref(store)
         self.config = config
         #: id -> cell (see Stored)
         self.records: dict[Any, Cell] = {}
@@ -398,6 +402,13 @@ class Table:
         self.counters: dict[str, int] = {}
         # fields tuple -> value tuple -> ids (see `_index`); kept current on every write.
         self.indexes: dict[tuple[str, ...], dict[tuple[Any, ...], Any]] = {}
+
+    @property
+    def store(self) -> Store:
+        store = self._store()
+        if store is None:  # nothing holds the store: a table kept beyond its state's life
+            raise StateError(f"{self.config.name}: the state this table belonged to is gone")
+        return store
 
     # -- reading -----------------------------------------------------------
     def get(self, record_id: Any) -> Stored | None:
