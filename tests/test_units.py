@@ -154,7 +154,8 @@ def test_a_copied_store_is_private_to_its_session():
     store.load({"t": [{"id": 1, "k": "a", "tags": ["x"]}, {"id": 2, "k": "b"}]}, {"t": {("k",)}})
     original = store.table("t")
     assert original.next_in_sequence("k") == 1
-    copied = store.copy().table("t")
+    session = store.copy()  # a table lives as long as its store does (a session holds the store)
+    copied = session.table("t")
     copied.update(1, {"k": "b"})
     copied.get(1)["tags"].append("y")  # a list value changed in place, as a behaviour may
     copied.delete(2)
