@@ -47,11 +47,12 @@ def test_placed_failures_read_as_the_whole_walk_reads_them() -> None:
                 validator = operation.validator
                 if validator.body_schema is None or validator.body_valid is None:
                     continue
+                ranks: dict[Any, Any] = {}  # remembered across the operation's bodies, as a validator does
                 for _ in range(BODIES_PER_OPERATION):
                     body = validator.coerced(_body(validator.body_schema, chance))
                     if validator.body_valid(body) or validator.body_valid.compiled is None:
                         continue
-                    located = located_failures(validator.body_valid.compiled, validator.body_validator, body)
+                    located = located_failures(validator.body_valid.compiled, validator.body_validator, body, ranks)
                     if located is None:
                         continue
                     placed += 1

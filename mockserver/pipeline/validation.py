@@ -362,6 +362,10 @@ class RequestValidator:
         self.body_coerce = body_coercer(self.body_schema or {}, rules) or _keep
         self.fields = _FieldMap(self.body_schema or {})
         self.record_prefix = operation.record_pointer
+        #: what a 422 works out again for every failure at the same place: where jsonschema's walk
+        #: reaches it (`_rank`), and a field error's key, label and order (see `_placed`)
+        self._ranks: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
+        self._places: dict[tuple[Any, ...], tuple[str, str, int]] = {}
 
     @property
     def body_validator(self) -> Draft202012Validator | None:
@@ -424,7 +428,7 @@ class RequestValidator:
         """jsonschema's failures of an invalid body, in jsonschema's order; see `located_failures`."""
         assert self.body_validator is not None and self.body_valid is not None
         compiled = self.body_valid.compiled
-        located = located_failures(compiled, self.body_validator, value) if compiled is not None else None
+        located = located_failures(compiled, self.body_validator, value, self._ranks) if compiled is not None else None
         return located if located is not None else self.body_validator.iter_errors(value)
 
     # -- helpers -----------------------------------------------------------
@@ -437,26 +441,30 @@ class RequestValidator:
                 if (repr(full), rule) in seen:  # jsonschema reports each missing field once per required list
                     continue
                 seen.add((repr(full), rule))
-                key = ".".join("*" if isinstance(p, int) else str(p) for p in full)
-                shown = (
-                    full[len(self.record_prefix) :]
-                    if full[: len(self.record_prefix)] == self.record_prefix and len(full) > len(self.record_prefix)
-                    else full
-                )
-                label = ".".join(str(p) for p in shown)
+                key, label, order = self._placed(full)
                 wording = self.fields.overrides.get(key) if name_prefix is None else self.query_messages.get(key)
                 error = FieldError(label or "body", rule, params, wording)
-                rank = (
-                    self.fields.order.get(key, len(self.fields.order)),
-                    _RULE_ORDER.get(rule.split(".")[0], 99),
-                    len(found),
-                )
-                found.append((rank, error))
+                found.append(((order, _RULE_ORDER.get(rule.split(".")[0], 99), len(found)), error))
         found.sort(key=lambda item: item[0])
         # A value of the wrong type says nothing about its length, format or
         # allowed values: report only the type for that field.
         mistyped = {error.field for _, error in found if error.rule.startswith("type.")}
         return [e for _, e in found if e.field not in mistyped or e.rule.startswith("type.")]
+
+    def _placed(self, full: list[Any]) -> tuple[str, str, int]:
+        """A failed value's field: its key (`items.*.code`), its label (the path below the record's
+        own place), its place among the schema's fields."""
+        path = tuple(full)
+        known = self._places.get(path)
+        if known is not None:
+            return known
+        key = ".".join("*" if isinstance(p, int) else str(p) for p in full)
+        prefix = self.record_prefix
+        shown = full[len(prefix) :] if full[: len(prefix)] == prefix and len(full) > len(prefix) else full
+        placed = key, ".".join(str(p) for p in shown), self.fields.order.get(key, len(self.fields.order))
+        if len(self._places) < _MEMO_LIMIT:  # a list's items have a place each: the memo stays bounded
+            self._places[path] = placed
+        return placed
 
     def _describe(self, failure: ValidationError, in_body: bool) -> list[tuple[list[Any], str, dict[str, Any]]]:
         path = list(failure.absolute_path)
@@ -515,7 +523,13 @@ _PLACED = frozenset(
 )
 
 
-def located_failures(compiled: Any, validator: Draft202012Validator, value: Any) -> list[Failure] | None:
+#: how many places a validator's memos of a 422 keep (`RequestValidator._ranks` and `_places`)
+_MEMO_LIMIT = 4096
+
+
+def located_failures(
+    compiled: Any, validator: Draft202012Validator, value: Any, ranks: dict[tuple[Any, ...], tuple[Any, ...] | None]
+) -> list[Failure] | None:
     """The failures jsonschema finds in `value`, found where jsonschema-rs says they are; None when that
     cannot be told exactly (then the caller has jsonschema walk the whole value, as it always did).
 
@@ -527,16 +541,22 @@ def located_failures(compiled: Any, validator: Draft202012Validator, value: Any)
     schema, and the properties of `properties`, in the schema's order, a list's items in the list's, each
     failure's place in that order worked out from its path. Only paths through `properties`, `items` and
     `allOf` are placed so; any other (a `$ref`, a failure inside `anyOf`), or a check that would itself
-    report something deeper, sends the body to the whole walk.
+    report something deeper, sends the body to the whole walk. `ranks` remembers each place's rank for
+    the validator's schema.
     """
     places: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # (schema path, instance path) -> rank in the walk
     for error in compiled.iter_errors(value):
-        schema_path, instance_path = tuple(error.schema_path), tuple(error.instance_path)
-        if (schema_path, instance_path) not in places:
-            rank = _rank(validator.schema, schema_path, instance_path)
+        place = tuple(error.schema_path), tuple(error.instance_path)
+        if place not in places:
+            if place in ranks:
+                rank = ranks[place]
+            else:
+                rank = _rank(validator.schema, *place)
+                if len(ranks) < _MEMO_LIMIT:
+                    ranks[place] = rank
             if rank is None:
                 return None
-            places[schema_path, instance_path] = rank
+            places[place] = rank
     failures: list[Failure] = []
     for schema_path, instance_path in sorted(places, key=places.__getitem__):
         schema: Any = validator.schema
