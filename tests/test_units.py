@@ -101,6 +101,21 @@ def test_router_prefers_literal_segments_and_strips_suffixes():
     assert router.match("GET", "/other") == Miss(allowed=[])
 
 
+def test_router_reads_each_templates_own_parameters_among_templates_of_one_length():
+    router: Router[str] = Router()
+    router.add("GET", "/orders/{order}/lines/{line}", "line")
+    router.add("GET", "/orders/{order}/notes/{note}", "note")
+    router.add("GET", "/{kind}/{id}/files/{name}", "file")
+    router.add("GET", "/orders/{order}/lines/first", "first line")
+    assert router.match("GET", "/orders/5/notes/9") == Match("note", {"order": "5", "note": "9"})
+    assert router.match("GET", "/orders/5/lines/7") == Match("line", {"order": "5", "line": "7"})
+    assert router.match("GET", "/orders/5/lines/first") == Match("first line", {"order": "5"})
+    assert router.match("GET", "/invoices/3/files/a.pdf") == Match(
+        "file", {"kind": "invoices", "id": "3", "name": "a.pdf"}
+    )
+    assert router.match("GET", "/orders/5/other/7") == Miss(allowed=[])
+
+
 # -- state -------------------------------------------------------------------
 def test_indexes_follow_inserts_updates_and_deletes():
     store = Store({})

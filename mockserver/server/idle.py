@@ -2,15 +2,15 @@
 imports its start left out.
 
 Both are work that, done in the middle of traffic, stalls every request in flight. A serving process
-(`serve`, each of its `--workers`) tells it is idle by the requests it has dispatched: none new for a
+(`serve`, each of its `--workers`) tells it is idle by the HTTP requests it has had: none new for a
 while. Whatever is still undone when a request needs it is done then, by that request.
 
 The collector. A request leaves no cyclic garbage (tests/test_garbage.py), so what a collection
 finds is what lives on: the records that creates store (a list each, walked with all its values) and
-the journal's last entries. CPython's default schedule walks them again and again as they age: with
-the young generation at 20,000 and a gen-1 collection every fourth young one, a create workload paused
-4-8 ms for each young collection, 20-26 ms for each gen-1 and 58 ms for a full one after some 30,000
-creates, and at one connection those pauses were the p99 (wrk counts every request a pause held up).
+the journal's last entries. A generational schedule walks them again and again as they age: with the
+previous one, (20,000, 4, 10), a create workload paused 4-8 ms for each young collection, 20-26 ms
+for each gen-1 (every fourth) and 58 ms for a full one after some 30,000 creates, and at one
+connection those pauses were the p99 (wrk counts every request a pause held up).
 Here the automatic collector only ever collects the young generation: every 20,000 new objects it walks
 those alone, and what survives is not walked again while requests keep coming. The older generations are
 collected in full once a second passes without a request, so a cycle that outlived a young collection (a

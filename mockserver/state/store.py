@@ -406,8 +406,8 @@ class Table:
     @property
     def store(self) -> Store:
         store = self._store()
-        if store is None:  # nothing holds the store: a table kept beyond its state's life
-            raise StateError(f"{self.config.name}: the state this table belonged to is gone")
+        if store is None:  # nothing holds the store: a table kept beyond its state's life (a bug)
+            raise ReferenceError(f"{self.config.name}: the state this table belonged to is gone")
         return store
 
     # -- reading -----------------------------------------------------------
@@ -599,6 +599,7 @@ class Table:
 
 
 def _unset(key: tuple[Any, ...]) -> bool:
+    """No field of the key is set (in C: a key holds JSON values, and only None equals None)."""
     return key.count(None) == len(key)
 
 
