@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import jsonschema_rs
 
@@ -462,9 +462,7 @@ class RequestValidator:
         prefix = self.record_prefix
         shown = full[len(prefix) :] if full[: len(prefix)] == prefix and len(full) > len(prefix) else full
         placed = key, ".".join(str(p) for p in shown), self.fields.order.get(key, len(self.fields.order))
-        if len(self._places) < _MEMO_LIMIT:  # a list's items have a place each: the memo stays bounded
-            self._places[path] = placed
-        return placed
+        return _remembered(self._places, path, placed)
 
     def _describe(self, failure: ValidationError, in_body: bool) -> list[tuple[list[Any], str, dict[str, Any]]]:
         path = list(failure.absolute_path)
@@ -525,6 +523,15 @@ _PLACED = frozenset(
 
 #: how many places a validator's memos of a 422 keep (`RequestValidator._ranks` and `_places`)
 _MEMO_LIMIT = 4096
+M = TypeVar("M")
+
+
+def _remembered(memo: dict[Any, M], key: Any, value: M) -> M:
+    """`value`, kept in `memo` under `key` while the memo is under its bound (a list's items have a place
+    each: a long list must not grow it without end)."""
+    if len(memo) < _MEMO_LIMIT:
+        memo[key] = value
+    return value
 
 
 def located_failures(
@@ -551,9 +558,7 @@ def located_failures(
             if place in ranks:
                 rank = ranks[place]
             else:
-                rank = _rank(validator.schema, *place)
-                if len(ranks) < _MEMO_LIMIT:
-                    ranks[place] = rank
+                rank = _remembered(ranks, place, _rank(validator.schema, *place))
             if rank is None:
                 return None
             places[place] = rank

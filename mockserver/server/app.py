@@ -404,10 +404,10 @@ class MockApp(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             self.server.requests += 1  # the admin API's and the docs' requests too: none comes in an idle spell
-        if scope["type"] == "http" and self._for_an_api(scope):
-            scope["app"] = self
-            await self._direct(scope, receive, send)
-            return
+            if self._for_an_api(scope):
+                scope["app"] = self
+                await self._direct(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
 
     def _for_an_api(self, scope: Scope) -> bool:

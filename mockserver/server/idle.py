@@ -40,6 +40,10 @@ IMPORT_AFTER_SECONDS = 0.25
 #: held each request waiting for it a millisecond and more)
 IMPORT_SWITCH_SECONDS = 0.0002
 
+#: the imports `import_when_idle` ran or is running: once a process (two apps setting and putting back
+#: the one switch interval at once could leave it at 0.2 ms)
+_IMPORTED: set[Callable[[], None]] = set()
+
 #: how a serving process counts its requests: a function of no arguments that gives the number so far
 Requests = Callable[[], int]
 
@@ -93,9 +97,12 @@ async def collect_when_idle(requests: Requests, seconds: float = COLLECT_AFTER_S
 async def import_when_idle(
     requests: Requests, imports: Callable[[], None], seconds: float = IMPORT_AFTER_SECONDS
 ) -> None:
-    """Run `imports` in a thread at the first idle spell: a thread, so that a request arriving meanwhile
-    shares the interpreter with it instead of waiting for all of it."""
+    """Run `imports`, once a process, in a thread at the first idle spell: a thread, so that a request
+    arriving meanwhile shares the interpreter with it instead of waiting for all of it."""
     await until_idle(requests, seconds)
+    if imports in _IMPORTED:  # another app of this process did (the switch interval is the process's)
+        return
+    _IMPORTED.add(imports)
     interval = sys.getswitchinterval()
     sys.setswitchinterval(IMPORT_SWITCH_SECONDS)
     try:
